@@ -1,0 +1,1 @@
+"""E-consults, consult notes and their delivery back to the clinics."""

@@ -1,0 +1,1 @@
+"""The hub: consultants and counselors, their pages and calendar feeds."""

@@ -1,0 +1,1 @@
+"""Services, availability, the slot engine and bookings."""

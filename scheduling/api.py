@@ -1,0 +1,408 @@
+"""Scheduling API: services, availability, slot search and bookings."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from datetime import datetime
+
+import asyncpg
+from aiohttp import web
+
+from scheduling import availability, bookings, services, store
+from scheduling.booking_store import Booking
+from scheduling.schemas import (
+    WEEKDAYS,
+    AvailabilityIn,
+    AvailabilityOut,
+    BookingIn,
+    BookingOut,
+    BookingQuery,
+    BookingsOut,
+    CancelIn,
+    ExceptionOut,
+    RescheduleIn,
+    RuleOut,
+    ServiceIn,
+    ServiceOut,
+    ServicesOut,
+    SlotOut,
+    SlotQuery,
+    SlotsOut,
+)
+from scheduling.slots import Period
+from telehub.api import (
+    ApiRoutes,
+    NoInput,
+    idempotent,
+    int_param,
+    now_of,
+    trail_of,
+    unit_of_work,
+    uuid_param,
+)
+from telehub.auth import Caller
+from telehub.errors import FieldError, ValidationFailed
+from telehub.keys import SETTINGS
+
+api = ApiRoutes(tag="scheduling")
+
+
+def _service_out(s: store.Service) -> ServiceOut:
+    return ServiceOut(
+        id=s.id,
+        kind=s.kind,
+        name=s.name,
+        duration_minutes=s.duration_minutes,
+        buffer_before_minutes=s.buffer_before_minutes,
+        buffer_after_minutes=s.buffer_after_minutes,
+        interval_minutes=s.interval_minutes,
+        min_notice_minutes=s.min_notice_minutes,
+        horizon_days=s.horizon_days,
+        turnaround_hours=s.turnaround_hours,
+        roles=list(s.roles),
+    )
+
+
+@api.operation(
+    "GET",
+    "/api/v1/services",
+    name="list_services",
+    summary="List the hub's services",
+    scope="services:read",
+    input=NoInput,
+    output=ServicesOut,
+)
+async def list_services(request: web.Request, caller: Caller, _: NoInput) -> ServicesOut:
+    """Every active service."""
+    async with unit_of_work(request) as conn:
+        found = await store.list_services(conn)
+    return ServicesOut(services=[_service_out(s) for s in found])
+
+
+@api.operation(
+    "POST",
+    "/api/v1/services",
+    name="create_service",
+    summary="Create a service (hub admin)",
+    scope="services:write",
+    input=ServiceIn,
+    output=ServiceOut,
+    status=201,
+    errors=(409, 422),
+)
+async def create_service(request: web.Request, caller: Caller, body: ServiceIn) -> ServiceOut:
+    """Add a service."""
+    async with unit_of_work(request) as conn:
+        created = await services.create(conn, **body.model_dump())
+    return _service_out(created)
+
+
+@api.operation(
+    "GET",
+    "/api/v1/slots",
+    name="search_slots",
+    summary="Open slots of one service across consultants",
+    scope="slots:read",
+    input=SlotQuery,
+    output=SlotsOut,
+    errors=(422,),
+)
+async def search_slots(request: web.Request, caller: Caller, query: SlotQuery) -> SlotsOut:
+    """Open slots, in UTC, for the window; book one with POST /api/v1/bookings."""
+    async with unit_of_work(request) as conn:
+        found = await availability.search(
+            conn,
+            service_id=query.service_id,
+            window=Period(query.start, query.end),
+            consultant_id=query.consultant_id,
+            patient_state=query.patient_state,
+            now=now_of(request),
+        )
+    return SlotsOut(
+        slots=[
+            SlotOut(
+                consultant_id=s.consultant_id, service_id=s.service_id, start=s.start, end=s.end
+            )
+            for s in found
+        ]
+    )
+
+
+def _availability_out(
+    consultant_id: int,
+    timezone: str,
+    rules: list[store.RuleRow],
+    exceptions: list[store.ExceptionRow],
+) -> AvailabilityOut:
+    return AvailabilityOut(
+        consultant_id=consultant_id,
+        timezone=timezone,
+        rules=[
+            RuleOut(
+                weekday=WEEKDAYS[r.weekday],
+                start=r.start_time,
+                end=r.end_time,
+                service_ids=list(r.service_ids) if r.service_ids is not None else None,
+                valid_from=r.valid_from,
+                valid_until=r.valid_until,
+            )
+            for r in rules
+        ],
+        exceptions=[
+            ExceptionOut(
+                kind=e.kind,
+                start=e.start,
+                end=e.end,
+                service_ids=list(e.service_ids) if e.service_ids is not None else None,
+                note=e.note,
+            )
+            for e in exceptions
+        ],
+    )
+
+
+@api.operation(
+    "PUT",
+    "/api/v1/consultants/{id}/availability",
+    name="put_availability",
+    summary="Replace a consultant's weekly hours and exceptions",
+    scope="availability:write",
+    input=AvailabilityIn,
+    output=AvailabilityOut,
+    errors=(404, 422),
+    path_params={"id": "integer"},
+)
+async def put_availability(
+    request: web.Request, caller: Caller, body: AvailabilityIn
+) -> AvailabilityOut:
+    """Publish hours in the consultant's own time zone; exceptions are absolute."""
+    consultant_id = int_param(request, "id")
+    rules = [
+        store.RuleRow(
+            weekday=WEEKDAYS.index(r.weekday),
+            start_time=r.start,
+            end_time=r.end,
+            service_ids=tuple(r.service_ids) if r.service_ids is not None else None,
+            valid_from=r.valid_from,
+            valid_until=r.valid_until,
+        )
+        for r in body.rules
+    ]
+    exceptions = [
+        store.ExceptionRow(
+            kind=e.kind,
+            start=e.start,
+            end=e.end,
+            service_ids=tuple(e.service_ids) if e.service_ids is not None else None,
+            note=e.note,
+        )
+        for e in body.exceptions
+    ]
+    async with unit_of_work(request) as conn:
+        consultant = await availability.publish(conn, caller, consultant_id, rules, exceptions)
+        saved = await store.get_availability(conn, consultant_id)
+    return _availability_out(consultant.id, consultant.timezone, *saved)
+
+
+@api.operation(
+    "GET",
+    "/api/v1/consultants/{id}/availability",
+    name="get_availability",
+    summary="A consultant's weekly hours and exceptions",
+    scope="consultants:read",
+    input=NoInput,
+    output=AvailabilityOut,
+    errors=(404,),
+    path_params={"id": "integer"},
+)
+async def get_availability(request: web.Request, caller: Caller, _: NoInput) -> AvailabilityOut:
+    """Published hours, rules in the consultant's zone."""
+    consultant_id = int_param(request, "id")
+    async with unit_of_work(request) as conn:
+        consultant, rules, exceptions = await availability.hours_of(conn, consultant_id)
+    return _availability_out(consultant_id, consultant.timezone, rules, exceptions)
+
+
+def booking_out(b: Booking) -> BookingOut:
+    """The API view of a booking."""
+    return BookingOut(
+        id=b.id,
+        service_id=b.service_id,
+        consultant_id=b.consultant_id,
+        spoke_id=b.spoke_id,
+        patient_id=b.patient_id,
+        start=b.start,
+        end=b.end,
+        status=b.status,
+        reason=b.reason,
+        video_link=b.video_link,
+        sequence=b.sequence,
+        created_at=b.created_at,
+        updated_at=b.updated_at,
+        cancelled_at=b.cancelled_at,
+        cancel_reason=b.cancel_reason,
+    )
+
+
+@api.operation(
+    "POST",
+    "/api/v1/bookings",
+    name="create_booking",
+    summary="Book an open slot for one of the clinic's patients",
+    scope="bookings:write",
+    input=BookingIn,
+    output=BookingOut,
+    status=201,
+    errors=(400, 409, 422),
+    headers={"Idempotency-Key": "required"},
+)
+async def create_booking(request: web.Request, caller: Caller, body: BookingIn) -> web.Response:
+    """201 booked; 409 taken by someone else; 422 not an open slot."""
+    new = bookings.NewBooking(
+        body.service_id, body.consultant_id, body.patient_id, body.start, body.reason
+    )
+    settings = request.app[SETTINGS]
+
+    async def work(conn: asyncpg.Connection) -> BookingOut:
+        booked = await bookings.book(
+            conn,
+            caller,
+            trail_of(request, caller),
+            new,
+            now=now_of(request),
+            video_url_template=settings.video_url_template,
+        )
+        return booking_out(booked)
+
+    return await idempotent(request, caller, body, work, status=201, key_required=True)
+
+
+@api.operation(
+    "POST",
+    "/api/v1/bookings/{id}/reschedule",
+    name="reschedule_booking",
+    summary="Move a booking to another open slot (atomically)",
+    scope="bookings:write",
+    input=RescheduleIn,
+    output=BookingOut,
+    errors=(404, 409, 422),
+    path_params={"id": "uuid"},
+    headers={"Idempotency-Key": "optional"},
+)
+async def reschedule_booking(
+    request: web.Request, caller: Caller, body: RescheduleIn
+) -> web.Response:
+    """The old time is released only if the new one is taken."""
+    booking_id = uuid_param(request, "id")
+
+    async def work(conn: asyncpg.Connection) -> BookingOut:
+        moved = await bookings.reschedule(
+            conn,
+            caller,
+            trail_of(request, caller),
+            booking_id,
+            start=body.start,
+            consultant_id=body.consultant_id,
+            now=now_of(request),
+        )
+        return booking_out(moved)
+
+    return await idempotent(request, caller, body, work, status=200, key_required=False)
+
+
+@api.operation(
+    "POST",
+    "/api/v1/bookings/{id}/cancel",
+    name="cancel_booking",
+    summary="Cancel a booking (kept, with the reason)",
+    scope="bookings:write",
+    input=CancelIn,
+    output=BookingOut,
+    errors=(404, 409, 422),
+    path_params={"id": "uuid"},
+    headers={"Idempotency-Key": "optional"},
+)
+async def cancel_booking(request: web.Request, caller: Caller, body: CancelIn) -> web.Response:
+    """Cancel; the time opens again for others."""
+    booking_id = uuid_param(request, "id")
+
+    async def work(conn: asyncpg.Connection) -> BookingOut:
+        cancelled = await bookings.cancel(
+            conn,
+            caller,
+            trail_of(request, caller),
+            booking_id,
+            reason=body.reason,
+        )
+        return booking_out(cancelled)
+
+    return await idempotent(request, caller, body, work, status=200, key_required=False)
+
+
+@api.operation(
+    "GET",
+    "/api/v1/bookings/{id}",
+    name="get_booking",
+    summary="One booking",
+    scope="bookings:read",
+    input=NoInput,
+    output=BookingOut,
+    errors=(404,),
+    path_params={"id": "uuid"},
+)
+async def get_booking(request: web.Request, caller: Caller, _: NoInput) -> BookingOut:
+    """A booking of the caller's clinic (another clinic's answers 404)."""
+    booking_id = uuid_param(request, "id")
+    async with unit_of_work(request) as conn:
+        found = await bookings.get(conn, caller, trail_of(request, caller), booking_id)
+    return booking_out(found)
+
+
+def _cursor(b: Booking) -> str:
+    return base64.urlsafe_b64encode(f"{b.start.isoformat()}|{b.id}".encode()).decode()
+
+
+def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    if cursor is None:
+        return None
+    try:
+        start, _, booking_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(start), uuid.UUID(booking_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValidationFailed(
+            "cursor: not a cursor this API gave", errors=[FieldError("cursor", "is not valid")]
+        ) from None
+
+
+@api.operation(
+    "GET",
+    "/api/v1/bookings",
+    name="list_bookings",
+    summary="The caller's bookings",
+    scope="bookings:read",
+    input=BookingQuery,
+    output=BookingsOut,
+    errors=(422,),
+)
+async def list_bookings(request: web.Request, caller: Caller, query: BookingQuery) -> BookingsOut:
+    """Bookings by start time; follow next_cursor for more."""
+    async with unit_of_work(request) as conn:
+        found = await bookings.find(
+            conn,
+            caller,
+            trail_of(request, caller),
+            start=query.start,
+            end=query.end,
+            status=query.status,
+            patient_id=query.patient_id,
+            consultant_id=query.consultant_id,
+            after=_after(query.cursor),
+            limit=query.limit,
+        )
+    more = len(found) == query.limit
+    return BookingsOut(
+        bookings=[booking_out(b) for b in found],
+        next_cursor=_cursor(found[-1]) if more and found else None,
+    )

@@ -1,0 +1,205 @@
+"""SQL for bookings. The exclusion constraint in the schema is what forbids overlaps."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+import asyncpg
+from asyncpg import Range
+
+from scheduling.slots import Period
+
+BookingStatus = Literal["booked", "cancelled", "completed", "no_show"]
+
+_COLUMNS = """
+    id, service_id, consultant_id, spoke_id, patient_id,
+    lower(period) AS start, upper(period) AS "end", status, reason, video_link, sequence,
+    created_by, created_at, updated_at, cancelled_at, cancel_reason
+"""
+
+
+class Overlap(Exception):
+    """The consultant already has an active booking whose blocked time overlaps."""
+
+
+@dataclass(frozen=True, slots=True)
+class Booking:
+    """A consultant's time held for a spoke's patient."""
+
+    id: uuid.UUID
+    service_id: int
+    consultant_id: int
+    spoke_id: int
+    patient_id: uuid.UUID
+    start: datetime
+    end: datetime
+    status: BookingStatus
+    reason: str
+    video_link: str | None
+    sequence: int
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Visibility:
+    """Which bookings a caller may see: one spoke's, one consultant's, or (both None) all."""
+
+    spoke_id: int | None = None
+    consultant_id: int | None = None
+
+
+def _range(p: Period) -> Range[datetime]:
+    return Range(p.start, p.end)
+
+
+async def insert_booking(
+    conn: asyncpg.Connection,
+    *,
+    service_id: int,
+    consultant_id: int,
+    spoke_id: int,
+    patient_id: uuid.UUID,
+    period: Period,
+    blocked: Period,
+    reason: str,
+    video_link: str | None,
+    created_by: str,
+) -> Booking:
+    """Write a new booking; Overlap if the consultant's time is taken."""
+    try:
+        row = await conn.fetchrow(
+            f"""
+            INSERT INTO bookings (service_id, consultant_id, spoke_id, patient_id, period,
+                                  blocked, reason, video_link, created_by)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            RETURNING {_COLUMNS}
+            """,
+            service_id,
+            consultant_id,
+            spoke_id,
+            patient_id,
+            _range(period),
+            _range(blocked),
+            reason,
+            video_link,
+            created_by,
+        )
+    except asyncpg.ExclusionViolationError:
+        raise Overlap from None
+    assert row is not None
+    return Booking(**dict(row))
+
+
+async def get_booking(
+    conn: asyncpg.Connection, booking_id: uuid.UUID, seen_by: Visibility, *, lock: bool = False
+) -> Booking | None:
+    """One booking, if the caller may see it."""
+    row = await conn.fetchrow(
+        f"""
+        SELECT {_COLUMNS} FROM bookings
+        WHERE id = $1 AND ($2::bigint IS NULL OR spoke_id = $2)
+          AND ($3::bigint IS NULL OR consultant_id = $3)
+        {"FOR UPDATE" if lock else ""}
+        """,
+        booking_id,
+        seen_by.spoke_id,
+        seen_by.consultant_id,
+    )
+    return Booking(**dict(row)) if row else None
+
+
+async def list_bookings(
+    conn: asyncpg.Connection,
+    seen_by: Visibility,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    status: str | None,
+    patient_id: uuid.UUID | None,
+    consultant_id: int | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[Booking]:
+    """Bookings the caller may see, by start time, keyset-paginated."""
+    rows = await conn.fetch(
+        f"""
+        SELECT {_COLUMNS} FROM bookings
+        WHERE ($1::bigint IS NULL OR spoke_id = $1)
+          AND ($2::bigint IS NULL OR consultant_id = $2)
+          AND ($3::timestamptz IS NULL OR upper(period) > $3)
+          AND ($4::timestamptz IS NULL OR lower(period) < $4)
+          AND ($5::text IS NULL OR status = $5)
+          AND ($6::uuid IS NULL OR patient_id = $6)
+          AND ($7::bigint IS NULL OR consultant_id = $7)
+          AND ($8::timestamptz IS NULL OR (lower(period), id) > ($8, $9::uuid))
+        ORDER BY lower(period), id
+        LIMIT $10
+        """,
+        seen_by.spoke_id,
+        seen_by.consultant_id,
+        start,
+        end,
+        status,
+        patient_id,
+        consultant_id,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+    return [Booking(**dict(r)) for r in rows]
+
+
+async def move_booking(
+    conn: asyncpg.Connection,
+    booking_id: uuid.UUID,
+    *,
+    consultant_id: int,
+    period: Period,
+    blocked: Period,
+) -> Booking:
+    """Move a booking in one statement: the old time is freed only if the new one holds."""
+    try:
+        row = await conn.fetchrow(
+            f"""
+            UPDATE bookings
+            SET consultant_id = $2, period = $3, blocked = $4,
+                sequence = sequence + 1, updated_at = now()
+            WHERE id = $1
+            RETURNING {_COLUMNS}
+            """,
+            booking_id,
+            consultant_id,
+            _range(period),
+            _range(blocked),
+        )
+    except asyncpg.ExclusionViolationError:
+        raise Overlap from None
+    assert row is not None
+    return Booking(**dict(row))
+
+
+async def cancel_booking(
+    conn: asyncpg.Connection, booking_id: uuid.UUID, *, by: str, reason: str
+) -> Booking:
+    """Mark a booking cancelled, keeping the row and why."""
+    row = await conn.fetchrow(
+        f"""
+        UPDATE bookings
+        SET status = 'cancelled', cancelled_at = now(), cancelled_by = $2, cancel_reason = $3,
+            sequence = sequence + 1, updated_at = now()
+        WHERE id = $1
+        RETURNING {_COLUMNS}
+        """,
+        booking_id,
+        by,
+        reason,
+    )
+    assert row is not None
+    return Booking(**dict(row))

@@ -1,0 +1,244 @@
+"""Booking, rescheduling and cancelling: every booking is written through here."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import asyncpg
+
+from scheduling import booking_store as bs
+from scheduling import store
+from scheduling.booking_store import Booking, Visibility
+from scheduling.slots import ConsultantCalendar, Period, is_open_slot
+from spokes import store as spokes_store
+from telehub import audit
+from telehub.audit import Trail
+from telehub.auth import Caller
+from telehub.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotAnOpenSlot,
+    NotFound,
+    SlotTaken,
+    ValidationFailed,
+)
+
+VIRTUAL_KINDS = frozenset({"video_session", "case_review"})
+
+
+@dataclass(frozen=True, slots=True)
+class NewBooking:
+    """What a clinic asks for when it books."""
+
+    service_id: int
+    consultant_id: int
+    patient_id: uuid.UUID
+    start: datetime
+    reason: str = ""
+
+
+def visibility(caller: Caller) -> Visibility:
+    """Spokes see their own bookings, consultants theirs, the hub all."""
+    return Visibility(spoke_id=caller.spoke_id, consultant_id=caller.consultant_id)
+
+
+def _invalid(field: str, detail: str) -> ValidationFailed:
+    return ValidationFailed(f"{field}: {detail}", errors=[FieldError(field, detail)])
+
+
+def blocked_period(service: store.Service, period: Period) -> Period:
+    """The time a booking keeps from others: its period widened by the service's buffers."""
+    return Period(
+        period.start - timedelta(minutes=service.buffer_before_minutes),
+        period.end + timedelta(minutes=service.buffer_after_minutes),
+    )
+
+
+async def _calendar_around(
+    conn: asyncpg.Connection,
+    service: store.Service,
+    consultant_id: int,
+    start: datetime,
+    ignore_booking: uuid.UUID | None,
+) -> ConsultantCalendar:
+    window = Period(start - timedelta(days=1), start + timedelta(days=1))
+    calendars = await store.load_calendars(
+        conn, service, window, consultant_id=consultant_id, ignore_booking=ignore_booking
+    )
+    if not calendars:
+        raise _invalid("consultant_id", "no active consultant with this id offers this service")
+    return calendars[0]
+
+
+def _check_open(
+    calendar: ConsultantCalendar,
+    service: store.Service,
+    start: datetime,
+    now: datetime,
+    patient_state: str,
+) -> None:
+    """NotAnOpenSlot if the time is never offered; SlotTaken if only a booking is in the way."""
+    if is_open_slot(calendar, service.terms, start, now, patient_state):
+        return
+    if calendar.busy and is_open_slot(
+        dataclasses.replace(calendar, busy=()), service.terms, start, now, patient_state
+    ):
+        raise SlotTaken("another booking holds this consultant at that time")
+    raise NotAnOpenSlot(
+        f"{start.isoformat()} is not an open {service.name} slot for consultant "
+        f"{calendar.consultant_id}; search GET /api/v1/slots for open times",
+        errors=[FieldError("start", "is not an open slot")],
+    )
+
+
+async def _service(conn: asyncpg.Connection, service_id: int) -> store.Service:
+    service = await store.get_service(conn, service_id)
+    if service is None or not service.active:
+        raise _invalid("service_id", "no active service with this id")
+    return service
+
+
+async def book(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    trail: Trail,
+    new: NewBooking,
+    *,
+    now: datetime,
+    video_url_template: str,
+) -> Booking:
+    """Book an open slot for one of the caller's patients."""
+    if caller.spoke_id is None:
+        raise Forbidden("only a spoke clinic books for its patients")
+    patient = await spokes_store.get_patient(conn, caller.spoke_id, new.patient_id)
+    if patient is None:
+        raise _invalid("patient_id", "no such patient at this clinic")
+    service = await _service(conn, new.service_id)
+    calendar = await _calendar_around(conn, service, new.consultant_id, new.start, None)
+    _check_open(calendar, service, new.start, now, patient.state)
+    period = Period(new.start, new.start + timedelta(minutes=service.duration_minutes))
+    video_link = (
+        video_url_template.format(room=secrets.token_urlsafe(16))
+        if service.kind in VIRTUAL_KINDS
+        else None
+    )
+    try:
+        booking = await bs.insert_booking(
+            conn,
+            service_id=service.id,
+            consultant_id=new.consultant_id,
+            spoke_id=caller.spoke_id,
+            patient_id=patient.id,
+            period=period,
+            blocked=blocked_period(service, period),
+            reason=new.reason,
+            video_link=video_link,
+            created_by=caller.actor,
+        )
+    except bs.Overlap:
+        raise SlotTaken("another booking holds this consultant at that time") from None
+    await audit.record(conn, trail, "create", "booking", [booking.id], booking.spoke_id)
+    return booking
+
+
+async def _booking_for_change(
+    conn: asyncpg.Connection, caller: Caller, booking_id: uuid.UUID
+) -> Booking:
+    if caller.spoke_id is None and not caller.is_hub_admin:
+        raise Forbidden("only the booking's clinic or the hub may change it")
+    booking = await bs.get_booking(conn, booking_id, visibility(caller), lock=True)
+    if booking is None:
+        raise NotFound("no such booking")
+    if booking.status != "booked":
+        raise Conflict(f"the booking is {booking.status} and can no longer change")
+    return booking
+
+
+async def reschedule(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    trail: Trail,
+    booking_id: uuid.UUID,
+    *,
+    start: datetime,
+    consultant_id: int | None,
+    now: datetime,
+) -> Booking:
+    """Move a booking to another open slot; it keeps its old time unless the new one holds."""
+    booking = await _booking_for_change(conn, caller, booking_id)
+    service = await _service(conn, booking.service_id)
+    patient = await spokes_store.get_patient(conn, booking.spoke_id, booking.patient_id)
+    assert patient is not None  # the schema ties every booking to its spoke's patient
+    target = consultant_id or booking.consultant_id
+    calendar = await _calendar_around(conn, service, target, start, booking.id)
+    _check_open(calendar, service, start, now, patient.state)
+    period = Period(start, start + timedelta(minutes=service.duration_minutes))
+    try:
+        moved = await bs.move_booking(
+            conn,
+            booking.id,
+            consultant_id=target,
+            period=period,
+            blocked=blocked_period(service, period),
+        )
+    except bs.Overlap:
+        raise SlotTaken("another booking holds this consultant at that time") from None
+    await audit.record(conn, trail, "update", "booking", [moved.id], moved.spoke_id)
+    return moved
+
+
+async def cancel(
+    conn: asyncpg.Connection, caller: Caller, trail: Trail, booking_id: uuid.UUID, *, reason: str
+) -> Booking:
+    """Cancel a booking, keeping the row and the reason; its time opens again."""
+    booking = await _booking_for_change(conn, caller, booking_id)
+    cancelled = await bs.cancel_booking(conn, booking.id, by=caller.actor, reason=reason)
+    await audit.record(conn, trail, "cancel", "booking", [booking.id], booking.spoke_id)
+    return cancelled
+
+
+async def get(
+    conn: asyncpg.Connection, caller: Caller, trail: Trail, booking_id: uuid.UUID
+) -> Booking:
+    """One booking the caller may see; another spoke's answers exactly like a missing one."""
+    booking = await bs.get_booking(conn, booking_id, visibility(caller))
+    if booking is None:
+        raise NotFound("no such booking")
+    await audit.record(conn, trail, "read", "booking", [booking.id], booking.spoke_id)
+    return booking
+
+
+async def find(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    trail: Trail,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    status: str | None,
+    patient_id: uuid.UUID | None,
+    consultant_id: int | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[Booking]:
+    """The caller's bookings matching the filters, each read audited."""
+    found = await bs.list_bookings(
+        conn,
+        visibility(caller),
+        start=start,
+        end=end,
+        status=status,
+        patient_id=patient_id,
+        consultant_id=consultant_id,
+        after=after,
+        limit=limit,
+    )
+    for spoke_id in {b.spoke_id for b in found}:
+        ids = [b.id for b in found if b.spoke_id == spoke_id]
+        await audit.record(conn, trail, "read", "booking", ids, spoke_id)
+    return found

@@ -1,0 +1,227 @@
+"""Request and response models of the scheduling API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, time
+from typing import Literal, Self, get_args
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from scheduling.availability import MAX_SEARCH
+from telehub.api import FieldNamedError, Input, Output, UtcDatetime
+from telehub.fields import ConsultantRole, Id, ServiceKind, UsState
+
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAYS: tuple[Weekday, ...] = get_args(Weekday)  # index = date.weekday()
+
+
+class ServiceIn(Input):
+    """A new service the hub offers."""
+
+    kind: ServiceKind
+    name: str = Field(min_length=1, max_length=200)
+    duration_minutes: int = Field(ge=5, le=480)
+    buffer_before_minutes: int = Field(0, ge=0, le=120)
+    buffer_after_minutes: int = Field(0, ge=0, le=120)
+    interval_minutes: int | None = Field(
+        None, ge=5, le=480, description="Distance between slot starts; default: duration + buffers"
+    )
+    min_notice_minutes: int = Field(0, ge=0, le=43200)
+    horizon_days: int = Field(60, ge=1, le=365)
+    turnaround_hours: int | None = Field(None, ge=1, le=720, description="E-consult answer SLA")
+    roles: list[ConsultantRole] = Field(min_length=1, description="Roles that may deliver it")
+
+
+class ServiceOut(Output):
+    """A service: e-consult, video session or case review."""
+
+    id: int
+    kind: ServiceKind
+    name: str
+    duration_minutes: int
+    buffer_before_minutes: int
+    buffer_after_minutes: int
+    interval_minutes: int | None
+    min_notice_minutes: int
+    horizon_days: int
+    turnaround_hours: int | None
+    roles: list[str]
+
+
+class ServicesOut(Output):
+    """The hub's services."""
+
+    services: list[ServiceOut]
+
+
+class SlotQuery(Input):
+    """A slot search: one service, a window, optionally one consultant and the patient's state."""
+
+    service_id: Id
+    start: AwareDatetime = Field(description="RFC 3339 with offset; any zone")
+    end: AwareDatetime = Field(description="RFC 3339 with offset; at most 92 days after start")
+    consultant_id: Id | None = None
+    patient_state: UsState | None = Field(None, description="Required for video sessions")
+
+    @model_validator(mode="after")
+    def _window(self) -> Self:
+        if self.end <= self.start:
+            raise FieldNamedError("end", "must be after start")
+        if self.end - self.start > MAX_SEARCH:
+            raise FieldNamedError("end", f"must be at most {MAX_SEARCH.days} days after start")
+        return self
+
+
+class SlotOut(Output):
+    """An open slot: book it with POST /api/v1/bookings."""
+
+    consultant_id: int
+    service_id: int
+    start: UtcDatetime
+    end: UtcDatetime
+
+
+class SlotsOut(Output):
+    """Open slots, by start time."""
+
+    slots: list[SlotOut]
+
+
+class RuleIn(Input):
+    """Weekly hours in the consultant's own time zone."""
+
+    weekday: Weekday
+    start: time = Field(description="Local wall-clock time, HH:MM")
+    end: time = Field(description="Local wall-clock time, HH:MM; 00:00 means midnight")
+    service_ids: list[Id] | None = Field(None, description="Default: every service offered")
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+    @model_validator(mode="after")
+    def _order(self) -> Self:
+        if self.start.tzinfo or self.end.tzinfo:
+            raise FieldNamedError("start", "is a local wall-clock time: give it without an offset")
+        if not (self.end > self.start or self.end == time(0)):
+            raise FieldNamedError("end", "must be after start")
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            raise FieldNamedError("valid_until", "must not be before valid_from")
+        return self
+
+
+class ExceptionIn(Input):
+    """Time off, or extra hours, as an absolute period."""
+
+    kind: Literal["time_off", "extra_hours"]
+    start: AwareDatetime
+    end: AwareDatetime
+    service_ids: list[Id] | None = None
+    note: str = Field("", max_length=200, description="Shown to the hub only; no patient data")
+
+    @model_validator(mode="after")
+    def _order(self) -> Self:
+        if self.end <= self.start:
+            raise FieldNamedError("end", "must be after start")
+        return self
+
+
+class AvailabilityIn(Input):
+    """A consultant's complete weekly hours and exceptions (replaces what was there)."""
+
+    rules: list[RuleIn] = Field(max_length=200)
+    exceptions: list[ExceptionIn] = Field(default_factory=list, max_length=1000)
+
+
+class RuleOut(Output):
+    """Weekly hours as stored."""
+
+    weekday: Weekday
+    start: time
+    end: time
+    service_ids: list[int] | None
+    valid_from: date | None
+    valid_until: date | None
+
+
+class ExceptionOut(Output):
+    """An exception as stored."""
+
+    kind: Literal["time_off", "extra_hours"]
+    start: UtcDatetime
+    end: UtcDatetime
+    service_ids: list[int] | None
+    note: str
+
+
+class AvailabilityOut(Output):
+    """A consultant's published hours."""
+
+    consultant_id: int
+    timezone: str
+    rules: list[RuleOut]
+    exceptions: list[ExceptionOut]
+
+
+class BookingIn(Input):
+    """Book an open slot (as offered by GET /api/v1/slots) for one of the clinic's patients."""
+
+    service_id: Id
+    consultant_id: Id
+    patient_id: uuid.UUID
+    start: AwareDatetime
+    reason: str = Field("", max_length=2000)
+
+
+class RescheduleIn(Input):
+    """Move a booking to another open slot, optionally with another consultant."""
+
+    start: AwareDatetime
+    consultant_id: Id | None = None
+
+
+class CancelIn(Input):
+    """Cancel a booking; the row is kept with the reason."""
+
+    reason: str = Field(min_length=1, max_length=500)
+
+
+BookingStatus = Literal["booked", "cancelled", "completed", "no_show"]
+
+
+class BookingOut(Output):
+    """A booking."""
+
+    id: uuid.UUID
+    service_id: int
+    consultant_id: int
+    spoke_id: int
+    patient_id: uuid.UUID
+    start: UtcDatetime
+    end: UtcDatetime
+    status: BookingStatus
+    reason: str
+    video_link: str | None
+    sequence: int = Field(description="Grows with every change")
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+    cancelled_at: UtcDatetime | None
+    cancel_reason: str | None
+
+
+class BookingQuery(Input):
+    """Filters for listing bookings."""
+
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
+    status: BookingStatus | None = None
+    patient_id: uuid.UUID | None = None
+    consultant_id: Id | None = None
+    limit: int = Field(100, ge=1, le=500)
+    cursor: str | None = Field(None, max_length=200, description="next_cursor of the last page")
+
+
+class BookingsOut(Output):
+    """A page of bookings, by start time."""
+
+    bookings: list[BookingOut]
+    next_cursor: str | None

@@ -1,0 +1,399 @@
+"""Slot engine: turn consultants' availability into open, bookable slots.
+
+Pure standard-library code: no I/O, no clock. ``now`` is always an argument.
+
+Documented behaviour
+--------------------
+1. Weekly rules are read in the consultant's own IANA time zone, one LOCAL date at a time.
+   A rule applies on local date ``d`` when ``rule.weekday == d.weekday()``, ``d`` lies within
+   ``valid_from .. valid_until`` (each inclusive, when set) and the rule's ``service_ids`` is
+   ``None`` or contains the service. It gives the span from ``d`` at ``rule.start`` to ``d`` at
+   ``rule.end`` local wall-clock time (``time(0, 0)`` as an end means the midnight that ends
+   ``d``), converted to UTC. So 09:00 stays 09:00 on the local clock across daylight-saving
+   changes, and the UTC instant moves by an hour instead.
+2. Daylight-saving edge cases follow PEP 495 with ``fold=0``. In plain words:
+   a rule time that does not exist on a spring-forward day (02:30 in America/New_York on
+   2027-03-14) is read with the UTC offset in force before the gap, so it lands the length of
+   the gap later on the wall clock (02:30 becomes 03:30 EDT); a rule time that happens twice on a
+   fall-back day (01:30 on 2027-11-07) means its first occurrence, the one still in daylight
+   time. A span that becomes empty or negative after conversion is dropped.
+3. Extra hours whose ``service_ids`` match (same test as rules) are added as spans. All spans of
+   one consultant are merged into disjoint sorted intervals; overlapping or touching spans merge.
+4. Candidate starts inside each merged interval are ``interval.start + k * step`` (k = 0, 1, ...)
+   while ``start + duration <= interval.end``, where ``step`` is ``service.interval`` or, when
+   that is ``None``, ``duration + buffer_before + buffer_after``. A slot is
+   ``[start, start + duration)``.
+   The grid never depends on the search window: availability that continues across the edge
+   of the window (for instance spans touching at midnight) is followed backwards, past the
+   window, to the instant where it really begins. Only availability that is still unbroken 14
+   local days before ``now`` (e.g. 24/7 rules) has no usable beginning; its slots lie on the
+   fixed grid ``1970-01-01T00:00Z + k * step`` instead.
+5. A candidate ``s`` is open only if all of these hold:
+   ``window.start <= s < window.end``; ``now + min_notice <= s <= now + horizon``;
+   ``[s, s + duration)`` overlaps no ``time_off`` period; the blocked period
+   ``[s - buffer_before, s + duration + buffer_after)`` overlaps no ``busy`` period (busy periods
+   are already widened by their own bookings' buffers, which is exactly what the database's
+   exclusion constraint compares); and, when ``service.requires_license``, ``patient_state`` is
+   given and is in the consultant's ``licensed_states`` (without a patient state such a service
+   offers nothing). When the service does not require a license, ``patient_state`` is ignored.
+   All periods are half-open, so periods that only touch do not overlap.
+6. The result is a list of ``Slot`` with UTC start/end, sorted by (start, consultant_id),
+   without duplicates.
+7. ``is_open_slot`` is True exactly when ``open_slots`` for that one calendar offers a slot
+   starting at that instant (any time zone); it is implemented with ``open_slots`` itself.
+8. ``window``, ``now`` and ``start`` must be timezone-aware (``ValueError`` otherwise), as must
+   every datetime inside the calendars.
+
+Callers need to pass busy periods, time off and extra hours that cover the window (plus the
+service's buffers); rules are passed whole.
+"""
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from operator import attrgetter
+from zoneinfo import ZoneInfo
+
+__all__ = [
+    "ConsultantCalendar",
+    "ExtraHours",
+    "Period",
+    "ServiceTerms",
+    "Slot",
+    "WeeklyRule",
+    "is_open_slot",
+    "open_slots",
+]
+
+_ZERO = timedelta(0)
+_DAY = timedelta(days=1)
+_TICK = timedelta(microseconds=1)
+_MIDNIGHT = time(0, 0)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_LOOKBACK = timedelta(days=14)
+
+# (local start, local end or None for "midnight ending the day", valid_from, valid_until)
+_RuleEntry = tuple[time, time | None, date | None, date | None]
+_Spans = list[tuple[datetime, datetime]]
+
+
+def _to_utc(value: datetime, what: str) -> datetime:
+    """Return ``value`` as a UTC datetime, refusing naive datetimes."""
+    if value.tzinfo is UTC:
+        return value
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{what} must be a timezone-aware datetime, got {value!r}")
+    return value.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """A half-open span of time [start, end) between two aware datetimes."""
+
+    start: datetime
+    end: datetime
+
+    def overlaps(self, other: "Period") -> bool:
+        """Return True when both periods are non-empty and share at least one instant."""
+        a0 = _to_utc(self.start, "Period.start")
+        a1 = _to_utc(self.end, "Period.end")
+        b0 = _to_utc(other.start, "Period.start")
+        b1 = _to_utc(other.end, "Period.end")
+        return a0 < a1 and b0 < b1 and a0 < b1 and b0 < a1
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklyRule:
+    """A consultant's recurring hours on one weekday, in the consultant's local wall-clock time."""
+
+    weekday: int
+    start: time
+    end: time
+    service_ids: frozenset[int] | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+    def __post_init__(self) -> None:
+        """Reject rules that cannot describe a span of one local day."""
+        if not 0 <= self.weekday <= 6:
+            raise ValueError(f"weekday must be 0..6, got {self.weekday}")
+        if self.end != _MIDNIGHT and self.end.replace(fold=0) <= self.start.replace(fold=0):
+            raise ValueError("rule end must be after its start, or time(0, 0) for midnight")
+
+
+@dataclass(frozen=True, slots=True)
+class ExtraHours:
+    """One-off additional availability, as an absolute period."""
+
+    period: Period
+    service_ids: frozenset[int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConsultantCalendar:
+    """Everything the engine needs to know about one consultant."""
+
+    consultant_id: int
+    zone: ZoneInfo
+    rules: tuple[WeeklyRule, ...]
+    licensed_states: frozenset[str] = frozenset()
+    extra_hours: tuple[ExtraHours, ...] = ()
+    time_off: tuple[Period, ...] = ()
+    busy: tuple[Period, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceTerms:
+    """The parts of a service that shape its slots."""
+
+    service_id: int
+    duration: timedelta
+    buffer_before: timedelta = _ZERO
+    buffer_after: timedelta = _ZERO
+    min_notice: timedelta = _ZERO
+    horizon: timedelta = timedelta(days=90)
+    interval: timedelta | None = None
+    requires_license: bool = False
+
+    def __post_init__(self) -> None:
+        """Reject terms the engine cannot lay out (non-positive duration or step)."""
+        if self.duration <= _ZERO:
+            raise ValueError("duration must be positive")
+        if self.interval is not None and self.interval <= _ZERO:
+            raise ValueError("interval must be positive when set")
+        if self.buffer_before < _ZERO or self.buffer_after < _ZERO:
+            raise ValueError("buffers must not be negative")
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One open, bookable slot of a consultant for a service, in UTC."""
+
+    consultant_id: int
+    service_id: int
+    start: datetime
+    end: datetime
+
+
+_slot_start = attrgetter("start")
+
+
+def _rule_table(
+    rules: Iterable[WeeklyRule], service_id: int
+) -> tuple[list[list[_RuleEntry]], date | None]:
+    """Group the rules that serve ``service_id`` by weekday.
+
+    Also return the earliest local date any of them can apply (``None``: unbounded).
+    """
+    table: list[list[_RuleEntry]] = [[] for _ in range(7)]
+    earliest: date | None = date.max
+    for rule in rules:
+        if rule.service_ids is not None and service_id not in rule.service_ids:
+            continue
+        end = None if rule.end == _MIDNIGHT else rule.end.replace(tzinfo=None, fold=0)
+        start = rule.start.replace(tzinfo=None, fold=0)
+        table[rule.weekday].append((start, end, rule.valid_from, rule.valid_until))
+        if rule.valid_from is None:
+            earliest = None
+        elif earliest is not None and rule.valid_from < earliest:
+            earliest = rule.valid_from
+    return table, earliest
+
+
+def _expand(
+    table: list[list[_RuleEntry]], zone: ZoneInfo, first: date, last: date, out: _Spans
+) -> None:
+    """Append the UTC spans the rules give on local dates ``first`` .. ``last`` to ``out``."""
+    day = first
+    while day <= last:
+        for start, end, valid_from, valid_until in table[day.weekday()]:
+            if (valid_from is not None and day < valid_from) or (
+                valid_until is not None and day > valid_until
+            ):
+                continue
+            a = datetime.combine(day, start, tzinfo=zone).astimezone(UTC)
+            if end is None:
+                b = datetime.combine(day + _DAY, _MIDNIGHT, tzinfo=zone).astimezone(UTC)
+            else:
+                b = datetime.combine(day, end, tzinfo=zone).astimezone(UTC)
+            if a < b:
+                out.append((a, b))
+        day += _DAY
+
+
+def _merge(spans: _Spans) -> tuple[list[datetime], list[datetime]]:
+    """Merge UTC spans into disjoint sorted intervals; return their starts and ends."""
+    spans.sort()
+    starts: list[datetime] = []
+    ends: list[datetime] = []
+    for a, b in spans:
+        if b <= a:
+            continue
+        if ends and a <= ends[-1]:
+            if b > ends[-1]:
+                ends[-1] = b
+        else:
+            starts.append(a)
+            ends.append(b)
+    return starts, ends
+
+
+def _merged_periods(periods: Iterable[Period], what: str) -> tuple[list[datetime], list[datetime]]:
+    """Normalise periods to UTC and merge them into disjoint sorted intervals."""
+    spans = [(_to_utc(p.start, what), _to_utc(p.end, what)) for p in periods]
+    return _merge(spans)
+
+
+def _consultant_slots(
+    calendar: ConsultantCalendar,
+    service: ServiceTerms,
+    step: timedelta,
+    lo: datetime,
+    stop: datetime,
+    floor: datetime,
+    out: list[Slot],
+) -> None:
+    """Append one consultant's open slots with ``lo <= start < stop`` to ``out``."""
+    service_id = service.service_id
+    duration = service.duration
+    zone = calendar.zone
+    table, earliest = _rule_table(calendar.rules, service_id)
+    spans: _Spans = [
+        (_to_utc(x.period.start, "extra hours"), _to_utc(x.period.end, "extra hours"))
+        for x in calendar.extra_hours
+        if x.service_ids is None or service_id in x.service_ids
+    ]
+    if not spans and earliest == date.max:
+        return
+
+    first_day = lo.astimezone(zone).date() - _DAY
+    last_day = (stop + duration).astimezone(zone).date() + _DAY
+    floor_day = floor.astimezone(zone).date()
+    _expand(table, zone, first_day, last_day, spans)
+
+    # Find the first interval that can hold a slot starting at or after ``lo`` and make sure
+    # its real beginning is known: spans of dates before ``first_day`` end no later than about
+    # local midnight of ``first_day``, so they cannot touch an interval starting a day later.
+    chunk = 2
+    while True:
+        starts, ends = _merge(spans)
+        index = bisect_left(ends, lo + duration)
+        if index == len(ends):
+            return
+        anchor: datetime | None = starts[index]
+        if anchor is not None and anchor >= datetime.combine(
+            first_day + _DAY, _MIDNIGHT, tzinfo=zone
+        ).astimezone(UTC):
+            break
+        if earliest is not None and first_day <= earliest:
+            break
+        if first_day <= floor_day:
+            anchor = None  # unbroken since before the look-back floor: use the fixed grid
+            break
+        new_first = max(floor_day, first_day - timedelta(days=chunk))
+        _expand(table, zone, new_first, first_day - _DAY, spans)
+        first_day = new_first
+        chunk *= 2
+
+    off_starts, off_ends = _merged_periods(calendar.time_off, "time off")
+    busy_starts, busy_ends = _merged_periods(calendar.busy, "busy period")
+    n_off = len(off_ends)
+    n_busy = len(busy_ends)
+    before = service.buffer_before
+    after = service.buffer_after
+    consultant_id = calendar.consultant_id
+    i_off = 0
+    i_busy = 0
+    append = out.append
+
+    for k in range(index, len(starts)):
+        begin = starts[k]
+        if begin >= stop:
+            break
+        limit = ends[k]
+        base = begin if (k > index or anchor is not None) else _EPOCH
+        first = lo if lo > begin else begin
+        s = base + step * -((base - first) // step)
+        while s < stop:
+            e = s + duration
+            if e > limit:
+                break
+            if i_off < n_off:
+                i_off = bisect_right(off_ends, s, i_off)
+                if i_off < n_off and off_starts[i_off] < e:
+                    s = base + step * -((base - off_ends[i_off]) // step)
+                    continue
+            if i_busy < n_busy:
+                i_busy = bisect_right(busy_ends, s - before, i_busy)
+                if i_busy < n_busy and busy_starts[i_busy] < e + after:
+                    s = base + step * -((base - (busy_ends[i_busy] + before)) // step)
+                    continue
+            append(Slot(consultant_id, service_id, s, e))
+            s += step
+
+
+def open_slots(
+    calendars: Iterable[ConsultantCalendar],
+    service: ServiceTerms,
+    window: Period,
+    now: datetime,
+    patient_state: str | None = None,
+) -> list[Slot]:
+    """Return the open slots of ``service`` starting in ``window``, sorted by start, consultant."""
+    window_start = _to_utc(window.start, "window.start")
+    window_end = _to_utc(window.end, "window.end")
+    now = _to_utc(now, "now")
+    lo = max(window_start, now + service.min_notice)
+    stop = min(window_end, now + service.horizon + _TICK)
+    if lo >= stop:
+        return []
+    step = service.interval
+    if step is None:
+        step = service.duration + service.buffer_before + service.buffer_after
+    floor = now + min(service.min_notice, _ZERO) - _LOOKBACK
+
+    chosen = sorted(
+        (
+            c
+            for c in calendars
+            if not service.requires_license
+            or (patient_state is not None and patient_state in c.licensed_states)
+        ),
+        key=attrgetter("consultant_id"),
+    )
+    out: list[Slot] = []
+    for calendar in chosen:
+        _consultant_slots(calendar, service, step, lo, stop, floor, out)
+    # Each consultant's slots are already in start order and consultants were visited in id
+    # order, so a stable sort on start alone yields (start, consultant_id) order.
+    out.sort(key=_slot_start)
+
+    if len({c.consultant_id for c in chosen}) != len(chosen):
+        unique: list[Slot] = []
+        for slot in out:
+            if (
+                unique
+                and unique[-1].start == slot.start
+                and unique[-1].consultant_id == slot.consultant_id
+            ):
+                continue
+            unique.append(slot)
+        out = unique
+    return out
+
+
+def is_open_slot(
+    calendar: ConsultantCalendar,
+    service: ServiceTerms,
+    start: datetime,
+    now: datetime,
+    patient_state: str | None = None,
+) -> bool:
+    """Return True when ``open_slots`` offers this consultant a slot starting at ``start``."""
+    instant = _to_utc(start, "start")
+    window = Period(instant, instant + _TICK)
+    return any(
+        slot.start == instant
+        for slot in open_slots((calendar,), service, window, now, patient_state)
+    )

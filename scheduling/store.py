@@ -1,0 +1,308 @@
+"""SQL for services, availability rules and exceptions, and the calendars slot search needs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import asyncpg
+from asyncpg import Range
+
+from scheduling.slots import ConsultantCalendar, ExtraHours, Period, ServiceTerms, WeeklyRule
+
+ServiceKind = Literal["econsult", "video_session", "case_review"]
+
+_SERVICE_COLUMNS = """
+    id, kind, name, duration_minutes, buffer_before_minutes, buffer_after_minutes,
+    interval_minutes, min_notice_minutes, horizon_days, turnaround_hours, roles, active
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """Something the hub offers: an e-consult, a video session or a case review."""
+
+    id: int
+    kind: ServiceKind
+    name: str
+    duration_minutes: int
+    buffer_before_minutes: int
+    buffer_after_minutes: int
+    interval_minutes: int | None
+    min_notice_minutes: int
+    horizon_days: int
+    turnaround_hours: int | None
+    roles: tuple[str, ...]
+    active: bool
+
+    @property
+    def terms(self) -> ServiceTerms:
+        """The parts of the service that shape its slots."""
+        return ServiceTerms(
+            service_id=self.id,
+            duration=timedelta(minutes=self.duration_minutes),
+            buffer_before=timedelta(minutes=self.buffer_before_minutes),
+            buffer_after=timedelta(minutes=self.buffer_after_minutes),
+            min_notice=timedelta(minutes=self.min_notice_minutes),
+            horizon=timedelta(days=self.horizon_days),
+            interval=timedelta(minutes=self.interval_minutes) if self.interval_minutes else None,
+            # Seeing a patient by video is practising medicine where the patient is.
+            requires_license=self.kind == "video_session",
+        )
+
+
+def _service(row: asyncpg.Record) -> Service:
+    values = dict(row)
+    values["roles"] = tuple(values["roles"])
+    return Service(**values)
+
+
+async def insert_service(
+    conn: asyncpg.Connection,
+    *,
+    kind: ServiceKind,
+    name: str,
+    duration_minutes: int,
+    roles: Sequence[str],
+    buffer_before_minutes: int = 0,
+    buffer_after_minutes: int = 0,
+    interval_minutes: int | None = None,
+    min_notice_minutes: int = 0,
+    horizon_days: int = 60,
+    turnaround_hours: int | None = None,
+) -> Service:
+    """Add a service."""
+    row = await conn.fetchrow(
+        f"""
+        INSERT INTO services (kind, name, duration_minutes, buffer_before_minutes,
+            buffer_after_minutes, interval_minutes, min_notice_minutes, horizon_days,
+            turnaround_hours, roles)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        RETURNING {_SERVICE_COLUMNS}
+        """,
+        kind,
+        name,
+        duration_minutes,
+        buffer_before_minutes,
+        buffer_after_minutes,
+        interval_minutes,
+        min_notice_minutes,
+        horizon_days,
+        turnaround_hours,
+        list(roles),
+    )
+    assert row is not None
+    return _service(row)
+
+
+async def get_service(conn: asyncpg.Connection, service_id: int) -> Service | None:
+    """One service by id."""
+    row = await conn.fetchrow(f"SELECT {_SERVICE_COLUMNS} FROM services WHERE id = $1", service_id)
+    return _service(row) if row else None
+
+
+async def list_services(conn: asyncpg.Connection) -> list[Service]:
+    """Every active service."""
+    rows = await conn.fetch(
+        f"SELECT {_SERVICE_COLUMNS} FROM services WHERE active ORDER BY kind, name"
+    )
+    return [_service(r) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRow:
+    """A stored weekly availability rule."""
+
+    weekday: int
+    start_time: time
+    end_time: time
+    service_ids: tuple[int, ...] | None
+    valid_from: date | None
+    valid_until: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExceptionRow:
+    """A stored exception: time off or extra hours, as an absolute period."""
+
+    kind: Literal["time_off", "extra_hours"]
+    start: datetime
+    end: datetime
+    service_ids: tuple[int, ...] | None
+    note: str
+
+
+async def replace_availability(
+    conn: asyncpg.Connection,
+    consultant_id: int,
+    rules: Sequence[RuleRow],
+    exceptions: Sequence[ExceptionRow],
+) -> None:
+    """Replace a consultant's weekly rules and exceptions as a whole."""
+    await conn.execute("DELETE FROM availability_rules WHERE consultant_id = $1", consultant_id)
+    await conn.execute(
+        "DELETE FROM availability_exceptions WHERE consultant_id = $1", consultant_id
+    )
+    await conn.executemany(
+        """
+        INSERT INTO availability_rules (consultant_id, weekday, start_time, end_time,
+                                        service_ids, valid_from, valid_until)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        """,
+        [
+            (
+                consultant_id,
+                r.weekday,
+                r.start_time,
+                r.end_time,
+                _ids(r.service_ids),
+                r.valid_from,
+                r.valid_until,
+            )
+            for r in rules
+        ],
+    )
+    await conn.executemany(
+        """
+        INSERT INTO availability_exceptions (consultant_id, kind, period, service_ids, note)
+        VALUES ($1, $2, tstzrange($3, $4, '[)'), $5, $6)
+        """,
+        [(consultant_id, e.kind, e.start, e.end, _ids(e.service_ids), e.note) for e in exceptions],
+    )
+
+
+def _ids(ids: tuple[int, ...] | None) -> list[int] | None:
+    return None if ids is None else sorted(set(ids))
+
+
+async def get_availability(
+    conn: asyncpg.Connection, consultant_id: int
+) -> tuple[list[RuleRow], list[ExceptionRow]]:
+    """A consultant's weekly rules and exceptions, as stored."""
+    rules = await conn.fetch(
+        """
+        SELECT weekday, start_time, end_time, service_ids, valid_from, valid_until
+        FROM availability_rules WHERE consultant_id = $1 ORDER BY weekday, start_time, id
+        """,
+        consultant_id,
+    )
+    exceptions = await conn.fetch(
+        """
+        SELECT kind, lower(period) AS start, upper(period) AS "end", service_ids, note
+        FROM availability_exceptions WHERE consultant_id = $1 ORDER BY lower(period), id
+        """,
+        consultant_id,
+    )
+    return (
+        [RuleRow(**{**dict(r), "service_ids": _tuple(r["service_ids"])}) for r in rules],
+        [ExceptionRow(**{**dict(e), "service_ids": _tuple(e["service_ids"])}) for e in exceptions],
+    )
+
+
+def _tuple(ids: list[int] | None) -> tuple[int, ...] | None:
+    return None if ids is None else tuple(ids)
+
+
+def _frozen(ids: list[int] | None) -> frozenset[int] | None:
+    return None if ids is None else frozenset(ids)
+
+
+async def load_calendars(
+    conn: asyncpg.Connection,
+    service: Service,
+    window: Period,
+    *,
+    consultant_id: int | None = None,
+    ignore_booking: object | None = None,
+) -> list[ConsultantCalendar]:
+    """The calendars of every active consultant offering the service, for slot search.
+
+    Four queries whatever the number of consultants or days: consultants, rules,
+    exceptions and busy periods, each for all consultants at once.
+    """
+    # Wide enough to see anything whose buffers could reach into the window.
+    margin = timedelta(days=1)
+    around = Range(window.start - margin, window.end + margin)
+    people = await conn.fetch(
+        """
+        SELECT c.id, c.timezone, c.licensed_states
+        FROM consultants c JOIN consultant_services cs ON cs.consultant_id = c.id
+        WHERE cs.service_id = $1 AND c.active AND ($2::bigint IS NULL OR c.id = $2)
+        ORDER BY c.id
+        """,
+        service.id,
+        consultant_id,
+    )
+    if not people:
+        return []
+    ids = [p["id"] for p in people]
+    rules: dict[int, list[WeeklyRule]] = defaultdict(list)
+    for r in await conn.fetch(
+        """
+        SELECT consultant_id, weekday, start_time, end_time, service_ids, valid_from, valid_until
+        FROM availability_rules
+        WHERE consultant_id = ANY ($1::bigint[])
+          AND (valid_until IS NULL OR valid_until >= $2::date)
+          AND (valid_from IS NULL OR valid_from <= $3::date)
+        """,
+        ids,
+        (window.start - margin).date(),
+        (window.end + margin).date(),
+    ):
+        rules[r["consultant_id"]].append(
+            WeeklyRule(
+                r["weekday"],
+                r["start_time"],
+                r["end_time"],
+                _frozen(r["service_ids"]),
+                r["valid_from"],
+                r["valid_until"],
+            )
+        )
+    time_off: dict[int, list[Period]] = defaultdict(list)
+    extra: dict[int, list[ExtraHours]] = defaultdict(list)
+    for e in await conn.fetch(
+        """
+        SELECT consultant_id, kind, lower(period) AS start, upper(period) AS "end", service_ids
+        FROM availability_exceptions
+        WHERE consultant_id = ANY ($1::bigint[]) AND period && $2::tstzrange
+        """,
+        ids,
+        around,
+    ):
+        period = Period(e["start"], e["end"])
+        if e["kind"] == "time_off":
+            time_off[e["consultant_id"]].append(period)
+        else:
+            extra[e["consultant_id"]].append(ExtraHours(period, _frozen(e["service_ids"])))
+    busy: dict[int, list[Period]] = defaultdict(list)
+    for b in await conn.fetch(
+        """
+        SELECT consultant_id, lower(blocked) AS start, upper(blocked) AS "end"
+        FROM bookings
+        WHERE consultant_id = ANY ($1::bigint[]) AND status <> 'cancelled'
+          AND upper(blocked) > $2 AND lower(blocked) < $3
+          AND ($4::uuid IS NULL OR id <> $4)
+        """,
+        ids,
+        around.lower,
+        around.upper,
+        ignore_booking,
+    ):
+        busy[b["consultant_id"]].append(Period(b["start"], b["end"]))
+    return [
+        ConsultantCalendar(
+            consultant_id=p["id"],
+            zone=ZoneInfo(p["timezone"]),
+            rules=tuple(rules[p["id"]]),
+            licensed_states=frozenset(p["licensed_states"]),
+            extra_hours=tuple(extra[p["id"]]),
+            time_off=tuple(time_off[p["id"]]),
+            busy=tuple(busy[p["id"]]),
+        )
+        for p in people
+    ]

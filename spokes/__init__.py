@@ -1,0 +1,1 @@
+"""The spokes: primary-care clinics, their patients and API clients."""

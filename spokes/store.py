@@ -1,0 +1,144 @@
+"""SQL for spoke clinics and their patients. Every patient query names its spoke."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+import asyncpg
+
+_SPOKE_COLUMNS = "id, slug, name, state, timezone, webhook_url"
+_PATIENT_COLUMNS = (
+    "id, spoke_id, mrn, given_name, family_name, birth_date, state, phone, email, created_at"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Spoke:
+    """A primary-care clinic served by the hub."""
+
+    id: int
+    slug: str
+    name: str
+    state: str
+    timezone: str
+    webhook_url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Patient:
+    """A patient of exactly one spoke."""
+
+    id: uuid.UUID
+    spoke_id: int
+    mrn: str
+    given_name: str
+    family_name: str
+    birth_date: date
+    state: str
+    phone: str | None
+    email: str | None
+    created_at: object
+
+
+async def insert_spoke(
+    conn: asyncpg.Connection, *, slug: str, name: str, state: str, timezone: str
+) -> Spoke:
+    """Add a spoke clinic."""
+    row = await conn.fetchrow(
+        f"""
+        INSERT INTO spokes (slug, name, state, timezone) VALUES ($1, $2, $3, $4)
+        RETURNING {_SPOKE_COLUMNS}
+        """,
+        slug,
+        name,
+        state,
+        timezone,
+    )
+    assert row is not None
+    return Spoke(**dict(row))
+
+
+async def get_spoke(conn: asyncpg.Connection, spoke_id: int) -> Spoke | None:
+    """One spoke by id."""
+    row = await conn.fetchrow(f"SELECT {_SPOKE_COLUMNS} FROM spokes WHERE id = $1", spoke_id)
+    return Spoke(**dict(row)) if row else None
+
+
+async def get_spoke_by_slug(conn: asyncpg.Connection, slug: str) -> Spoke | None:
+    """One spoke by its slug."""
+    row = await conn.fetchrow(f"SELECT {_SPOKE_COLUMNS} FROM spokes WHERE slug = $1", slug)
+    return Spoke(**dict(row)) if row else None
+
+
+async def list_spokes(conn: asyncpg.Connection) -> list[Spoke]:
+    """Every spoke, by name."""
+    rows = await conn.fetch(f"SELECT {_SPOKE_COLUMNS} FROM spokes ORDER BY name")
+    return [Spoke(**dict(r)) for r in rows]
+
+
+async def insert_patient(
+    conn: asyncpg.Connection,
+    *,
+    spoke_id: int,
+    mrn: str,
+    given_name: str,
+    family_name: str,
+    birth_date: date,
+    state: str,
+    phone: str | None = None,
+    email: str | None = None,
+) -> Patient | None:
+    """Add a patient to a spoke; None when the spoke already has that MRN."""
+    row = await conn.fetchrow(
+        f"""
+        INSERT INTO patients (spoke_id, mrn, given_name, family_name, birth_date, state,
+                              phone, email)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        ON CONFLICT (spoke_id, mrn) DO NOTHING
+        RETURNING {_PATIENT_COLUMNS}
+        """,
+        spoke_id,
+        mrn,
+        given_name,
+        family_name,
+        birth_date,
+        state,
+        phone,
+        email,
+    )
+    return Patient(**dict(row)) if row else None
+
+
+async def get_patient(
+    conn: asyncpg.Connection, spoke_id: int | None, patient_id: uuid.UUID
+) -> Patient | None:
+    """A patient by id, within one spoke (None: any spoke, for hub-wide readers)."""
+    row = await conn.fetchrow(
+        f"""
+        SELECT {_PATIENT_COLUMNS} FROM patients
+        WHERE id = $1 AND ($2::bigint IS NULL OR spoke_id = $2)
+        """,
+        patient_id,
+        spoke_id,
+    )
+    return Patient(**dict(row)) if row else None
+
+
+async def find_patients(
+    conn: asyncpg.Connection, spoke_id: int, *, mrn: str | None, limit: int
+) -> list[Patient]:
+    """A spoke's patients, by MRN when given."""
+    rows = await conn.fetch(
+        f"""
+        SELECT {_PATIENT_COLUMNS} FROM patients
+        WHERE spoke_id = $1 AND ($2::text IS NULL OR mrn = $2)
+        ORDER BY family_name, given_name, id
+        LIMIT $3
+        """,
+        spoke_id,
+        mrn,
+        limit,
+    )
+    return [Patient(**dict(r)) for r in rows]

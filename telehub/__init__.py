@@ -1,0 +1,1 @@
+"""Telehub: scheduling and closed-loop consults for telehealth hub-and-spoke care."""

@@ -1,0 +1,65 @@
+"""The app factory: the one place the application is put together."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from hub.api import api as hub_api
+from scheduling.api import api as scheduling_api
+from spokes.api import api as spokes_api
+from telehub import health, oauth
+from telehub.api import ApiRoutes
+from telehub.api_registry import ApiRegistry
+from telehub.db import Pool, create_pool
+from telehub.keys import API, CLOCK, POOL, SETTINGS, Clock
+from telehub.middleware import problems, request_log
+from telehub.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+API_PACKAGES: tuple[ApiRoutes, ...] = (hub_api, scheduling_api, spokes_api)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: Settings, *, pool: Pool | None = None, clock: Clock = _utc_now
+) -> web.Application:
+    """Build the application; an injected pool (tests) is used as is and not closed."""
+    app = web.Application(
+        middlewares=[request_log, problems], client_max_size=settings.max_body_bytes
+    )
+    app[SETTINGS] = settings
+    app[CLOCK] = clock
+    if pool is None:
+        app.cleanup_ctx.append(_pool)
+    else:
+        app[POOL] = pool
+
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(ROOT / "templates"),
+        autoescape=jinja2.select_autoescape(default=True),
+    )
+    registry = ApiRegistry()
+    for package in API_PACKAGES:
+        app.router.add_routes(package.routes)
+        registry.operations.extend(package.operations)
+    app[API] = registry
+    app.router.add_routes(oauth.routes)
+    app.router.add_routes(health.routes)
+    app.router.add_static("/static", ROOT / "static", name="static")
+    return app
+
+
+async def _pool(app: web.Application) -> AsyncIterator[None]:
+    app[POOL] = await create_pool(app[SETTINGS])
+    yield
+    await app[POOL].close()

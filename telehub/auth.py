@@ -1,0 +1,249 @@
+"""Credentials: access-token JWTs, client secrets, client assertions, passwords, scopes.
+
+JWTs are encoded and decoded only here, always with an explicit algorithm list, audience,
+issuer and expiry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from telehub.settings import Settings
+
+CallerKind = Literal["hub_admin", "consultant", "spoke"]
+
+ACCESS_TOKEN_ALGORITHMS = ["HS256"]
+# SMART Backend Services: clients sign assertions with RS384 or ES384.
+ASSERTION_ALGORITHMS = ["RS384", "ES384"]
+ASSERTION_MAX_LIFETIME = 300
+CLOCK_SKEW = 30
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+ALL_SCOPES = frozenset(
+    {
+        "services:read",
+        "services:write",
+        "consultants:read",
+        "consultants:write",
+        "availability:write",
+        "slots:read",
+        "patients:read",
+        "patients:write",
+        "bookings:read",
+        "bookings:write",
+    }
+)
+
+# What each kind of caller may ever be granted; a client's own scopes are a subset.
+KIND_SCOPES: dict[CallerKind, frozenset[str]] = {
+    "hub_admin": ALL_SCOPES,
+    "consultant": frozenset(
+        {"services:read", "consultants:read", "availability:write", "slots:read", "bookings:read"}
+    ),
+    "spoke": frozenset(
+        {
+            "services:read",
+            "consultants:read",
+            "slots:read",
+            "patients:read",
+            "patients:write",
+            "bookings:read",
+            "bookings:write",
+        }
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is calling: a hub admin, a hub system acting for one consultant, or a spoke."""
+
+    kind: CallerKind
+    client_id: str
+    scopes: frozenset[str]
+    spoke_id: int | None = None
+    consultant_id: int | None = None
+
+    @property
+    def actor(self) -> str:
+        """How audit rows and logs name this caller (never a person's name)."""
+        return f"client:{self.client_id}"
+
+    @property
+    def is_hub_admin(self) -> bool:
+        """True for the hub's administrators."""
+        return self.kind == "hub_admin"
+
+
+class InvalidToken(Exception):
+    """An access token or client assertion that must be refused."""
+
+
+def _access_key(settings: Settings) -> bytes:
+    # A key derived for this one purpose, so the secret key can also sign other things safely.
+    return hmac.new(settings.secret_key.encode(), b"telehub access token v1", "sha256").digest()
+
+
+def issue_access_token(settings: Settings, caller: Caller, *, now: float | None = None) -> str:
+    """A short-lived bearer JWT that carries the caller and its granted scopes."""
+    issued = int(time.time() if now is None else now)
+    claims: dict[str, Any] = {
+        "iss": settings.issuer,
+        "aud": settings.audience,
+        "sub": caller.client_id,
+        "iat": issued,
+        "nbf": issued,
+        "exp": issued + settings.access_token_ttl,
+        "jti": uuid.uuid4().hex,
+        "scope": " ".join(sorted(caller.scopes)),
+        "kind": caller.kind,
+    }
+    if caller.spoke_id is not None:
+        claims["spoke_id"] = caller.spoke_id
+    if caller.consultant_id is not None:
+        claims["consultant_id"] = caller.consultant_id
+    return jwt.encode(claims, _access_key(settings), algorithm="HS256")
+
+
+def read_access_token(settings: Settings, token: str) -> Caller:
+    """The caller a bearer token names; InvalidToken for anything not signed and current."""
+    try:
+        claims = jwt.decode(
+            token,
+            _access_key(settings),
+            algorithms=ACCESS_TOKEN_ALGORITHMS,
+            audience=settings.audience,
+            issuer=settings.issuer,
+            leeway=CLOCK_SKEW,
+            options={"require": ["exp", "iat", "iss", "aud", "sub", "scope", "kind"]},
+        )
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(str(exc)) from None
+    kind = claims["kind"]
+    if kind not in KIND_SCOPES:
+        raise InvalidToken("unknown caller kind")
+    scopes = frozenset(str(claims["scope"]).split())
+    spoke_id, consultant_id = claims.get("spoke_id"), claims.get("consultant_id")
+    if (kind == "spoke") != isinstance(spoke_id, int) or (kind == "consultant") != isinstance(
+        consultant_id, int
+    ):
+        raise InvalidToken("caller claims do not fit the caller kind")
+    return Caller(kind, str(claims["sub"]), scopes & KIND_SCOPES[kind], spoke_id, consultant_id)
+
+
+def new_client_secret() -> str:
+    """A 256-bit random client secret, shown once."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_secret(secret: str) -> bytes:
+    """The stored form of a high-entropy random secret (client secrets, feed tokens).
+
+    SHA-256 suffices: these are 256-bit random values, not guessable passwords, so a slow
+    hash would buy nothing and cost every token request.
+    """
+    return hashlib.sha256(secret.encode()).digest()
+
+
+def secret_matches(secret: str, stored: bytes | None) -> bool:
+    """Constant-time comparison of a presented secret with its stored hash."""
+    return stored is not None and hmac.compare_digest(hash_secret(secret), stored)
+
+
+def unverified_assertion_issuer(assertion: str) -> str:
+    """The `iss` of a client assertion, read before we know which keys to check it with."""
+    try:
+        claims = jwt.decode(assertion, options={"verify_signature": False})
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(str(exc)) from None
+    issuer = claims.get("iss")
+    if not isinstance(issuer, str) or not issuer:
+        raise InvalidToken("client assertion has no iss")
+    return issuer
+
+
+@dataclass(frozen=True, slots=True)
+class Assertion:
+    """A verified private_key_jwt client assertion."""
+
+    jti: str
+    expires_at: float
+
+
+def verify_client_assertion(
+    settings: Settings, assertion: str, client_id: str, jwks: dict[str, Any], *, now: float
+) -> Assertion:
+    """Check a SMART-style client assertion against the client's registered public keys."""
+    try:
+        header = jwt.get_unverified_header(assertion)
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(str(exc)) from None
+    algorithm = header.get("alg")
+    if algorithm not in ASSERTION_ALGORITHMS:
+        raise InvalidToken(f"assertion algorithm must be one of {ASSERTION_ALGORITHMS}")
+    keys = [k for k in jwks.get("keys", []) if isinstance(k, dict)]
+    if header.get("kid") is not None:
+        keys = [k for k in keys if k.get("kid") == header["kid"]]
+    for jwk in keys:
+        try:
+            key = jwt.PyJWK(jwk, algorithm=algorithm)
+            claims = jwt.decode(
+                assertion,
+                key.key,
+                algorithms=[algorithm],
+                audience=settings.token_endpoint,
+                issuer=client_id,
+                leeway=CLOCK_SKEW,
+                options={"require": ["exp", "iss", "sub", "aud", "jti"]},
+            )
+        except (jwt.PyJWTError, ValueError, TypeError):
+            continue
+        if claims["sub"] != client_id:
+            raise InvalidToken("assertion sub must equal the client id")
+        if claims["exp"] > now + ASSERTION_MAX_LIFETIME + CLOCK_SKEW:
+            raise InvalidToken("assertion must expire within five minutes")
+        jti = claims["jti"]
+        if not isinstance(jti, str) or not 1 <= len(jti) <= 255:
+            raise InvalidToken("assertion jti must be a string")
+        return Assertion(jti=jti, expires_at=float(claims["exp"]))
+    raise InvalidToken("assertion is not signed by a registered key")
+
+
+def parse_jwks(text: str) -> dict[str, Any]:
+    """A JWK Set of public keys, refusing private keys and unusable key types."""
+    data = json.loads(text)
+    if not isinstance(data, dict) or not isinstance(data.get("keys"), list) or not data["keys"]:
+        raise ValueError("a JWK Set needs a non-empty 'keys' list")
+    for jwk in data["keys"]:
+        if not isinstance(jwk, dict) or jwk.get("kty") not in {"RSA", "EC"}:
+            raise ValueError("keys must be RSA or EC public keys")
+        if "d" in jwk:
+            raise ValueError("the JWK Set must hold public keys only")
+    return data
+
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of a person's password."""
+    return _hasher.hash(password)
+
+
+def password_matches(password: str, stored: str) -> bool:
+    """True when the password fits the stored argon2 hash."""
+    try:
+        return _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False

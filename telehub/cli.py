@@ -1,0 +1,297 @@
+"""The `telehub` command: serve, migrate, demo, dev (what `make run` does) and admin tasks."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+
+from telehub import demo, embedded
+from telehub.app import create_app
+from telehub.auth import parse_jwks
+from telehub.clients import create_client
+from telehub.db import migrate_url, wait_for_database
+from telehub.logging import configure_logging
+from telehub.settings import DEFAULT_VIDEO_URL_TEMPLATE, ConfigError, Settings
+from telehub.users import create_user
+
+Command = Callable[[argparse.Namespace, dict[str, str]], int]
+
+
+def _database_url(env: Mapping[str, str]) -> str:
+    url = env.get("DATABASE_URL", "").strip()
+    if not url:
+        raise ConfigError("DATABASE_URL is required")
+    return url
+
+
+def _log(settings: Settings) -> None:
+    json_logs = settings.log_json if settings.log_json is not None else not sys.stderr.isatty()
+    configure_logging(json=json_logs)
+
+
+def _serve(settings: Settings) -> None:
+    asyncio.run(wait_for_database(settings.database_url))
+    asyncio.run(migrate_url(settings.database_url))
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        access_log=None,
+        print=None,
+        shutdown_timeout=10,
+    )
+
+
+def cmd_serve(args: argparse.Namespace, env: dict[str, str]) -> int:
+    """Serve the API and pages (migrating first, under the advisory lock)."""
+    overrides: dict[str, Any] = {}
+    if args.host:
+        overrides["host"] = args.host
+    if args.port:
+        overrides["port"] = args.port
+    settings = Settings.from_env(env, **overrides)
+    _log(settings)
+    _serve(settings)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, env: dict[str, str]) -> int:
+    """Apply pending migrations."""
+    applied = asyncio.run(migrate_url(_database_url(env)))
+    print("applied: " + (", ".join(applied) if applied else "nothing (up to date)"))
+    return 0
+
+
+async def _seed(url: str, video_url_template: str) -> dict[str, Any] | None:
+    await migrate_url(url)
+    conn = await asyncpg.connect(url)
+    try:
+        if not await demo.is_empty(conn):
+            return None
+        return await demo.seed(conn, video_url_template=video_url_template)
+    finally:
+        await conn.close()
+
+
+def cmd_demo(args: argparse.Namespace, env: dict[str, str]) -> int:
+    """Seed the demo network into an empty database and print its logins."""
+    template = env.get("TELEHUB_VIDEO_URL_TEMPLATE", DEFAULT_VIDEO_URL_TEMPLATE)
+    created = asyncio.run(_seed(_database_url(env), template))
+    if created is None:
+        print("the database already holds a network; demo seeds only an empty one", file=sys.stderr)
+        return 1
+    print(json.dumps(created, indent=2) if args.json else describe(created, None))
+    return 0
+
+
+def describe(network: Mapping[str, Any], base_url: str | None) -> str:
+    """The human summary of a demo network: URLs, web logins, API clients."""
+    lines = []
+    if base_url:
+        lines += [
+            f"Telehub is running at {base_url}",
+            f"  API description  {base_url}/api/v1/openapi.json",
+            f"  Token endpoint   {base_url}/oauth/token",
+            f"  Health           {base_url}/healthz   Readiness  {base_url}/readyz",
+            "",
+        ]
+    lines.append("Web logins (email / password):")
+    for user in network["hub_users"]:
+        lines.append(f"  {user['role']:<18} {user['email']:<44} {user['password']}")
+    for person in network["consultants"]:
+        for user in person["users"]:
+            lines.append(f"  {'consultant':<18} {user['email']:<44} {user['password']}")
+    for spoke in network["spokes"]:
+        for user in spoke["users"]:
+            lines.append(f"  {user['role']:<18} {user['email']:<44} {user['password']}")
+    lines += ["", "API clients (client_id / client_secret):"]
+    admin = network["hub_admin"]
+    lines.append(f"  {'hub admin':<30} {admin['client_id']}  {admin['client_secret']}")
+    for spoke in network["spokes"]:
+        lines.append(f"  {spoke['name']:<30} {spoke['client_id']}  {spoke['client_secret']}")
+    return "\n".join(lines)
+
+
+def _secret_key(path: Path) -> str:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def cmd_dev(args: argparse.Namespace, env: dict[str, str]) -> int:
+    """Run with an embedded PostgreSQL (unless DATABASE_URL is set) and demo data."""
+    var = Path(env.get("TELEHUB_VAR", "var")).resolve()
+    host = args.host or env.get("TELEHUB_HOST", "127.0.0.1")
+    port = args.port or int(env.get("TELEHUB_PORT", "8080"))
+    if not env.get("DATABASE_URL"):
+        server = embedded.start(var / "postgres")
+        embedded.ensure_database_sync(server.url("postgres"), "telehub")
+        env["DATABASE_URL"] = server.url("telehub")
+    env.setdefault("TELEHUB_SECRET_KEY", _secret_key(var / "secret_key"))
+    env.setdefault("TELEHUB_BASE_URL", f"http://{host}:{port}")
+    settings = Settings.from_env(env, host=host, port=port)
+    _log(settings)
+    logins = var / "demo.json"
+    created = asyncio.run(_seed(settings.database_url, settings.video_url_template))
+    if created is not None:
+        logins.write_text(json.dumps(created, indent=2))
+        logins.chmod(0o600)
+    if logins.exists():
+        banner = describe(json.loads(logins.read_text()), settings.base_url)
+    else:
+        banner = f"Telehub is running at {settings.base_url} (existing data; no demo logins)"
+    print(banner + f"\n\n(demo credentials are kept in {logins}; Ctrl-C stops)\n", flush=True)
+    _serve(settings)
+    return 0
+
+
+async def _admin(url: str, work: Callable[[asyncpg.Connection], Any]) -> Any:
+    conn = await asyncpg.connect(url)
+    try:
+        async with conn.transaction():
+            return await work(conn)
+    finally:
+        await conn.close()
+
+
+async def _spoke_id(conn: asyncpg.Connection, slug: str | None) -> int | None:
+    if slug is None:
+        return None
+    from spokes.store import get_spoke_by_slug
+
+    spoke = await get_spoke_by_slug(conn, slug)
+    if spoke is None:
+        raise ConfigError(f"no spoke with slug {slug!r}")
+    return spoke.id
+
+
+def cmd_create_client(args: argparse.Namespace, env: dict[str, str]) -> int:
+    """Register an API client and print its id and one-time secret."""
+    jwks = parse_jwks(Path(args.jwks).read_text()) if args.jwks else None
+
+    async def work(conn: asyncpg.Connection) -> tuple[str, str | None]:
+        client, secret = await create_client(
+            conn,
+            name=args.name,
+            kind=args.kind,
+            spoke_id=await _spoke_id(conn, args.spoke),
+            consultant_id=args.consultant,
+            jwks=jwks,
+            with_secret=not args.no_secret,
+        )
+        return client.client_id, secret
+
+    client_id, secret = asyncio.run(_admin(_database_url(env), work))
+    print(json.dumps({"client_id": client_id, "client_secret": secret}))
+    return 0
+
+
+def cmd_create_user(args: argparse.Namespace, env: dict[str, str]) -> int:
+    """Add a web user; the password comes from TELEHUB_NEW_PASSWORD or is generated."""
+    password = env.get("TELEHUB_NEW_PASSWORD") or secrets.token_urlsafe(12)
+
+    async def work(conn: asyncpg.Connection) -> None:
+        await create_user(
+            conn,
+            email=args.email,
+            name=args.name,
+            role=args.role,
+            password=password,
+            spoke_id=await _spoke_id(conn, args.spoke),
+            consultant_id=args.consultant,
+        )
+
+    asyncio.run(_admin(_database_url(env), work))
+    if "TELEHUB_NEW_PASSWORD" not in env:
+        print(f"password: {password}")
+    return 0
+
+
+def cmd_create_spoke(args: argparse.Namespace, env: dict[str, str]) -> int:
+    """Add a spoke clinic."""
+    from spokes.store import insert_spoke
+
+    async def work(conn: asyncpg.Connection) -> int:
+        spoke = await insert_spoke(
+            conn, slug=args.slug, name=args.name, state=args.state, timezone=args.timezone
+        )
+        return spoke.id
+
+    print(json.dumps({"id": asyncio.run(_admin(_database_url(env), work))}))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="telehub", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, func in (("serve", cmd_serve), ("dev", cmd_dev)):
+        p = sub.add_parser(name, help=func.__doc__)
+        p.add_argument("--host")
+        p.add_argument("--port", type=int)
+        p.set_defaults(func=func)
+    sub.add_parser("migrate", help=cmd_migrate.__doc__).set_defaults(func=cmd_migrate)
+    p = sub.add_parser("demo", help=cmd_demo.__doc__)
+    p.add_argument("--json", action="store_true", help="print JSON for machines")
+    p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("create-client", help=cmd_create_client.__doc__)
+    p.add_argument("--kind", choices=["hub_admin", "spoke", "consultant"], required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--spoke", help="spoke slug (kind spoke)")
+    p.add_argument("--consultant", type=int, help="consultant id (kind consultant)")
+    p.add_argument("--jwks", help="file with the client's public JWK Set (private_key_jwt)")
+    p.add_argument("--no-secret", action="store_true", help="keys only, no client secret")
+    p.set_defaults(func=cmd_create_client)
+    p = sub.add_parser("create-user", help=cmd_create_user.__doc__)
+    p.add_argument("--email", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument(
+        "--role",
+        required=True,
+        choices=[
+            "hub_admin",
+            "hub_coordinator",
+            "consultant",
+            "spoke_scheduler",
+            "spoke_clinician",
+        ],
+    )
+    p.add_argument("--spoke", help="spoke slug")
+    p.add_argument("--consultant", type=int, help="consultant id")
+    p.set_defaults(func=cmd_create_user)
+    p = sub.add_parser("create-spoke", help=cmd_create_spoke.__doc__)
+    p.add_argument("--slug", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--state", required=True)
+    p.add_argument("--timezone", required=True)
+    p.set_defaults(func=cmd_create_spoke)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `telehub` command."""
+    args = _parser().parse_args(argv)
+    env = dict(os.environ)
+    try:
+        result: int = args.func(args, env)
+    except ConfigError as exc:
+        print(f"telehub: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,333 @@
+"""A realistic demo network: hub consultants in several zones, spokes in several states.
+
+Every name here is invented. Patients are synthetic and marked as such in their MRNs.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import asyncpg
+
+from hub import consultants as hub_consultants
+from scheduling import availability, bookings, services, store
+from scheduling.slots import Period
+from spokes import store as spokes_store
+from telehub.audit import Trail
+from telehub.auth import KIND_SCOPES, Caller
+from telehub.clients import create_client
+from telehub.errors import SlotTaken
+from telehub.users import create_user
+
+SERVICES: list[dict[str, Any]] = [
+    dict(
+        kind="econsult",
+        name="E-consult: OUD and co-occurring conditions",
+        duration_minutes=30,
+        turnaround_hours=48,
+        horizon_days=60,
+        roles=["psychiatric_consultant", "addiction_medicine_specialist"],
+    ),
+    dict(
+        kind="video_session",
+        name="Video visit: MOUD management",
+        duration_minutes=30,
+        buffer_after_minutes=10,
+        min_notice_minutes=120,
+        horizon_days=60,
+        roles=["psychiatric_consultant", "addiction_medicine_specialist"],
+    ),
+    dict(
+        kind="video_session",
+        name="Video counseling session",
+        duration_minutes=50,
+        buffer_after_minutes=10,
+        min_notice_minutes=240,
+        horizon_days=60,
+        roles=["telehealth_counselor", "peer_recovery_specialist"],
+    ),
+    dict(
+        kind="case_review",
+        name="Case review with care manager",
+        duration_minutes=30,
+        buffer_before_minutes=5,
+        buffer_after_minutes=5,
+        min_notice_minutes=60,
+        horizon_days=60,
+        roles=["psychiatric_consultant", "addiction_medicine_specialist"],
+    ),
+]
+
+# (name, credentials, role, zone, licensed states, services by index, weekly hours)
+CONSULTANTS: list[tuple[str, str, str, str, list[str], list[int], list[tuple[int, int]]]] = [
+    (
+        "Maya Okafor",
+        "MD",
+        "psychiatric_consultant",
+        "America/New_York",
+        ["VT", "NH", "ME", "NY", "MA"],
+        [0, 1, 3],
+        [(9, 12), (13, 17)],
+    ),
+    (
+        "Daniel Reyes",
+        "DO, FASAM",
+        "addiction_medicine_specialist",
+        "America/Chicago",
+        ["TX", "NM", "OK"],
+        [0, 1, 3],
+        [(8, 12), (13, 16)],
+    ),
+    (
+        "Priya Natarajan",
+        "MD",
+        "psychiatric_consultant",
+        "America/Los_Angeles",
+        ["WA", "OR", "CA", "NM"],
+        [0, 1, 3],
+        [(9, 12), (13, 17)],
+    ),
+    (
+        "Samuel Whitehorse",
+        "MD",
+        "addiction_medicine_specialist",
+        "America/Denver",
+        ["NM", "AZ", "CO", "TX"],
+        [0, 1],
+        [(8, 11), (12, 16)],
+    ),
+    (
+        "Jordan Ellis",
+        "LICSW",
+        "telehealth_counselor",
+        "America/New_York",
+        ["VT", "NH", "ME"],
+        [2],
+        [(10, 13), (14, 19)],
+    ),
+    (
+        "Alicia Moreno",
+        "LPC",
+        "telehealth_counselor",
+        "America/Chicago",
+        ["TX", "NM", "OK"],
+        [2],
+        [(9, 12), (13, 18)],
+    ),
+    (
+        "Sam Carter",
+        "LADC",
+        "telehealth_counselor",
+        "America/Los_Angeles",
+        ["WA", "OR"],
+        [2],
+        [(8, 12), (13, 16)],
+    ),
+    (
+        "Renee Dubois",
+        "CPRS",
+        "peer_recovery_specialist",
+        "America/New_York",
+        ["VT", "NH", "ME", "NY"],
+        [2],
+        [(12, 18)],
+    ),
+]
+
+SPOKES = [
+    ("riverside-fm", "Riverside Family Medicine", "VT", "America/New_York"),
+    ("mesa-verde-chc", "Mesa Verde Community Health", "NM", "America/Denver"),
+    ("cascade-rural", "Cascade Rural Health Clinic", "WA", "America/Los_Angeles"),
+    ("prairie-creek", "Prairie Creek Primary Care", "TX", "America/Chicago"),
+    ("northwoods-hc", "Northwoods Health Center", "ME", "America/New_York"),
+]
+
+GIVEN = ["Avery", "Jamie", "Morgan", "Riley", "Casey", "Quinn", "Rowan", "Skyler", "Emerson"]
+FAMILY = ["Testpatient", "Sampleton", "Demoford", "Fictus", "Placeholder", "Examplar"]
+
+
+def _password() -> str:
+    return secrets.token_urlsafe(9)
+
+
+async def is_empty(conn: asyncpg.Connection) -> bool:
+    """True when the network has no spokes, consultants or services yet."""
+    return not await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM spokes) OR EXISTS (SELECT 1 FROM consultants)"
+        " OR EXISTS (SELECT 1 FROM services)"
+    )
+
+
+async def seed(
+    conn: asyncpg.Connection, *, video_url_template: str, now: datetime | None = None
+) -> dict[str, Any]:
+    """Create the demo network in one transaction; return its logins and credentials."""
+    now = now or datetime.now(UTC)
+    rng = random.Random(2027)  # noqa: S311 - demo names, not secrets
+    today = now.date()
+    async with conn.transaction():
+        made_services = [await services.create(conn, **s) for s in SERVICES]
+        admin, admin_secret = await create_client(conn, name="Hub administration", kind="hub_admin")
+        hub_users = []
+        for email, name, role in (
+            ("admin@hub.telehub.test", "Hub Administrator", "hub_admin"),
+            ("coordinator@hub.telehub.test", "Hub Coordinator", "hub_coordinator"),
+        ):
+            password = _password()
+            await create_user(conn, email=email, name=name, role=role, password=password)
+            hub_users.append({"email": email, "password": password, "role": role})
+        people = []
+        for name, creds, role, zone, states, svc, hours in CONSULTANTS:
+            consultant = await hub_consultants.create(
+                conn,
+                name=name,
+                credentials=creds,
+                role=role,
+                timezone=zone,
+                licensed_states=states,
+                service_ids=[made_services[i].id for i in svc],
+            )
+            rules = [
+                store.RuleRow(day, time(a), time(b), None, today, today + timedelta(days=27))
+                for day in range(5)
+                for a, b in hours
+            ]
+            await store.replace_availability(conn, consultant.id, rules, [])
+            client, secret = await create_client(
+                conn,
+                name=f"Hub scheduling for {name}",
+                kind="consultant",
+                consultant_id=consultant.id,
+            )
+            email = name.lower().replace(" ", ".") + "@hub.telehub.test"
+            password = _password()
+            await create_user(
+                conn,
+                email=email,
+                name=name,
+                role="consultant",
+                password=password,
+                consultant_id=consultant.id,
+            )
+            people.append(
+                {
+                    "id": consultant.id,
+                    "name": f"{name}, {creds}",
+                    "role": role,
+                    "timezone": zone,
+                    "licensed_states": states,
+                    "client_id": client.client_id,
+                    "client_secret": secret,
+                    "users": [{"email": email, "password": password, "role": "consultant"}],
+                }
+            )
+        # A week of time off three weeks out, as a real calendar would have.
+        first = people[0]["id"]
+        off_start = datetime.combine(today + timedelta(days=21), time(0), UTC)
+        await conn.execute(
+            "INSERT INTO availability_exceptions (consultant_id, kind, period, note) "
+            "VALUES ($1, 'time_off', tstzrange($2, $3), 'Conference')",
+            first,
+            off_start,
+            off_start + timedelta(days=3),
+        )
+        clinics = []
+        for slug, name, state, zone in SPOKES:
+            spoke = await spokes_store.insert_spoke(
+                conn, slug=slug, name=name, state=state, timezone=zone
+            )
+            client, secret = await create_client(
+                conn, name=f"{name} EHR", kind="spoke", spoke_id=spoke.id
+            )
+            users = []
+            for role, who in (("spoke_scheduler", "scheduler"), ("spoke_clinician", "clinician")):
+                email, password = f"{who}@{slug}.telehub.test", _password()
+                await create_user(
+                    conn,
+                    email=email,
+                    name=f"{name} {who}",
+                    role=role,
+                    password=password,
+                    spoke_id=spoke.id,
+                )
+                users.append({"email": email, "password": password, "role": role})
+            caller = Caller("spoke", client.client_id, KIND_SCOPES["spoke"], spoke.id)
+            patients = []
+            for n in range(6):
+                patient = await spokes_store.insert_patient(
+                    conn,
+                    spoke_id=spoke.id,
+                    mrn=f"DEMO-{slug[:3].upper()}-{1001 + n}",
+                    given_name=rng.choice(GIVEN),
+                    family_name=rng.choice(FAMILY),
+                    birth_date=date(
+                        1960 + rng.randrange(45), rng.randrange(1, 13), rng.randrange(1, 28)
+                    ),
+                    state=state,
+                )
+                assert patient is not None
+                patients.append(patient)
+            booked = await _book_some(
+                conn, caller, made_services, patients, now, rng, video_url_template
+            )
+            clinics.append(
+                {
+                    "id": spoke.id,
+                    "name": name,
+                    "slug": slug,
+                    "state": state,
+                    "timezone": zone,
+                    "client_id": client.client_id,
+                    "client_secret": secret,
+                    "users": users,
+                    "patients": len(patients),
+                    "bookings": booked,
+                }
+            )
+    return {
+        "hub_admin": {"client_id": admin.client_id, "client_secret": admin_secret},
+        "hub_users": hub_users,
+        "spokes": clinics,
+        "consultants": people,
+        "services": [{"id": s.id, "kind": s.kind, "name": s.name} for s in made_services],
+    }
+
+
+async def _book_some(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    made: list[store.Service],
+    patients: list[spokes_store.Patient],
+    now: datetime,
+    rng: random.Random,
+    video_url_template: str,
+) -> int:
+    """Book a few of the open slots of the next two weeks through the real booking path."""
+    window = Period(now + timedelta(days=1), now + timedelta(days=14))
+    count = 0
+    trail = Trail("demo", None, None)
+    for service, patient in zip(made[1:], patients, strict=False):
+        slots = await availability.search(
+            conn,
+            service_id=service.id,
+            window=window,
+            consultant_id=None,
+            patient_state=patient.state,
+            now=now,
+        )
+        for slot in rng.sample(slots, min(2, len(slots))):
+            new = bookings.NewBooking(
+                service.id, slot.consultant_id, patient.id, slot.start, "Demo booking"
+            )
+            try:
+                async with conn.transaction():
+                    await bookings.book(
+                        conn, caller, trail, new, now=now, video_url_template=video_url_template
+                    )
+            except SlotTaken:  # another demo clinic took it first
+                continue
+            count += 1
+    return count

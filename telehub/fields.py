@@ -1,0 +1,44 @@
+"""Field types shared by the packages' request and response models."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import AfterValidator, Field
+
+US_STATES = frozenset(
+    """
+    AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH
+    NJ NM NY NC ND OH OK OR PA PR RI SC SD TN TX UT VT VA VI WA WV WI WY GU AS MP
+    """.split()  # noqa: SIM905 - a table of codes reads better as text
+)
+
+
+def _state(value: str) -> str:
+    code = value.upper()
+    if code not in US_STATES:
+        raise ValueError("must be a two-letter US state or territory code, such as VT")
+    return code
+
+
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("must be an IANA time zone, such as America/New_York") from None
+    if value not in available_timezones() and value != "UTC":
+        raise ValueError("must be an IANA time zone, such as America/New_York")
+    return value
+
+
+UsState = Annotated[str, AfterValidator(_state), Field(examples=["VT"])]
+TimeZoneName = Annotated[str, AfterValidator(_zone), Field(examples=["America/New_York"])]
+Id = Annotated[int, Field(ge=1, le=2**62)]
+ServiceKind = Literal["econsult", "video_session", "case_review"]
+ConsultantRole = Literal[
+    "psychiatric_consultant",
+    "addiction_medicine_specialist",
+    "telehealth_counselor",
+    "peer_recovery_specialist",
+]

@@ -1,0 +1,57 @@
+"""Liveness, readiness, the OpenAPI document and the problem-type pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from telehub.db import connection
+from telehub.errors import ServiceUnavailable, problem_types
+from telehub.keys import API, POOL, SETTINGS
+from telehub.openapi import build_openapi
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/healthz", name="healthz")
+async def healthz(request: web.Request) -> web.Response:
+    """The process is up."""
+    return web.json_response({"status": "ok"})
+
+
+@routes.get("/readyz", name="readyz")
+async def readyz(request: web.Request) -> web.Response:
+    """The process can reach its database; a load balancer may send traffic."""
+    settings = request.app[SETTINGS]
+    try:
+        async with connection(request.app[POOL], settings.db_acquire_timeout) as conn:
+            await conn.fetchval("SELECT 1")
+    except (OSError, TimeoutError) as exc:
+        raise ServiceUnavailable(f"database unreachable: {type(exc).__name__}") from None
+    return web.json_response({"status": "ready"})
+
+
+@routes.get("/api/v1/openapi.json", name="openapi")
+async def openapi(request: web.Request) -> web.Response:
+    """The OpenAPI 3.1 description of this API, generated from the code."""
+    return web.json_response(build_openapi(request.app[SETTINGS], request.app[API].operations))
+
+
+@routes.get("/problems/{slug}", name="problem_type")
+@aiohttp_jinja2.template("telehub/problem.html")
+async def problem_type(request: web.Request) -> dict[str, Any]:
+    """A human page for each problem `type` URI the API answers with."""
+    slug = request.match_info["slug"]
+    for problem in problem_types():
+        if problem.slug == slug:
+            return {"problem": problem}
+    raise web.HTTPNotFound
+
+
+@routes.get("/", name="home")
+@aiohttp_jinja2.template("telehub/home.html")
+async def home(request: web.Request) -> dict[str, Any]:
+    """A landing page pointing at the API and its description."""
+    return {"base_url": request.app[SETTINGS].base_url, "problems": problem_types()}

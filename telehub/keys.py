@@ -1,0 +1,23 @@
+"""Typed application and request keys: the one place they are declared."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import asyncpg
+from aiohttp import web
+
+from telehub.api_registry import ApiRegistry
+from telehub.auth import Caller
+from telehub.settings import Settings
+
+Clock = Callable[[], datetime]
+
+SETTINGS = web.AppKey("settings", Settings)
+POOL = web.AppKey("pool", asyncpg.Pool)
+CLOCK: web.AppKey[Clock] = web.AppKey("clock")
+API = web.AppKey("api", ApiRegistry)
+
+REQUEST_ID = web.RequestKey("request_id", str)
+CALLER = web.RequestKey("caller", Caller)

@@ -1,0 +1,84 @@
+"""Request middlewares: one log line per request, and errors mapped once to problem+json."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+import structlog
+from aiohttp import web
+
+from telehub.errors import PROBLEM_JSON, HttpProblem, PayloadTooLarge, Problem
+from telehub.keys import REQUEST_ID
+
+log = structlog.get_logger("telehub.request")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+RequestHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def route_of(request: web.Request) -> str:
+    """The route template, never the raw path: paths can hold feed tokens and ids."""
+    route = request.match_info.route
+    resource = route.resource
+    return resource.canonical if resource is not None else "-"
+
+
+@web.middleware
+async def request_log(request: web.Request, handler: RequestHandler) -> web.StreamResponse:
+    """Bind a request id to every log event of this request and write one summary line."""
+    given = request.headers.get("X-Request-Id", "")
+    request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+    request[REQUEST_ID] = request_id
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(request_id=request_id, route=route_of(request))
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        response.headers["X-Request-Id"] = request_id
+        return response
+    finally:
+        log.info(
+            "request",
+            method=request.method,
+            status=status,
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+
+
+def problem_response(request: web.Request, problem: Problem) -> web.Response:
+    """Render a problem document (RFC 9457)."""
+    body = problem.body(route_of(request), request.get(REQUEST_ID))
+    response = web.Response(text=json.dumps(body), status=problem.status, content_type=PROBLEM_JSON)
+    response.headers.update(problem.headers)
+    return response
+
+
+@web.middleware
+async def problems(request: web.Request, handler: RequestHandler) -> web.StreamResponse:
+    """Turn domain errors and HTTP errors into problem+json; never leak a traceback."""
+    try:
+        return await handler(request)
+    except Problem as problem:
+        return problem_response(request, problem)
+    except web.HTTPRequestEntityTooLarge as exc:
+        return problem_response(request, PayloadTooLarge(f"the body exceeds {exc.text}"))
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        slug = "not-found" if exc.status == 404 else "http"
+        refusal = HttpProblem(exc.status, exc.reason, exc.reason, slug)
+        if "Allow" in exc.headers:
+            refusal.headers["Allow"] = exc.headers["Allow"]
+        return problem_response(request, refusal)
+    except Exception:
+        log.exception("request.failed")
+        failure = HttpProblem(
+            500, "Internal error", "an unexpected error occurred; it has been logged", "internal"
+        )
+        return problem_response(request, failure)

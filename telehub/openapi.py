@@ -1,0 +1,174 @@
+"""The OpenAPI 3.1 document, assembled from the operations the app actually mounts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from telehub.api import NoInput, Operation
+from telehub.auth import ALL_SCOPES
+from telehub.errors import problem_types
+from telehub.settings import Settings
+
+_PATH_PARAM = re.compile(r"\{(\w+)\}")
+
+_PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string", "format": "uri-reference"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "request_id": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "description": "One entry per field that needs fixing",
+            "items": {
+                "type": "object",
+                "required": ["field", "detail"],
+                "properties": {"field": {"type": "string"}, "detail": {"type": "string"}},
+            },
+        },
+    },
+}
+
+_PARAM_SCHEMAS = {
+    "integer": {"type": "integer", "minimum": 1},
+    "uuid": {"type": "string", "format": "uuid"},
+}
+
+
+def build_openapi(settings: Settings, operations: list[Operation]) -> dict[str, Any]:
+    """Describe every mounted operation with schemas generated from its models."""
+    models: list[tuple[type[BaseModel], Any]] = []
+    for op in operations:
+        if op.takes_body:
+            models.append((op.input, "validation"))
+        if op.output is not None:
+            models.append((op.output, "serialization"))
+    refs, top = models_json_schema(models, ref_template="#/components/schemas/{model}")
+    schemas: dict[str, Any] = dict(top.get("$defs", {}))
+    schemas["Problem"] = _PROBLEM_SCHEMA
+
+    paths: dict[str, dict[str, Any]] = {}
+    for op in operations:
+        entry: dict[str, Any] = {
+            "operationId": op.name,
+            "summary": op.summary,
+            "tags": [op.tag],
+            "security": [{"oauth2": [op.scope]}],
+            "parameters": _parameters(op),
+            "responses": {
+                str(op.status): _success(op, refs),
+                **{
+                    str(code): {"$ref": f"#/components/responses/Problem{code}"}
+                    for code in sorted(set(op.errors))
+                },
+            },
+        }
+        if op.takes_body:
+            entry["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": refs[(op.input, "validation")]}},
+            }
+        paths.setdefault(op.path, {})[op.method.lower()] = entry
+
+    statuses = sorted({code for op in operations for code in op.errors})
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Telehub API",
+            "version": "1",
+            "description": (
+                "Scheduling and closed-loop consults for telehealth hub-and-spoke care. "
+                "Times are RFC 3339; responses are UTC. Errors are application/problem+json."
+            ),
+        },
+        "servers": [{"url": settings.base_url}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "responses": {
+                f"Problem{code}": {
+                    "description": _describe(code),
+                    "content": {
+                        "application/problem+json": {
+                            "schema": {"$ref": "#/components/schemas/Problem"}
+                        }
+                    },
+                }
+                for code in statuses
+            },
+            "securitySchemes": {
+                "oauth2": {
+                    "type": "oauth2",
+                    "description": (
+                        "Client credentials with client_secret_basic, client_secret_post or "
+                        "private_key_jwt (RS384/ES384 assertions, SMART Backend Services)."
+                    ),
+                    "flows": {
+                        "clientCredentials": {
+                            "tokenUrl": settings.token_endpoint,
+                            "scopes": {s: s.replace(":", " ") for s in sorted(ALL_SCOPES)},
+                        }
+                    },
+                }
+            },
+        },
+    }
+
+
+def _success(op: Operation, refs: Mapping[tuple[Any, Any], Any]) -> dict[str, Any]:
+    if op.output is None:
+        return {"description": "Done"}
+    return {
+        "description": op.output.__doc__.splitlines()[0] if op.output.__doc__ else "OK",
+        "content": {"application/json": {"schema": refs[(op.output, "serialization")]}},
+    }
+
+
+def _parameters(op: Operation) -> list[dict[str, Any]]:
+    params: list[dict[str, Any]] = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": _PARAM_SCHEMAS[op.path_params.get(name, "integer")],
+        }
+        for name in _PATH_PARAM.findall(op.path)
+    ]
+    for header, need in op.headers.items():
+        params.append(
+            {
+                "name": header,
+                "in": "header",
+                "required": need == "required",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+            }
+        )
+    if not op.takes_body and op.input is not NoInput:
+        schema = op.input.model_json_schema()
+        required = set(schema.get("required", []))
+        for name, prop in schema.get("properties", {}).items():
+            params.append(
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": name in required,
+                    "schema": {k: v for k, v in prop.items() if k != "title"},
+                    **({"description": prop["description"]} if "description" in prop else {}),
+                }
+            )
+    return params
+
+
+def _describe(status: int) -> str:
+    titles = sorted({p.title for p in problem_types() if p.status == status})
+    return " / ".join(titles) if titles else f"HTTP {status}"

@@ -1,0 +1,49 @@
+"""People who sign in to the web pages: hub staff, consultants, clinic staff."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+
+from telehub.auth import hash_password
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A person with a web sign-in."""
+
+    id: int
+    email: str
+    name: str
+    role: str
+    spoke_id: int | None
+    consultant_id: int | None
+
+
+async def create_user(
+    conn: asyncpg.Connection,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    spoke_id: int | None = None,
+    consultant_id: int | None = None,
+) -> User:
+    """Add a user with an argon2 hash of their password."""
+    row = await conn.fetchrow(
+        """
+        INSERT INTO users (email, name, role, password_hash, spoke_id, consultant_id)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        RETURNING id, email, name, role, spoke_id, consultant_id
+        """,
+        email.lower(),
+        name,
+        role,
+        hash_password(password),
+        spoke_id,
+        consultant_id,
+    )
+    assert row is not None
+    return User(**dict(row))
