@@ -5,6 +5,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 
 .PHONY: run test bench lint format clean
 
@@ -12,24 +13,28 @@ $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(DEV_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
 run: $(STAMP)  ## the service with demo data on an embedded PostgreSQL, on :8080
 	$(BIN)/telehub dev
 
-test: $(STAMP)  ## the whole suite against a real PostgreSQL
+test: $(DEV_STAMP)  ## the whole suite against a real PostgreSQL
 	$(BIN)/pytest
 
-bench: $(STAMP)  ## benchmarks: prints a table, writes bench/results.json
+bench: $(DEV_STAMP)  ## benchmarks: prints a table, writes bench/results.json
 	$(BIN)/python -m bench
 
-lint: $(STAMP)  ## ruff, formatting and mypy --strict
+lint: $(DEV_STAMP)  ## ruff, formatting and mypy --strict
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-format: $(STAMP)
+format: $(DEV_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 

@@ -6,11 +6,11 @@ import uuid
 from datetime import date, time
 from typing import Literal, Self, get_args
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
 from scheduling.availability import MAX_SEARCH
 from telehub.api import FieldNamedError, Input, Output, UtcDatetime
-from telehub.fields import ConsultantRole, Id, ServiceKind, UsState
+from telehub.fields import ConsultantRole, Id, Instant, ServiceKind, UsState
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 WEEKDAYS: tuple[Weekday, ...] = get_args(Weekday)  # index = date.weekday()
@@ -59,8 +59,8 @@ class SlotQuery(Input):
     """A slot search: one service, a window, optionally one consultant and the patient's state."""
 
     service_id: Id
-    start: AwareDatetime = Field(description="RFC 3339 with offset; any zone")
-    end: AwareDatetime = Field(description="RFC 3339 with offset; at most 92 days after start")
+    start: Instant = Field(description="RFC 3339 with offset; any zone")
+    end: Instant = Field(description="RFC 3339 with offset; at most 92 days after start")
     consultant_id: Id | None = None
     patient_state: UsState | None = Field(None, description="Required for video sessions")
 
@@ -113,8 +113,8 @@ class ExceptionIn(Input):
     """Time off, or extra hours, as an absolute period."""
 
     kind: Literal["time_off", "extra_hours"]
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Instant
+    end: Instant
     service_ids: list[Id] | None = None
     note: str = Field("", max_length=200, description="Shown to the hub only; no patient data")
 
@@ -168,14 +168,14 @@ class BookingIn(Input):
     service_id: Id
     consultant_id: Id
     patient_id: uuid.UUID
-    start: AwareDatetime
+    start: Instant
     reason: str = Field("", max_length=2000)
 
 
 class RescheduleIn(Input):
     """Move a booking to another open slot, optionally with another consultant."""
 
-    start: AwareDatetime
+    start: Instant
     consultant_id: Id | None = None
 
 
@@ -211,8 +211,8 @@ class BookingOut(Output):
 class BookingQuery(Input):
     """Filters for listing bookings."""
 
-    start: AwareDatetime | None = None
-    end: AwareDatetime | None = None
+    start: Instant | None = None
+    end: Instant | None = None
     status: BookingStatus | None = None
     patient_id: uuid.UUID | None = None
     consultant_id: Id | None = None

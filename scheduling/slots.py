@@ -4,7 +4,8 @@ Pure standard-library code: no I/O, no clock. ``now`` is always an argument.
 
 Documented behaviour
 --------------------
-1. Weekly rules are read in the consultant's own IANA time zone, one LOCAL date at a time.
+1. Weekly rules are read in the consultant's own IANA time zone, one LOCAL date at a time, for
+   the local dates of the window and one day either side (further back only as item 4 says).
    A rule applies on local date ``d`` when ``rule.weekday == d.weekday()``, ``d`` lies within
    ``valid_from .. valid_until`` (each inclusive, when set) and the rule's ``service_ids`` is
    ``None`` or contains the service. It gives the span from ``d`` at ``rule.start`` to ``d`` at
@@ -25,9 +26,9 @@ Documented behaviour
    ``[start, start + duration)``.
    The grid never depends on the search window: availability that continues across the edge
    of the window (for instance spans touching at midnight) is followed backwards, past the
-   window, to the instant where it really begins. Only availability that is still unbroken 14
-   local days before ``now`` (e.g. 24/7 rules) has no usable beginning; its slots lie on the
-   fixed grid ``1970-01-01T00:00Z + k * step`` instead.
+   window, to the instant where it really begins. Only availability that is already unbroken
+   at the start of the local day 14 days before ``now`` (e.g. 24/7 rules) has no usable
+   beginning; its slots lie on the fixed grid ``1970-01-01T00:00Z + k * step`` instead.
 5. A candidate ``s`` is open only if all of these hold:
    ``window.start <= s < window.end``; ``now + min_notice <= s <= now + horizon``;
    ``[s, s + duration)`` overlaps no ``time_off`` period; the blocked period
@@ -44,8 +45,9 @@ Documented behaviour
 8. ``window``, ``now`` and ``start`` must be timezone-aware (``ValueError`` otherwise), as must
    every datetime inside the calendars.
 
-Callers need to pass busy periods, time off and extra hours that cover the window (plus the
-service's buffers); rules are passed whole.
+Callers may pass only the busy periods, time off and extra hours near the window (a day either
+side is plenty) and the weekly rules valid around it. Anything further back matters only for
+availability that runs unbroken for days: it fixes where that run's slot grid starts.
 """
 
 from bisect import bisect_left, bisect_right
@@ -72,6 +74,7 @@ _TICK = timedelta(microseconds=1)
 _MIDNIGHT = time(0, 0)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LOOKBACK = timedelta(days=14)
+_FAR = datetime.max.replace(tzinfo=UTC)
 
 # (local start, local end or None for "midnight ending the day", valid_from, valid_until)
 _RuleEntry = tuple[time, time | None, date | None, date | None]
@@ -239,10 +242,35 @@ def _merge(spans: _Spans) -> tuple[list[datetime], list[datetime]]:
     return starts, ends
 
 
-def _merged_periods(periods: Iterable[Period], what: str) -> tuple[list[datetime], list[datetime]]:
-    """Normalise periods to UTC and merge them into disjoint sorted intervals."""
-    spans = [(_to_utc(p.start, what), _to_utc(p.end, what)) for p in periods]
-    return _merge(spans)
+def _obstacles(
+    calendar: ConsultantCalendar, before: timedelta, after: timedelta
+) -> tuple[list[datetime], list[datetime]]:
+    """Merge time off and busy periods into the spans a session ``[s, s + duration)`` must miss.
+
+    A busy period ``[a, b)`` overlaps the blocked period ``[s - before, s + duration + after)``
+    exactly when ``[a - after, b + before)`` overlaps the session, so both kinds of period
+    can be handled as one sorted list. A sentinel at the far end saves bounds checks.
+    """
+    spans: _Spans = []
+    for p in calendar.time_off:
+        a, b = p.start, p.end
+        if a.tzinfo is not UTC:
+            a = _to_utc(a, "time off")
+        if b.tzinfo is not UTC:
+            b = _to_utc(b, "time off")
+        spans.append((a, b))
+    for p in calendar.busy:
+        a, b = p.start, p.end
+        if a.tzinfo is not UTC:
+            a = _to_utc(a, "busy period")
+        if b.tzinfo is not UTC:
+            b = _to_utc(b, "busy period")
+        if b > a:
+            spans.append((a - after, b + before))
+    starts, ends = _merge(spans)
+    starts.append(_FAR)
+    ends.append(_FAR)
+    return starts, ends
 
 
 def _consultant_slots(
@@ -265,7 +293,7 @@ def _consultant_slots(
         if x.service_ids is None or service_id in x.service_ids
     ]
     if not spans and earliest == date.max:
-        return
+        return  # no rule and no extra hours for this service
 
     first_day = lo.astimezone(zone).date() - _DAY
     last_day = (stop + duration).astimezone(zone).date() + _DAY
@@ -282,12 +310,11 @@ def _consultant_slots(
         if index == len(ends):
             return
         anchor: datetime | None = starts[index]
-        if anchor is not None and anchor >= datetime.combine(
-            first_day + _DAY, _MIDNIGHT, tzinfo=zone
-        ).astimezone(UTC):
-            break
+        next_midnight = datetime.combine(first_day + _DAY, _MIDNIGHT, tzinfo=zone)
+        if starts[index] >= next_midnight.astimezone(UTC):
+            break  # nothing earlier can touch it
         if earliest is not None and first_day <= earliest:
-            break
+            break  # no rule applies before first_day
         if first_day <= floor_day:
             anchor = None  # unbroken since before the look-back floor: use the fixed grid
             break
@@ -296,15 +323,11 @@ def _consultant_slots(
         first_day = new_first
         chunk *= 2
 
-    off_starts, off_ends = _merged_periods(calendar.time_off, "time off")
-    busy_starts, busy_ends = _merged_periods(calendar.busy, "busy period")
-    n_off = len(off_ends)
-    n_busy = len(busy_ends)
-    before = service.buffer_before
-    after = service.buffer_after
+    block_starts, block_ends = _obstacles(calendar, service.buffer_before, service.buffer_after)
     consultant_id = calendar.consultant_id
-    i_off = 0
-    i_busy = 0
+    i_block = bisect_right(block_ends, lo)
+    block_start = block_starts[i_block]
+    block_end = block_ends[i_block]
     append = out.append
 
     for k in range(index, len(starts)):
@@ -313,22 +336,19 @@ def _consultant_slots(
             break
         limit = ends[k]
         base = begin if (k > index or anchor is not None) else _EPOCH
-        first = lo if lo > begin else begin
-        s = base + step * -((base - first) // step)
+        s = base + step * -((base - (lo if lo > begin else begin)) // step)
         while s < stop:
             e = s + duration
             if e > limit:
                 break
-            if i_off < n_off:
-                i_off = bisect_right(off_ends, s, i_off)
-                if i_off < n_off and off_starts[i_off] < e:
-                    s = base + step * -((base - off_ends[i_off]) // step)
-                    continue
-            if i_busy < n_busy:
-                i_busy = bisect_right(busy_ends, s - before, i_busy)
-                if i_busy < n_busy and busy_starts[i_busy] < e + after:
-                    s = base + step * -((base - (busy_ends[i_busy] + before)) // step)
-                    continue
+            if s >= block_end:
+                i_block = bisect_right(block_ends, s, i_block)
+                block_start = block_starts[i_block]
+                block_end = block_ends[i_block]
+            if block_start < e:
+                # Blocked: jump to the first grid point at or after the end of the obstacle.
+                s = base + step * -((base - block_end) // step)
+                continue
             append(Slot(consultant_id, service_id, s, e))
             s += step
 

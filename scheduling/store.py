@@ -246,13 +246,11 @@ async def load_calendars(
         SELECT consultant_id, weekday, start_time, end_time, service_ids, valid_from, valid_until
         FROM availability_rules
         WHERE consultant_id = ANY ($1::bigint[])
-          AND (valid_until IS NULL OR valid_until >= $2::date)
-          AND (valid_from IS NULL OR valid_from <= $3::date)
         """,
         ids,
-        (window.start - margin).date(),
-        (window.end + margin).date(),
     ):
+        # Every rule, whatever its dates: a handful per consultant, and the engine may look
+        # back past the window to find where an unbroken run of hours begins.
         rules[r["consultant_id"]].append(
             WeeklyRule(
                 r["weekday"],

@@ -234,12 +234,39 @@ def read_query(request: web.Request, model: type[In]) -> In:
 
 def validate(model: type[In], value: dict[str, Any]) -> In:
     """Validate plain data against a model, turning pydantic errors into field errors."""
+    nul = _nul_field(value, "")
+    if nul is not None:
+        # PostgreSQL text cannot hold U+0000; refuse it here, naming the field.
+        raise ValidationFailed(
+            f"{nul}: must not contain the NUL character",
+            errors=[FieldError(nul, "must not contain the NUL character")],
+        )
     try:
         return model.model_validate(value)
     except ValidationError as exc:
         errors = [_field_error(e) for e in exc.errors(include_url=False)]
         summary = "; ".join(f"{e.field}: {e.detail}" for e in errors[:5])
         raise ValidationFailed(summary, errors=errors) from None
+
+
+def _nul_field(value: object, where: str) -> str | None:
+    """The path of the first string (key or value) holding U+0000, if any."""
+    if isinstance(value, str):
+        return (where or "body") if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{where}.{key}" if where else str(key)
+            if "\x00" in str(key):
+                return where or "body"
+            found = _nul_field(item, path)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _nul_field(item, f"{where}.{i}" if where else str(i))
+            if found is not None:
+                return found
+    return None
 
 
 def _field_error(error: Any) -> FieldError:
@@ -266,10 +293,13 @@ def json_response(model: BaseModel, *, status: int = 200) -> web.Response:
     )
 
 
+_DIGITS = re.compile(r"^[0-9]{1,18}$")
+
+
 def int_param(request: web.Request, name: str) -> int:
     """A numeric path parameter; a malformed one is simply not found."""
     raw = request.match_info[name]
-    if not raw.isdigit() or len(raw) > 18:
+    if not _DIGITS.match(raw):  # str.isdigit() would let '²' through to int()
         raise NotFound(f"no such {name}")
     return int(raw)
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, AwareDatetime, Field
 
 US_STATES = frozenset(
     """
@@ -32,6 +33,15 @@ def _zone(value: str) -> str:
     return value
 
 
+def _plausible_instant(value: datetime) -> datetime:
+    # Far-off years overflow when moved to UTC or widened by a day; no schedule needs them.
+    if not 1900 <= value.year <= 2200:
+        raise ValueError("must be between the years 1900 and 2200")
+    return value
+
+
+# Every instant an API accepts: RFC 3339 with an offset, in a sane range of years.
+Instant = Annotated[AwareDatetime, AfterValidator(_plausible_instant)]
 UsState = Annotated[str, AfterValidator(_state), Field(examples=["VT"])]
 TimeZoneName = Annotated[str, AfterValidator(_zone), Field(examples=["America/New_York"])]
 Id = Annotated[int, Field(ge=1, le=2**62)]

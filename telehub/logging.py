@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
 import structlog
 
 
-def configure_logging(*, json: bool, level: int = logging.INFO) -> None:
+def configure_logging(
+    *, json: bool, level: int = logging.INFO, stream: TextIO | None = None
+) -> None:
     """Log key=value events with the request's bound context; JSON when not on a terminal."""
+    sink = stream or sys.stderr
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()
         if json
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        else structlog.dev.ConsoleRenderer(colors=sink.isatty())
     )
     structlog.configure(
         processors=[
@@ -24,8 +28,10 @@ def configure_logging(*, json: bool, level: int = logging.INFO) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        cache_logger_on_first_use=True,
+        logger_factory=structlog.PrintLoggerFactory(file=sink),
+        # Not cached, so that a reconfiguration (tests) reaches module-level loggers too;
+        # it costs a dictionary lookup per event.
+        cache_logger_on_first_use=False,
     )
     # aiohttp's own access log repeats the raw path (feed tokens, MRNs in query strings):
     # our middleware writes the one line per request instead.

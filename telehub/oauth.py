@@ -14,6 +14,7 @@ from aiohttp import web
 
 from telehub.auth import (
     ASSERTION_TYPE,
+    CLOCK_SKEW,
     Caller,
     InvalidToken,
     issue_access_token,
@@ -142,5 +143,7 @@ async def _authenticate(
         )
     except InvalidToken as exc:
         raise _invalid_client(f"client assertion refused: {exc}", False) from None
-    if not await first_use_of_assertion(conn, client.client_id, verified.jti, verified.expires_at):
+    # Remember the jti for as long as verification would still accept the assertion.
+    keep_until = verified.expires_at + CLOCK_SKEW
+    if not await first_use_of_assertion(conn, client.client_id, verified.jti, keep_until):
         raise _invalid_client("client assertion replayed (jti already used)", False)

@@ -1,0 +1,104 @@
+"""Two server processes on one database: one migrates, and no slot is booked twice."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import asyncpg
+import pytest
+
+from telehub.db import create_pool, migration_files
+from telehub.settings import Settings
+from tests.e2e.processes import Server, start_server, wait_ready
+from tests.factories import Network
+
+pytestmark = pytest.mark.slow
+SECRET = "e2e-secret-key-" + "y" * 40
+BASE_URL = "http://telehub.test"  # tokens name this issuer/audience; both processes share it
+LA = ZoneInfo("America/Los_Angeles")
+
+
+@pytest.fixture
+async def servers(empty_database_url: str, tmp_path: Path) -> AsyncIterator[list[Server]]:
+    """Two processes started at the same moment on one empty database."""
+    started = [
+        start_server(empty_database_url, SECRET, BASE_URL, tmp_path / f"server{i}.log")
+        for i in range(2)
+    ]
+    try:
+        for server in started:
+            await asyncio.to_thread(wait_ready, server.url + "/readyz", server.proc)
+        yield started
+    finally:
+        for server in started:
+            server.stop()
+
+
+def _events(server: Server, name: str) -> list[dict[str, object]]:
+    lines = server.log.read_text().splitlines()
+    events = [json.loads(line) for line in lines if line.startswith("{")]
+    return [e for e in events if e.get("event") == name]
+
+
+async def test_two_processes_starting_together_migrate_once(
+    servers: list[Server], empty_database_url: str
+) -> None:
+    conn = await asyncpg.connect(empty_database_url)
+    try:
+        applied = await conn.fetch("SELECT version FROM schema_migrations ORDER BY version")
+    finally:
+        await conn.close()
+    assert [r["version"] for r in applied] == [v for v, _, _ in migration_files()]
+    migrated = [len(_events(s, "db.migrated")) for s in servers]
+    assert sorted(migrated) == [0, len(migration_files())]
+
+
+async def test_fifty_bookings_for_one_slot_across_two_processes_make_one(
+    servers: list[Server], empty_database_url: str
+) -> None:
+    settings = Settings(database_url=empty_database_url, secret_key=SECRET, base_url=BASE_URL)
+    pool = await create_pool(settings)
+    try:
+        network = Network(pool, settings)
+        svc = await network.service()
+        consultant = await network.consultant([svc])
+        # The servers run on the real clock: take a Monday 09:00 in Los Angeles a week or so out.
+        today = datetime.now(LA).date() + timedelta(days=3)
+        monday = today + timedelta(days=-today.weekday() % 7)
+        monday_9_la = datetime.combine(monday, time(9), LA)
+        attempts = []
+        for i in range(50):
+            spoke = await network.spoke()
+            patient = await network.patient(spoke)
+            body = {
+                "service_id": svc.id,
+                "consultant_id": consultant.id,
+                "patient_id": str(patient.id),
+                "start": monday_9_la.isoformat(),
+            }
+            headers = {**spoke.headers, "Idempotency-Key": uuid.uuid4().hex}
+            attempts.append((servers[i % 2].url, body, headers))
+
+        async with aiohttp.ClientSession() as session:
+
+            async def book(url: str, body: dict[str, object], headers: dict[str, str]) -> int:
+                async with session.post(url + "/api/v1/bookings", json=body, headers=headers) as r:
+                    return r.status
+
+            statuses = await asyncio.gather(*(book(*a) for a in attempts))
+
+        assert Counter(statuses) == {201: 1, 409: 49}
+        async with pool.acquire() as conn:
+            assert await conn.fetchval("SELECT count(*) FROM bookings") == 1
+        handled = [len(_events(s, "request")) for s in servers]
+        assert all(n >= 25 for n in handled), handled  # both processes really took part
+    finally:
+        await pool.close()

@@ -1,0 +1,95 @@
+"""The OpenAPI document is valid, covers every API route, and describes real responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate
+
+from tests.factories import Network
+
+
+async def _document(client: TestClient) -> dict[str, Any]:
+    response = await client.get("/api/v1/openapi.json")
+    assert response.status == 200
+    doc: dict[str, Any] = await response.json()
+    return doc
+
+
+def _conforms(doc: dict[str, Any], schema_name: str, instance: object) -> None:
+    schema = {"$ref": f"#/components/schemas/{schema_name}", "components": doc["components"]}
+    Draft202012Validator(schema).validate(instance)
+
+
+async def test_the_document_is_valid_openapi_3_1(client: TestClient) -> None:
+    doc = await _document(client)
+    assert doc["openapi"] == "3.1.0"
+    validate(doc)
+
+
+async def test_every_api_route_is_described_and_nothing_else(client: TestClient) -> None:
+    doc = await _document(client)
+    served = {
+        (route.method.lower(), route.resource.canonical)
+        for route in client.app.router.routes()
+        if route.resource is not None
+        and route.resource.canonical.startswith("/api/v1/")
+        and route.resource.canonical != "/api/v1/openapi.json"
+        and route.method != "HEAD"
+    }
+    described = {(m, path) for path, ops in doc["paths"].items() for m in ops}
+    assert served == described
+    assert len(served) >= 14
+
+
+async def test_every_operation_names_its_scope_and_its_error_responses(
+    client: TestClient,
+) -> None:
+    doc = await _document(client)
+    for path, operations in doc["paths"].items():
+        for method, op in operations.items():
+            assert op["security"][0]["oauth2"], (method, path)
+            assert "401" in op["responses"] and "403" in op["responses"], (method, path)
+    booking = doc["paths"]["/api/v1/bookings"]["post"]
+    assert {"201", "409", "422"} <= set(booking["responses"])
+    key = [p for p in booking["parameters"] if p["name"] == "Idempotency-Key"]
+    assert key and key[0]["required"] is True
+
+
+async def test_real_responses_conform_to_the_described_schemas(
+    client: TestClient, network: Network
+) -> None:
+    doc = await _document(client)
+    svc = await network.service()
+    consultant = await network.consultant([svc])
+    spoke = await network.spoke()
+    patient = await network.patient(spoke)
+    slots = await client.get(
+        "/api/v1/slots",
+        params={
+            "service_id": svc.id,
+            "start": "2027-03-08T00:00:00Z",
+            "end": "2027-03-09T00:00:00Z",
+            "patient_state": "VT",
+        },
+        headers=spoke.headers,
+    )
+    slots_body = await slots.json()
+    _conforms(doc, "SlotsOut", slots_body)
+    booked = await client.post(
+        "/api/v1/bookings",
+        json={
+            "service_id": svc.id,
+            "consultant_id": consultant.id,
+            "patient_id": str(patient.id),
+            "start": slots_body["slots"][0]["start"],
+        },
+        headers={**spoke.headers, "Idempotency-Key": "schema-1"},
+    )
+    _conforms(doc, "BookingOut", await booked.json())
+    services = await client.get("/api/v1/services", headers=spoke.headers)
+    _conforms(doc, "ServicesOut", await services.json())
+    problem = await client.get("/api/v1/slots", params={"service_id": 0}, headers=spoke.headers)
+    _conforms(doc, "Problem", await problem.json())
