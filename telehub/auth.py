@@ -204,11 +204,17 @@ def verify_client_assertion(
                 algorithms=[algorithm],
                 audience=settings.token_endpoint,
                 issuer=client_id,
-                leeway=CLOCK_SKEW,
-                options={"require": ["exp", "iss", "sub", "aud", "jti"]},
+                # Expiry is checked below against `now`, so callers and tests agree on time.
+                options={"require": ["exp", "iss", "sub", "aud", "jti"], "verify_exp": False},
             )
-        except (jwt.PyJWTError, ValueError, TypeError):
-            continue
+        except (jwt.InvalidSignatureError, jwt.InvalidKeyError, ValueError, TypeError):
+            continue  # not this key: try the next one
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(str(exc)) from None  # signed by this key, but its claims are off
+        if not isinstance(claims["exp"], int | float):
+            raise InvalidToken("assertion exp must be a number")
+        if claims["exp"] < now - CLOCK_SKEW:
+            raise InvalidToken("assertion has expired")
         if claims["sub"] != client_id:
             raise InvalidToken("assertion sub must equal the client id")
         if claims["exp"] > now + ASSERTION_MAX_LIFETIME + CLOCK_SKEW:

@@ -6,7 +6,7 @@ import base64
 import binascii
 import time
 from dataclasses import dataclass
-from urllib.parse import unquote
+from urllib.parse import unquote_plus
 
 import asyncpg
 import structlog
@@ -44,6 +44,9 @@ class OAuthError(Problem):
         self.headers["Cache-Control"] = "no-store"
 
 
+_FAILED = "client authentication failed: unknown client, inactive client or wrong secret"
+
+
 def _invalid_client(detail: str, basic: bool) -> OAuthError:
     error = OAuthError("invalid_client", detail, status=401)
     if basic:
@@ -77,7 +80,7 @@ def _presented_credentials(request: web.Request, form: dict[str, str]) -> _Prese
         if scheme.lower() != "basic" or not sep:
             raise _invalid_client("malformed Basic credentials", True)
         # RFC 6749 section 2.3.1: both parts are form-urlencoded inside the header.
-        return _Presented(unquote(client_id), unquote(secret), basic=True)
+        return _Presented(unquote_plus(client_id), unquote_plus(secret), basic=True)
     if "client_assertion" in form:
         if form.get("client_assertion_type") != ASSERTION_TYPE:
             raise OAuthError("invalid_request", f"client_assertion_type must be {ASSERTION_TYPE}")
@@ -106,7 +109,8 @@ async def token(request: web.Request) -> web.Response:
     async with connection(request.app[POOL], settings.db_acquire_timeout) as conn:
         client = await get_client(conn, presented.client_id)
         if client is None or not client.active:
-            raise _invalid_client("unknown or inactive client", presented.basic)
+            # The same words as a wrong secret: a caller cannot tell which client ids exist.
+            raise _invalid_client(_FAILED, presented.basic)
         await _authenticate(conn, settings, client, presented)
     requested = frozenset(form.get("scope", "").split())
     if requested - client.scopes:
@@ -133,7 +137,7 @@ async def _authenticate(
 ) -> None:
     if p.assertion is None:
         if not secret_matches(p.secret or "", client.secret_hash):
-            raise _invalid_client("wrong client secret", p.basic)
+            raise _invalid_client(_FAILED, p.basic)
         return
     if client.jwks is None:
         raise _invalid_client("this client has no registered public keys", False)
