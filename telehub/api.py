@@ -31,7 +31,6 @@ from telehub.errors import (
 )
 from telehub.idempotency import Answer, fingerprint, run_once
 from telehub.keys import CALLER, CLOCK, POOL, REQUEST_ID, SETTINGS
-from telehub.middleware import route_of
 
 
 class Input(BaseModel):
@@ -366,14 +365,7 @@ async def idempotent(
             replayed = False
         else:
             print_ = fingerprint(request.method, request.path, data.model_dump_json())
-            result, replayed = await run_once(
-                conn,
-                caller.client_id,
-                key,
-                print_,
-                answer,
-                lambda p: json.dumps(p.body(route_of(request), request.get(REQUEST_ID))),
-            )
+            result, replayed = await run_once(conn, caller.client_id, key, print_, answer)
     kind = "application/json" if result.status < 400 else PROBLEM_JSON
     response = web.Response(text=result.body, status=result.status, content_type=kind)
     if replayed:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from telehub.errors import IdempotencyInFlight, IdempotencyKeyReused, Problem
+from telehub.errors import IdempotencyInFlight, IdempotencyKeyReused
 
 # A claim older than this belongs to a process that died mid-request: it may be taken over.
 STALE_AFTER_SECONDS = 60
@@ -89,12 +89,12 @@ async def run_once(
     key: str,
     print_: bytes,
     work: Callable[[asyncpg.Connection], Awaitable[Answer]],
-    render_problem: Callable[[Problem], str],
 ) -> tuple[Answer, bool]:
     """Do `work` in a transaction once per (owner, key); return (answer, replayed).
 
-    A client error (4xx) is stored as the answer too: the work was rolled back, so the
-    same request gets the same refusal. Anything else releases the key for a retry.
+    Only success is kept. A refusal (409 taken, 422 not a slot, ...) rolled everything back,
+    so there is no effect to protect: the key is released and a retry simply runs again
+    (a clinic that fixes the cause, say by adding the patient, can retry as it was).
     """
     stored = await _claim(conn, owner, key, print_)
     if stored is not None:
@@ -103,16 +103,10 @@ async def run_once(
         async with conn.transaction():
             answer = await work(conn)
             await _save(conn, owner, key, answer)
-        return answer, False
-    except Problem as problem:
-        if problem.status < 500:
-            await _save(conn, owner, key, Answer(problem.status, render_problem(problem)))
-        else:
-            await _release(conn, owner, key)
-        raise
     except BaseException:
         await _release(conn, owner, key)
         raise
+    return answer, False
 
 
 async def _release(conn: asyncpg.Connection, owner: str, key: str) -> None:

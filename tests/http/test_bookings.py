@@ -159,13 +159,26 @@ async def test_a_retry_while_the_first_is_in_flight_gets_409(
     assert (await first)[0] == 201
 
 
-async def test_a_refusal_is_replayed_for_the_same_key(client: TestClient, network: Network) -> None:
+async def test_a_refused_request_may_be_retried_with_its_key_once_the_cause_is_gone(
+    client: TestClient, network: Network, conn: asyncpg.Connection
+) -> None:
     svc, consultant, spoke, patient = await _setup(network)
-    not_a_slot = _body(svc, consultant, patient, MONDAY_9_LA + timedelta(minutes=30))
-    first = await _book(client, spoke, not_a_slot, key="nope")
-    again = await _book(client, spoke, not_a_slot, key="nope")
-    assert first[0] == again[0] == 422
-    assert first[1]["type"] == again[1]["type"] == "/problems/not-an-open-slot"
+    _, blocker = await _book(client, spoke, _body(svc, consultant, patient, MONDAY_9_LA))
+    wanted = _body(svc, consultant, patient, MONDAY_9_LA)
+
+    refused = await _book(client, spoke, wanted, key="retry-later")
+    assert refused[0] == 409
+    assert (
+        await conn.fetchval("SELECT count(*) FROM idempotency_keys WHERE key = 'retry-later'") == 0
+    )
+    await client.post(
+        f"/api/v1/bookings/{blocker['id']}/cancel", json={"reason": "moved"}, headers=spoke.headers
+    )
+    retried = await _book(client, spoke, wanted, key="retry-later")
+    replayed = await _book(client, spoke, wanted, key="retry-later")
+
+    assert retried[0] == replayed[0] == 201
+    assert retried[1]["id"] == replayed[1]["id"]
 
 
 async def test_overlaps_across_services_are_refused(
