@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -68,30 +69,31 @@ def _url(admin_url: str, database: str) -> str:
     return f"{base}/{database}{sep}{query}"
 
 
-@pytest.fixture
-async def database_url(admin_url: str, template: str) -> AsyncIterator[str]:
-    """A fresh, migrated, empty database for this test, dropped afterwards."""
+@asynccontextmanager
+async def _scratch_database(admin_url: str, template: str | None) -> AsyncIterator[str]:
     name = "t_" + uuid.uuid4().hex[:16]
+    source = f' TEMPLATE "{template}" STRATEGY FILE_COPY' if template else ""
     admin = await asyncpg.connect(admin_url)
     try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+        await admin.execute(f'CREATE DATABASE "{name}"{source}')
         yield _url(admin_url, name)
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+@pytest.fixture
+async def database_url(admin_url: str, template: str) -> AsyncIterator[str]:
+    """A fresh, migrated, empty database for this test, dropped afterwards."""
+    async with _scratch_database(admin_url, template) as url:
+        yield url
 
 
 @pytest.fixture
 async def empty_database_url(admin_url: str) -> AsyncIterator[str]:
     """A brand-new database with no schema at all, dropped afterwards."""
-    name = "e_" + uuid.uuid4().hex[:16]
-    admin = await asyncpg.connect(admin_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield _url(admin_url, name)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with _scratch_database(admin_url, None) as url:
+        yield url
 
 
 @pytest.fixture

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import asyncpg
+from aiohttp.test_utils import TestClient
 
 from hub import store as hub_store
 from scheduling import services
@@ -144,6 +146,47 @@ class Network:
             consultant_id=consultant_id,
         )
         return {"Authorization": f"Bearer {issue_access_token(self.settings, caller)}"}
+
+
+async def slot_starts(
+    client: TestClient,
+    headers: dict[str, str],
+    service_id: int,
+    start: str = "2027-03-08T00:00:00Z",
+    end: str = "2027-03-09T00:00:00Z",
+    patient_state: str = "VT",
+) -> list[str]:
+    """The start times GET /api/v1/slots offers (asserting it answers 200)."""
+    response = await client.get(
+        "/api/v1/slots",
+        params={
+            "service_id": service_id,
+            "start": start,
+            "end": end,
+            "patient_state": patient_state,
+        },
+        headers=headers,
+    )
+    assert response.status == 200, await response.text()
+    return [s["start"] for s in (await response.json())["slots"]]
+
+
+async def racing_bookings(
+    network: Network, service_id: int, consultant_id: int, start: datetime, count: int
+) -> list[tuple[dict[str, object], dict[str, str]]]:
+    """(body, headers) of `count` bookings of one time, each from its own new spoke."""
+    attempts = []
+    for _ in range(count):
+        spoke = await network.spoke()
+        patient = await network.patient(spoke)
+        body: dict[str, object] = {
+            "service_id": service_id,
+            "consultant_id": consultant_id,
+            "patient_id": str(patient.id),
+            "start": start.isoformat(),
+        }
+        attempts.append((body, {**spoke.headers, "Idempotency-Key": uuid.uuid4().hex}))
+    return attempts
 
 
 def iso(value: datetime) -> str:

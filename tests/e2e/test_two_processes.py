@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import datetime, time, timedelta
@@ -18,7 +17,7 @@ import pytest
 from telehub.db import create_pool, migration_files
 from telehub.settings import Settings
 from tests.e2e.processes import Server, start_server, wait_ready
-from tests.factories import Network
+from tests.factories import Network, racing_bookings
 
 pytestmark = pytest.mark.slow
 SECRET = "e2e-secret-key-" + "y" * 40
@@ -74,18 +73,8 @@ async def test_fifty_bookings_for_one_slot_across_two_processes_make_one(
         today = datetime.now(LA).date() + timedelta(days=3)
         monday = today + timedelta(days=-today.weekday() % 7)
         monday_9_la = datetime.combine(monday, time(9), LA)
-        attempts = []
-        for i in range(50):
-            spoke = await network.spoke()
-            patient = await network.patient(spoke)
-            body = {
-                "service_id": svc.id,
-                "consultant_id": consultant.id,
-                "patient_id": str(patient.id),
-                "start": monday_9_la.isoformat(),
-            }
-            headers = {**spoke.headers, "Idempotency-Key": uuid.uuid4().hex}
-            attempts.append((servers[i % 2].url, body, headers))
+        racing = await racing_bookings(network, svc.id, consultant.id, monday_9_la, 50)
+        attempts = [(servers[i % 2].url, b, h) for i, (b, h) in enumerate(racing)]
 
         async with aiohttp.ClientSession() as session:
 

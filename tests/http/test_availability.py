@@ -6,22 +6,9 @@ from datetime import time
 
 from aiohttp.test_utils import TestClient
 
-from tests.factories import Network
+from tests.factories import Network, slot_starts
 
-
-async def _starts(client: TestClient, headers: dict[str, str], service_id: int) -> list[str]:
-    response = await client.get(
-        "/api/v1/slots",
-        params={
-            "service_id": service_id,
-            "start": "2027-03-08T00:00:00Z",
-            "end": "2027-03-10T00:00:00Z",
-            "patient_state": "VT",
-        },
-        headers=headers,
-    )
-    assert response.status == 200
-    return [s["start"] for s in (await response.json())["slots"]]
+TWO_DAYS = "2027-03-10T00:00:00Z"
 
 
 async def test_a_consultant_publishes_hours_and_slots_follow_them(
@@ -30,7 +17,7 @@ async def test_a_consultant_publishes_hours_and_slots_follow_them(
     svc = await network.service()
     consultant = await network.consultant([svc], hours=())
     spoke = await network.spoke()
-    assert await _starts(client, spoke.headers, svc.id) == []
+    assert await slot_starts(client, spoke.headers, svc.id, end=TWO_DAYS) == []
 
     published = await client.put(
         f"/api/v1/consultants/{consultant.id}/availability",
@@ -68,7 +55,7 @@ async def test_a_consultant_publishes_hours_and_slots_follow_them(
     ]
     assert [e["kind"] for e in body["exceptions"]] == ["extra_hours", "time_off"]
     # Monday's extra hour, and Tuesday 13:00 (14:00 is time off).
-    assert await _starts(client, spoke.headers, svc.id) == [
+    assert await slot_starts(client, spoke.headers, svc.id, end=TWO_DAYS) == [
         "2027-03-08T16:00:00Z",
         "2027-03-09T21:00:00Z",
     ]
@@ -102,8 +89,10 @@ async def test_rules_can_be_limited_to_some_services_and_some_dates(
         headers=network.hub_admin_headers(),
     )
     assert published.status == 200
-    assert await _starts(client, spoke.headers, video.id) == ["2027-03-09T17:00:00Z"]
-    assert await _starts(client, spoke.headers, review.id) == [
+    assert await slot_starts(client, spoke.headers, video.id, end=TWO_DAYS) == [
+        "2027-03-09T17:00:00Z"
+    ]
+    assert await slot_starts(client, spoke.headers, review.id, end=TWO_DAYS) == [
         "2027-03-08T17:00:00Z",
         "2027-03-08T17:30:00Z",
         "2027-03-09T17:00:00Z",

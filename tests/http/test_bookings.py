@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 from hub.store import Consultant
 from scheduling.store import Service
 from spokes.store import Patient
-from tests.factories import Clock, Network, SpokeUser
+from tests.factories import Clock, Network, SpokeUser, slot_starts
 
 MONDAY_9_LA = datetime(2027, 3, 8, 17, 0, tzinfo=UTC)  # 09:00 PST
 
@@ -47,26 +47,11 @@ def _body(
     }
 
 
-async def _slot_starts(client: TestClient, spoke: SpokeUser, service_id: int) -> list[str]:
-    response = await client.get(
-        "/api/v1/slots",
-        params={
-            "service_id": service_id,
-            "start": "2027-03-08T00:00:00Z",
-            "end": "2027-03-09T00:00:00Z",
-            "patient_state": "VT",
-        },
-        headers=spoke.headers,
-    )
-    assert response.status == 200
-    return [s["start"] for s in (await response.json())["slots"]]
-
-
 async def test_an_offered_slot_can_be_booked_and_is_then_no_longer_offered(
     client: TestClient, network: Network
 ) -> None:
     svc, consultant, spoke, patient = await _setup(network)
-    assert "2027-03-08T17:00:00Z" in await _slot_starts(client, spoke, svc.id)
+    assert "2027-03-08T17:00:00Z" in await slot_starts(client, spoke.headers, svc.id)
 
     status, booking = await _book(client, spoke, _body(svc, consultant, patient, MONDAY_9_LA))
 
@@ -76,7 +61,7 @@ async def test_an_offered_slot_can_be_booked_and_is_then_no_longer_offered(
     assert booking["status"] == "booked"
     assert booking["spoke_id"] == spoke.id
     assert str(booking["video_link"]).startswith("https://video.telehub.example/room/")
-    assert "2027-03-08T17:00:00Z" not in await _slot_starts(client, spoke, svc.id)
+    assert "2027-03-08T17:00:00Z" not in await slot_starts(client, spoke.headers, svc.id)
     got = await client.get(f"/api/v1/bookings/{booking['id']}", headers=spoke.headers)
     assert (await got.json())["id"] == booking["id"]
 
@@ -269,7 +254,7 @@ async def test_reschedule_moves_the_booking_and_frees_the_old_time(
         "2027-03-08T18:00:00Z",
         1,
     )
-    starts = await _slot_starts(client, spoke, svc.id)
+    starts = await slot_starts(client, spoke.headers, svc.id)
     assert "2027-03-08T17:00:00Z" in starts
     assert "2027-03-08T18:00:00Z" not in starts
 
@@ -365,7 +350,7 @@ async def test_cancel_keeps_the_row_with_its_reason_and_reopens_the_time(
     assert body["cancel_reason"] == "Patient admitted to inpatient care"
     assert body["sequence"] == 1
     assert await conn.fetchval("SELECT count(*) FROM bookings") == 1
-    assert "2027-03-08T17:00:00Z" in await _slot_starts(client, spoke, svc.id)
+    assert "2027-03-08T17:00:00Z" in await slot_starts(client, spoke.headers, svc.id)
     again = await client.post(
         f"/api/v1/bookings/{booking['id']}/cancel", json={"reason": "twice"}, headers=spoke.headers
     )
