@@ -268,7 +268,7 @@ async def create_booking(request: web.Request, caller: Caller, body: BookingIn) 
     async def work(conn: asyncpg.Connection) -> BookingOut:
         booked = await bookings.book(
             conn,
-            caller,
+            bookings.spoke_of(caller),
             trail_of(request, caller),
             new,
             now=now_of(request),

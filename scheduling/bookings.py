@@ -103,19 +103,24 @@ async def _service(conn: asyncpg.Connection, service_id: int) -> store.Service:
     return service
 
 
+def spoke_of(caller: Caller) -> int:
+    """The caller's clinic; only a clinic books (and asks) for its patients."""
+    if caller.spoke_id is None:
+        raise Forbidden("only a spoke clinic books for its patients")
+    return caller.spoke_id
+
+
 async def book(
     conn: asyncpg.Connection,
-    caller: Caller,
+    spoke_id: int,
     trail: Trail,
     new: NewBooking,
     *,
     now: datetime,
     video_url_template: str,
 ) -> Booking:
-    """Book an open slot for one of the caller's patients."""
-    if caller.spoke_id is None:
-        raise Forbidden("only a spoke clinic books for its patients")
-    patient = await spokes_store.get_patient(conn, caller.spoke_id, new.patient_id)
+    """Book an open slot for one of the clinic's patients: every booking is written here."""
+    patient = await spokes_store.get_patient(conn, spoke_id, new.patient_id)
     if patient is None:
         raise _invalid("patient_id", "no such patient at this clinic")
     service = await _service(conn, new.service_id)
@@ -132,13 +137,13 @@ async def book(
             conn,
             service_id=service.id,
             consultant_id=new.consultant_id,
-            spoke_id=caller.spoke_id,
+            spoke_id=spoke_id,
             patient_id=patient.id,
             period=period,
             blocked=blocked_period(service, period),
             reason=new.reason,
             video_link=video_link,
-            created_by=caller.actor,
+            created_by=trail.actor,
         )
     except bs.Overlap:
         raise SlotTaken("another booking holds this consultant at that time") from None

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 import asyncpg
 
@@ -70,6 +70,79 @@ async def get_spoke_by_slug(conn: asyncpg.Connection, slug: str) -> Spoke | None
     """One spoke by its slug."""
     row = await conn.fetchrow(f"SELECT {_SPOKE_COLUMNS} FROM spokes WHERE slug = $1", slug)
     return Spoke(**dict(row)) if row else None
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """Where a spoke takes pushed events, and how."""
+
+    spoke_id: int
+    url: str | None
+    secret: str | None = field(repr=False)
+    full_payload: bool
+    disabled_at: datetime | None
+    disabled_reason: str | None
+
+
+_WEBHOOK_COLUMNS = (
+    "id AS spoke_id, webhook_url AS url, webhook_secret AS secret, "
+    "webhook_full_payload AS full_payload, webhook_disabled_at AS disabled_at, "
+    "webhook_disabled_reason AS disabled_reason"
+)
+
+
+async def get_webhook(conn: asyncpg.Connection, spoke_id: int) -> Webhook | None:
+    """A spoke's webhook settings (url None: it has none)."""
+    row = await conn.fetchrow(f"SELECT {_WEBHOOK_COLUMNS} FROM spokes WHERE id = $1", spoke_id)
+    return Webhook(**dict(row)) if row else None
+
+
+async def active_webhooks(conn: asyncpg.Connection) -> dict[int, Webhook]:
+    """The webhooks that are set and not disabled, by spoke id."""
+    rows = await conn.fetch(
+        f"""
+        SELECT {_WEBHOOK_COLUMNS} FROM spokes
+        WHERE webhook_url IS NOT NULL AND webhook_disabled_at IS NULL
+        """
+    )
+    return {r["spoke_id"]: Webhook(**dict(r)) for r in rows}
+
+
+async def set_webhook(
+    conn: asyncpg.Connection,
+    spoke_id: int,
+    *,
+    url: str | None,
+    secret: str | None,
+    full_payload: bool,
+) -> Webhook:
+    """Set (and re-enable) a spoke's webhook; a None secret keeps the current one."""
+    row = await conn.fetchrow(
+        f"""
+        UPDATE spokes SET webhook_url = $2, webhook_secret = coalesce($3, webhook_secret),
+            webhook_full_payload = $4, webhook_disabled_at = NULL, webhook_disabled_reason = NULL
+        WHERE id = $1
+        RETURNING {_WEBHOOK_COLUMNS}
+        """,
+        spoke_id,
+        url,
+        secret,
+        full_payload,
+    )
+    assert row is not None
+    return Webhook(**dict(row))
+
+
+async def disable_webhook(conn: asyncpg.Connection, spoke_id: int, reason: str) -> None:
+    """Stop pushing to a spoke's endpoint until it is set again."""
+    await conn.execute(
+        """
+        UPDATE spokes SET webhook_disabled_at = now(), webhook_disabled_reason = $2
+        WHERE id = $1 AND webhook_disabled_at IS NULL
+        """,
+        spoke_id,
+        reason,
+    )
 
 
 async def list_spokes(conn: asyncpg.Connection) -> list[Spoke]:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aiohttp
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from consults.api import api as consults_api
+from consults.delivery import run_worker
+from consults.delivery_api import api as delivery_api
 from hub.api import api as hub_api
 from scheduling.api import api as scheduling_api
 from spokes.api import api as spokes_api
@@ -17,12 +23,18 @@ from telehub import health, oauth
 from telehub.api import ApiRoutes
 from telehub.api_registry import ApiRegistry
 from telehub.db import Pool, create_pool
-from telehub.keys import API, CLOCK, POOL, SETTINGS, Clock
+from telehub.keys import API, CLOCK, HTTP, OUTBOX_WAKE, POOL, SETTINGS, Clock
 from telehub.middleware import problems, request_log
 from telehub.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-API_PACKAGES: tuple[ApiRoutes, ...] = (hub_api, scheduling_api, spokes_api)
+API_PACKAGES: tuple[ApiRoutes, ...] = (
+    hub_api,
+    scheduling_api,
+    spokes_api,
+    consults_api,
+    delivery_api,
+)
 
 
 def _utc_now() -> datetime:
@@ -38,10 +50,14 @@ def create_app(
     )
     app[SETTINGS] = settings
     app[CLOCK] = clock
+    app[OUTBOX_WAKE] = asyncio.Event()
     if pool is None:
         app.cleanup_ctx.append(_pool)
     else:
         app[POOL] = pool
+    app.cleanup_ctx.append(_http_client)
+    if settings.delivery_workers:
+        app.cleanup_ctx.append(_delivery_worker)
 
     aiohttp_jinja2.setup(
         app,
@@ -63,3 +79,22 @@ async def _pool(app: web.Application) -> AsyncIterator[None]:
     app[POOL] = await create_pool(app[SETTINGS])
     yield
     await app[POOL].close()
+
+
+async def _http_client(app: web.Application) -> AsyncIterator[None]:
+    async with aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=50, limit_per_host=4)
+    ) as session:
+        app[HTTP] = session
+        yield
+
+
+async def _delivery_worker(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(
+        run_worker(app[POOL], app[HTTP], app[SETTINGS], app[OUTBOX_WAKE]),
+        name="webhook-delivery",
+    )
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

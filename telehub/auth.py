@@ -42,6 +42,15 @@ ALL_SCOPES = frozenset(
         "patients:write",
         "bookings:read",
         "bookings:write",
+        "econsults:read",
+        "econsults:write",
+        "notes:read",
+        "notes:write",
+        "notes:acknowledge",
+        "webhooks:write",
+        "deliveries:read",
+        "deliveries:write",
+        "measures:read",
     }
 )
 
@@ -49,7 +58,17 @@ ALL_SCOPES = frozenset(
 KIND_SCOPES: dict[CallerKind, frozenset[str]] = {
     "hub_admin": ALL_SCOPES,
     "consultant": frozenset(
-        {"services:read", "consultants:read", "availability:write", "slots:read", "bookings:read"}
+        {
+            "services:read",
+            "consultants:read",
+            "availability:write",
+            "slots:read",
+            "bookings:read",
+            "econsults:read",
+            "econsults:write",
+            "notes:read",
+            "notes:write",
+        }
     ),
     "spoke": frozenset(
         {
@@ -60,6 +79,11 @@ KIND_SCOPES: dict[CallerKind, frozenset[str]] = {
             "patients:write",
             "bookings:read",
             "bookings:write",
+            "econsults:read",
+            "econsults:write",
+            "notes:read",
+            "notes:acknowledge",
+            "webhooks:write",
         }
     ),
 }

@@ -17,7 +17,6 @@ from scheduling import availability, bookings, services, store
 from scheduling.slots import Period
 from spokes import store as spokes_store
 from telehub.audit import Trail
-from telehub.auth import KIND_SCOPES, Caller
 from telehub.clients import create_client
 from telehub.errors import SlotTaken
 from telehub.users import create_user
@@ -254,7 +253,6 @@ async def seed(
                     spoke_id=spoke.id,
                 )
                 users.append({"email": email, "password": password, "role": role})
-            caller = Caller("spoke", client.client_id, KIND_SCOPES["spoke"], spoke.id)
             patients = []
             for n in range(6):
                 patient = await spokes_store.insert_patient(
@@ -271,7 +269,7 @@ async def seed(
                 assert patient is not None
                 patients.append(patient)
             booked = await _book_some(
-                conn, caller, made_services, patients, now, rng, video_url_template
+                conn, spoke.id, made_services, patients, now, rng, video_url_template
             )
             clinics.append(
                 {
@@ -298,7 +296,7 @@ async def seed(
 
 async def _book_some(
     conn: asyncpg.Connection,
-    caller: Caller,
+    spoke_id: int,
     made: list[store.Service],
     patients: list[spokes_store.Patient],
     now: datetime,
@@ -308,7 +306,7 @@ async def _book_some(
     """Book a few of the open slots of the next two weeks through the real booking path."""
     window = Period(now + timedelta(days=1), now + timedelta(days=14))
     count = 0
-    trail = Trail("demo", None, None)
+    trail = Trail(f"demo:spoke-{spoke_id}", None, None)
     for service, patient in zip(made[1:], patients, strict=False):
         slots = await availability.search(
             conn,
@@ -325,7 +323,7 @@ async def _book_some(
             try:
                 async with conn.transaction():
                     await bookings.book(
-                        conn, caller, trail, new, now=now, video_url_template=video_url_template
+                        conn, spoke_id, trail, new, now=now, video_url_template=video_url_template
                     )
             except SlotTaken:  # another demo clinic took it first
                 continue

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 
+import aiohttp
 import asyncpg
 from aiohttp import web
 
@@ -18,6 +20,8 @@ SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 API = web.AppKey("api", ApiRegistry)
+HTTP = web.AppKey("http", aiohttp.ClientSession)  # outgoing calls: webhooks
+OUTBOX_WAKE = web.AppKey("outbox_wake", asyncio.Event)  # set after a commit that queued events
 
 REQUEST_ID = web.RequestKey("request_id", str)
 CALLER = web.RequestKey("caller", Caller)

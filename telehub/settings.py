@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_VIDEO_URL_TEMPLATE = "https://video.telehub.example/room/{room}"
 
 
@@ -31,6 +34,19 @@ class Settings:
     video_url_template: str = DEFAULT_VIDEO_URL_TEMPLATE
     max_body_bytes: int = 256 * 1024
     log_json: bool | None = None  # None: JSON unless stderr is a terminal
+    # The hub's business hours: e-consult turnaround is counted in them.
+    hub_timezone: str = "America/New_York"
+    hub_hours: str = "08:00-17:00"
+    hub_workdays: str = "mon,tue,wed,thu,fri"
+    econsult_auto_assign: bool = True
+    # Webhook delivery.
+    delivery_workers: bool = True
+    webhook_timeout: float = 10.0
+    webhook_lease: float = 60.0  # longer than the timeout: a dead process's claim runs out
+    outbox_poll: float = 1.0
+    webhook_backoff_base: float = 30.0
+    webhook_backoff_max: float = 3600.0
+    webhook_retry_days: float = 4.0  # at least three days of retries, then kept as failed
 
     @property
     def issuer(self) -> str:
@@ -67,6 +83,15 @@ class Settings:
             ("access_token_ttl", int),
             ("video_url_template", str),
             ("max_body_bytes", int),
+            ("hub_timezone", str),
+            ("hub_hours", str),
+            ("hub_workdays", str),
+            ("webhook_timeout", float),
+            ("webhook_lease", float),
+            ("outbox_poll", float),
+            ("webhook_backoff_base", float),
+            ("webhook_backoff_max", float),
+            ("webhook_retry_days", float),
         ):
             var = "TELEHUB_" + name.upper()
             if var in env:
@@ -74,8 +99,10 @@ class Settings:
                     values[name] = kind(env[var])
                 except ValueError:
                     raise ConfigError(f"{var} must be a {kind.__name__}") from None
-        if "TELEHUB_LOG_JSON" in env:
-            values["log_json"] = env["TELEHUB_LOG_JSON"].lower() in {"1", "true", "yes"}
+        for name in ("log_json", "econsult_auto_assign", "delivery_workers"):
+            var = "TELEHUB_" + name.upper()
+            if var in env:
+                values[name] = env[var].lower() in {"1", "true", "yes", "on"}
         values.update(overrides)
         settings = cls(**values)  # type: ignore[arg-type]
         settings.check()
@@ -91,6 +118,33 @@ class Settings:
             raise ConfigError("TELEHUB_VIDEO_URL_TEMPLATE must contain {room}")
         if not 1 <= self.db_pool_min <= self.db_pool_max:
             raise ConfigError("TELEHUB_DB_POOL_MIN must be between 1 and TELEHUB_DB_POOL_MAX")
+        if self.webhook_lease <= self.webhook_timeout:
+            raise ConfigError("TELEHUB_WEBHOOK_LEASE must be longer than TELEHUB_WEBHOOK_TIMEOUT")
+        try:
+            ZoneInfo(self.hub_timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError("TELEHUB_HUB_TIMEZONE must be an IANA time zone") from None
+        try:
+            opens, closes = self.hub_opening()
+        except ValueError:
+            raise ConfigError("TELEHUB_HUB_HOURS must look like 08:00-17:00") from None
+        if closes <= opens:
+            raise ConfigError("TELEHUB_HUB_HOURS must close after it opens")
+        days = self.hub_workday_numbers()
+        if not days or len(days) != len(self.hub_workdays.split(",")):
+            raise ConfigError("TELEHUB_HUB_WORKDAYS must list days like mon,tue,wed,thu,fri")
+
+    def hub_opening(self) -> tuple[time, time]:
+        """The hub's local opening and closing times."""
+        opens, sep, closes = self.hub_hours.partition("-")
+        if not sep:
+            raise ValueError("hours look like 08:00-17:00")
+        return time.fromisoformat(opens.strip()), time.fromisoformat(closes.strip())
+
+    def hub_workday_numbers(self) -> frozenset[int]:
+        """The hub's workdays as date.weekday() numbers (0 = Monday)."""
+        days = {d.strip().lower()[:3] for d in self.hub_workdays.split(",")}
+        return frozenset(_WEEKDAYS.index(d) for d in days if d in _WEEKDAYS)
 
 
 def _required(env: Mapping[str, str], name: str) -> str:

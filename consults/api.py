@@ -1,0 +1,468 @@
+"""Consults API: e-consults, their thread, consult notes and the clinic's inbox."""
+
+from __future__ import annotations
+
+import asyncpg
+from aiohttp import web
+
+from consults import econsults, notes
+from consults.note_store import Note, Subject
+from consults.schemas import (
+    AssignIn,
+    EconsultIn,
+    EconsultOut,
+    EconsultQuery,
+    EconsultsOut,
+    MessageIn,
+    MessageOut,
+    MessagesOut,
+    NoteIn,
+    NoteOut,
+    NoteQuery,
+    NotesOut,
+    VisitIn,
+)
+from consults.store import Econsult, Message
+from scheduling.api import booking_out
+from scheduling.schemas import BookingOut
+from telehub.api import (
+    ApiRoutes,
+    NoInput,
+    idempotent,
+    now_of,
+    trail_of,
+    unit_of_work,
+    uuid_param,
+)
+from telehub.auth import Caller
+from telehub.keys import OUTBOX_WAKE, SETTINGS
+
+api = ApiRoutes(tag="consults")
+ID = {"id": "uuid"}
+
+
+def econsult_out(e: Econsult) -> EconsultOut:
+    """The API view of an e-consult."""
+    return EconsultOut(
+        id=e.id,
+        spoke_id=e.spoke_id,
+        patient_id=e.patient_id,
+        service_id=e.service_id,
+        referring_clinician=e.referring_clinician,
+        question=e.question,
+        clinical_context=e.clinical_context,
+        urgency=e.urgency,
+        status=e.status,
+        consultant_id=e.consultant_id,
+        booking_id=e.booking_id,
+        submitted_at=e.submitted_at,
+        due_at=e.due_at,
+        paused_at=e.paused_at,
+        answered_at=e.answered_at,
+        closed_at=e.closed_at,
+    )
+
+
+def message_out(m: Message) -> MessageOut:
+    """The API view of a thread message."""
+    return MessageOut(
+        id=m.id,
+        side=m.side,
+        author=m.author,
+        body=m.body,
+        asks_clinic=m.asks_clinic,
+        created_at=m.created_at,
+    )
+
+
+def note_out(n: Note) -> NoteOut:
+    """The API view of a note version."""
+    return NoteOut(
+        id=n.id,
+        econsult_id=n.econsult_id,
+        booking_id=n.booking_id,
+        spoke_id=n.spoke_id,
+        patient_id=n.patient_id,
+        consultant_id=n.consultant_id,
+        version=n.version,
+        status="signed" if n.signed_at else "draft",
+        sections=n.sections,
+        created_at=n.created_at,
+        updated_at=n.updated_at,
+        signed_at=n.signed_at,
+        acknowledged_at=n.acknowledged_at,
+    )
+
+
+@api.operation(
+    "POST",
+    "/api/v1/econsults",
+    name="create_econsult",
+    summary="Ask the hub: queued with a due-by time, or booked into a review slot",
+    scope="econsults:write",
+    input=EconsultIn,
+    output=EconsultOut,
+    status=201,
+    errors=(400, 409, 422),
+    headers={"Idempotency-Key": "optional"},
+)
+async def create_econsult(request: web.Request, caller: Caller, body: EconsultIn) -> web.Response:
+    """Submit an e-consult for one of the clinic's patients."""
+    settings = request.app[SETTINGS]
+    new = econsults.NewEconsult(
+        patient_id=body.patient_id,
+        service_id=body.service_id,
+        referring_clinician=body.referring_clinician,
+        question=body.question,
+        clinical_context=body.clinical_context.model_dump(mode="json"),
+        urgency=body.urgency,
+        review_consultant_id=body.review.consultant_id if body.review else None,
+        review_start=body.review.start if body.review else None,
+    )
+
+    async def work(conn: asyncpg.Connection) -> EconsultOut:
+        created = await econsults.submit(
+            conn, caller, trail_of(request, caller), new, settings=settings, now=now_of(request)
+        )
+        return econsult_out(created)
+
+    return await idempotent(request, caller, body, work, status=201, key_required=False)
+
+
+@api.operation(
+    "GET",
+    "/api/v1/econsults",
+    name="list_econsults",
+    summary="E-consults, soonest due first (the hub's worklist, or the clinic's own)",
+    scope="econsults:read",
+    input=EconsultQuery,
+    output=EconsultsOut,
+    errors=(422,),
+)
+async def list_econsults(
+    request: web.Request, caller: Caller, query: EconsultQuery
+) -> EconsultsOut:
+    """The caller's e-consults; `overdue=true` keeps open ones past due."""
+    async with unit_of_work(request) as conn:
+        found = await econsults.find(
+            conn,
+            caller,
+            trail_of(request, caller),
+            status=query.status,
+            overdue_at=now_of(request) if query.overdue else None,
+            limit=query.limit,
+        )
+    return EconsultsOut(econsults=[econsult_out(e) for e in found])
+
+
+@api.operation(
+    "GET",
+    "/api/v1/econsults/{id}",
+    name="get_econsult",
+    summary="One e-consult",
+    scope="econsults:read",
+    input=NoInput,
+    output=EconsultOut,
+    errors=(404,),
+    path_params=ID,
+)
+async def get_econsult(request: web.Request, caller: Caller, _: NoInput) -> EconsultOut:
+    """An e-consult the caller may see (another clinic's answers 404)."""
+    async with unit_of_work(request) as conn:
+        found = await econsults.get(
+            conn, caller, trail_of(request, caller), uuid_param(request, "id")
+        )
+    return econsult_out(found)
+
+
+@api.operation(
+    "POST",
+    "/api/v1/econsults/{id}/assign",
+    name="assign_econsult",
+    summary="Assign a consultant (hub), or the least-loaded eligible one",
+    scope="econsults:write",
+    input=AssignIn,
+    output=EconsultOut,
+    errors=(404, 409, 422),
+    path_params=ID,
+)
+async def assign_econsult(request: web.Request, caller: Caller, body: AssignIn) -> EconsultOut:
+    """Assign an e-consult."""
+    async with unit_of_work(request) as conn:
+        assigned = await econsults.assign(
+            conn, caller, trail_of(request, caller), uuid_param(request, "id"), body.consultant_id
+        )
+    return econsult_out(assigned)
+
+
+@api.operation(
+    "GET",
+    "/api/v1/econsults/{id}/messages",
+    name="list_econsult_messages",
+    summary="The clarification thread",
+    scope="econsults:read",
+    input=NoInput,
+    output=MessagesOut,
+    errors=(404,),
+    path_params=ID,
+)
+async def list_messages(request: web.Request, caller: Caller, _: NoInput) -> MessagesOut:
+    """Messages between the hub and the clinic, oldest first."""
+    async with unit_of_work(request) as conn:
+        found = await econsults.thread(
+            conn, caller, trail_of(request, caller), uuid_param(request, "id")
+        )
+    return MessagesOut(messages=[message_out(m) for m in found])
+
+
+@api.operation(
+    "POST",
+    "/api/v1/econsults/{id}/messages",
+    name="post_econsult_message",
+    summary="Ask or answer in the clarification thread (a hub question pauses the clock)",
+    scope="econsults:write",
+    input=MessageIn,
+    output=MessageOut,
+    status=201,
+    errors=(404, 409, 422),
+    path_params=ID,
+)
+async def post_message(request: web.Request, caller: Caller, body: MessageIn) -> MessageOut:
+    """Add a message to the thread."""
+    async with unit_of_work(request) as conn:
+        posted = await econsults.post_message(
+            conn,
+            caller,
+            trail_of(request, caller),
+            uuid_param(request, "id"),
+            body=body.body,
+            asks_clinic=body.asks_clinic,
+            settings=request.app[SETTINGS],
+            now=now_of(request),
+        )
+    return message_out(posted)
+
+
+@api.operation(
+    "POST",
+    "/api/v1/econsults/{id}/visit",
+    name="book_recommended_visit",
+    summary="Book the video session an answered e-consult recommends, in one step",
+    scope="bookings:write",
+    input=VisitIn,
+    output=BookingOut,
+    status=201,
+    errors=(404, 409, 422),
+    path_params=ID,
+    headers={"Idempotency-Key": "optional"},
+)
+async def book_visit(request: web.Request, caller: Caller, body: VisitIn) -> web.Response:
+    """Turn the e-consult into a booked video session for the same patient."""
+    econsult_id = uuid_param(request, "id")
+    template = request.app[SETTINGS].video_url_template
+
+    async def work(conn: asyncpg.Connection) -> BookingOut:
+        booked = await econsults.book_visit(
+            conn,
+            caller,
+            trail_of(request, caller),
+            econsult_id,
+            service_id=body.service_id,
+            consultant_id=body.consultant_id,
+            start=body.start,
+            now=now_of(request),
+            video_url_template=template,
+        )
+        return booking_out(booked)
+
+    return await idempotent(request, caller, body, work, status=201, key_required=False)
+
+
+async def _draft(request: web.Request, caller: Caller, body: NoteIn, subject: Subject) -> NoteOut:
+    async with unit_of_work(request) as conn:
+        note = await notes.start_draft(
+            conn, caller, trail_of(request, caller), subject, body.sections.model_dump()
+        )
+    return note_out(note)
+
+
+async def _versions(request: web.Request, caller: Caller, subject: Subject) -> NotesOut:
+    async with unit_of_work(request) as conn:
+        found = await notes.versions(conn, caller, trail_of(request, caller), subject)
+    return NotesOut(notes=[note_out(n) for n in found])
+
+
+@api.operation(
+    "POST",
+    "/api/v1/econsults/{id}/notes",
+    name="draft_econsult_note",
+    summary="Draft the e-consult's note (an amendment once a version is signed)",
+    scope="notes:write",
+    input=NoteIn,
+    output=NoteOut,
+    status=201,
+    errors=(404, 409, 422),
+    path_params=ID,
+)
+async def draft_econsult_note(request: web.Request, caller: Caller, body: NoteIn) -> NoteOut:
+    """Start a draft answer to the e-consult."""
+    return await _draft(request, caller, body, Subject(econsult_id=uuid_param(request, "id")))
+
+
+@api.operation(
+    "GET",
+    "/api/v1/econsults/{id}/notes",
+    name="list_econsult_notes",
+    summary="Every version of the e-consult's note",
+    scope="notes:read",
+    input=NoInput,
+    output=NotesOut,
+    errors=(404,),
+    path_params=ID,
+)
+async def list_econsult_notes(request: web.Request, caller: Caller, _: NoInput) -> NotesOut:
+    """Versions, oldest first (a clinic sees signed ones)."""
+    return await _versions(request, caller, Subject(econsult_id=uuid_param(request, "id")))
+
+
+@api.operation(
+    "POST",
+    "/api/v1/bookings/{id}/notes",
+    name="draft_booking_note",
+    summary="Draft the note of a video session or case review",
+    scope="notes:write",
+    input=NoteIn,
+    output=NoteOut,
+    status=201,
+    errors=(404, 409, 422),
+    path_params=ID,
+)
+async def draft_booking_note(request: web.Request, caller: Caller, body: NoteIn) -> NoteOut:
+    """Start a draft note for a booked session."""
+    return await _draft(request, caller, body, Subject(booking_id=uuid_param(request, "id")))
+
+
+@api.operation(
+    "GET",
+    "/api/v1/bookings/{id}/notes",
+    name="list_booking_notes",
+    summary="Every version of a session's note",
+    scope="notes:read",
+    input=NoInput,
+    output=NotesOut,
+    errors=(404,),
+    path_params=ID,
+)
+async def list_booking_notes(request: web.Request, caller: Caller, _: NoInput) -> NotesOut:
+    """Versions, oldest first (a clinic sees signed ones)."""
+    return await _versions(request, caller, Subject(booking_id=uuid_param(request, "id")))
+
+
+@api.operation(
+    "PUT",
+    "/api/v1/notes/{id}",
+    name="edit_note",
+    summary="Edit a draft (signed: 409)",
+    scope="notes:write",
+    input=NoteIn,
+    output=NoteOut,
+    errors=(404, 409, 422),
+    path_params=ID,
+)
+async def edit_note(request: web.Request, caller: Caller, body: NoteIn) -> NoteOut:
+    """Replace a draft's sections."""
+    async with unit_of_work(request) as conn:
+        edited = await notes.edit_draft(
+            conn,
+            caller,
+            trail_of(request, caller),
+            uuid_param(request, "id"),
+            body.sections.model_dump(),
+        )
+    return note_out(edited)
+
+
+@api.operation(
+    "POST",
+    "/api/v1/notes/{id}/sign",
+    name="sign_note",
+    summary="Sign a draft: final from now on, and sent to the clinic",
+    scope="notes:write",
+    input=NoInput,
+    output=NoteOut,
+    errors=(404, 409, 422),
+    path_params=ID,
+)
+async def sign_note(request: web.Request, caller: Caller, _: NoInput) -> NoteOut:
+    """Sign; the outbox event is written in the same transaction."""
+    async with unit_of_work(request) as conn:
+        signed = await notes.sign(
+            conn,
+            caller,
+            trail_of(request, caller),
+            uuid_param(request, "id"),
+            base_url=request.app[SETTINGS].base_url,
+        )
+    request.app[OUTBOX_WAKE].set()  # committed: deliver now rather than at the next poll
+    return note_out(signed)
+
+
+@api.operation(
+    "GET",
+    "/api/v1/notes",
+    name="list_notes",
+    summary="Signed notes for the clinic (its inbox); ?acknowledged=false for open loops",
+    scope="notes:read",
+    input=NoteQuery,
+    output=NotesOut,
+    errors=(422,),
+)
+async def list_notes(request: web.Request, caller: Caller, query: NoteQuery) -> NotesOut:
+    """The inbox, oldest signature first."""
+    async with unit_of_work(request) as conn:
+        found = await notes.inbox(
+            conn,
+            caller,
+            trail_of(request, caller),
+            acknowledged=query.acknowledged,
+            limit=query.limit,
+        )
+    return NotesOut(notes=[note_out(n) for n in found])
+
+
+@api.operation(
+    "GET",
+    "/api/v1/notes/{id}",
+    name="get_note",
+    summary="One note version",
+    scope="notes:read",
+    input=NoInput,
+    output=NoteOut,
+    errors=(404,),
+    path_params=ID,
+)
+async def get_note(request: web.Request, caller: Caller, _: NoInput) -> NoteOut:
+    """A note the caller may see (another clinic's, or a draft to a clinic: 404)."""
+    async with unit_of_work(request) as conn:
+        found = await notes.get(conn, caller, trail_of(request, caller), uuid_param(request, "id"))
+    return note_out(found)
+
+
+@api.operation(
+    "POST",
+    "/api/v1/notes/{id}/acknowledge",
+    name="acknowledge_note",
+    summary="The clinic has the note: the loop closes",
+    scope="notes:acknowledge",
+    input=NoInput,
+    output=NoteOut,
+    errors=(404,),
+    path_params=ID,
+)
+async def acknowledge_note(request: web.Request, caller: Caller, _: NoInput) -> NoteOut:
+    """Acknowledge a signed note (again: no change)."""
+    async with unit_of_work(request) as conn:
+        done = await notes.acknowledge(
+            conn, caller, trail_of(request, caller), uuid_param(request, "id")
+        )
+    return note_out(done)

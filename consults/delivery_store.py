@@ -1,0 +1,165 @@
+"""SQL for the outbox: events waiting to reach a spoke's webhook."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import asyncpg
+
+DeliveryState = Literal["pending", "delivered", "failed"]
+
+_COLUMNS = """
+    id, webhook_id, spoke_id, event_type, payload, created_at, attempts, next_attempt_at,
+    delivered_at, failed_at, last_status, last_error
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One event on its way to a spoke."""
+
+    id: int
+    webhook_id: str
+    spoke_id: int
+    event_type: str
+    payload: dict[str, Any]
+    created_at: datetime
+    attempts: int
+    next_attempt_at: datetime
+    delivered_at: datetime | None
+    failed_at: datetime | None
+    last_status: int | None
+    last_error: str | None
+
+    @property
+    def state(self) -> DeliveryState:
+        """Where the delivery stands."""
+        if self.delivered_at is not None:
+            return "delivered"
+        return "failed" if self.failed_at is not None else "pending"
+
+
+async def enqueue(
+    conn: asyncpg.Connection, *, spoke_id: int, event_type: str, payload: dict[str, Any]
+) -> str:
+    """Add an event for a spoke, in the caller's transaction; return its webhook-id."""
+    webhook_id = "msg_" + uuid.uuid4().hex
+    await conn.execute(
+        """
+        INSERT INTO outbox (webhook_id, spoke_id, event_type, payload)
+        VALUES ($1, $2, $3, $4)
+        """,
+        webhook_id,
+        spoke_id,
+        event_type,
+        payload,
+    )
+    return webhook_id
+
+
+async def claim_due(
+    conn: asyncpg.Connection, spoke_ids: Sequence[int], *, lease_seconds: float, limit: int
+) -> list[Delivery]:
+    """Lease due events of these spokes: no other process takes them until the lease ends.
+
+    The lease is written and committed at once, so no lock is held during the HTTP call;
+    a process that dies mid-delivery leaves the lease to run out and the event is retried.
+    """
+    rows = await conn.fetch(
+        f"""
+        WITH due AS (
+            SELECT id FROM outbox
+            WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now()
+              AND spoke_id = ANY ($1::bigint[])
+            ORDER BY next_attempt_at, id
+            LIMIT $3
+            FOR UPDATE SKIP LOCKED
+        )
+        UPDATE outbox o
+        SET attempts = o.attempts + 1, next_attempt_at = now() + make_interval(secs => $2)
+        FROM due WHERE o.id = due.id
+        RETURNING {", ".join("o." + c.strip() for c in _COLUMNS.split(","))}
+        """,
+        list(spoke_ids),
+        lease_seconds,
+        limit,
+    )
+    return [Delivery(**dict(r)) for r in rows]
+
+
+async def mark_delivered(conn: asyncpg.Connection, delivery_id: int, status: int) -> None:
+    """The spoke accepted the event."""
+    await conn.execute(
+        """
+        UPDATE outbox SET delivered_at = now(), last_status = $2, last_error = NULL
+        WHERE id = $1
+        """,
+        delivery_id,
+        status,
+    )
+
+
+async def mark_failed_attempt(
+    conn: asyncpg.Connection,
+    delivery_id: int,
+    *,
+    status: int | None,
+    error: str,
+    retry_in_seconds: float,
+    give_up_after_days: float,
+) -> None:
+    """Schedule the next attempt, or give up (keeping the event) once the retry window ends."""
+    await conn.execute(
+        """
+        UPDATE outbox SET
+            last_status = $2, last_error = $3,
+            next_attempt_at = now() + make_interval(secs => $4),
+            failed_at = CASE WHEN created_at + make_interval(secs => $5) < now()
+                             THEN now() END
+        WHERE id = $1
+        """,
+        delivery_id,
+        status,
+        error[:500],
+        retry_in_seconds,
+        give_up_after_days * 86400,
+    )
+
+
+async def list_deliveries(
+    conn: asyncpg.Connection, *, state: DeliveryState | None, spoke_id: int | None, limit: int
+) -> list[Delivery]:
+    """Deliveries, newest first."""
+    rows = await conn.fetch(
+        f"""
+        SELECT {_COLUMNS} FROM outbox
+        WHERE ($1::text IS NULL
+               OR ($1 = 'delivered' AND delivered_at IS NOT NULL)
+               OR ($1 = 'failed' AND failed_at IS NOT NULL)
+               OR ($1 = 'pending' AND delivered_at IS NULL AND failed_at IS NULL))
+          AND ($2::bigint IS NULL OR spoke_id = $2)
+        ORDER BY created_at DESC, id DESC
+        LIMIT $3
+        """,
+        state,
+        spoke_id,
+        limit,
+    )
+    return [Delivery(**dict(r)) for r in rows]
+
+
+async def retry_now(conn: asyncpg.Connection, delivery_id: int) -> Delivery | None:
+    """Put an undelivered event back in line at once: one more attempt, by hand."""
+    row = await conn.fetchrow(
+        f"""
+        UPDATE outbox SET failed_at = NULL, next_attempt_at = now()
+        WHERE id = $1 AND delivered_at IS NULL
+        RETURNING {_COLUMNS}
+        """,
+        delivery_id,
+    )
+    return Delivery(**dict(row)) if row else None

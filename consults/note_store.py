@@ -1,0 +1,200 @@
+"""SQL for consult notes and their acknowledgements. The schema refuses edits to signed notes."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+_COLUMNS = """
+    n.id, n.econsult_id, n.booking_id, n.spoke_id, n.patient_id, n.consultant_id, n.version,
+    n.sections, n.created_at, n.updated_at, n.signed_at, n.signed_by,
+    a.acknowledged_at, a.acknowledged_by
+"""
+_FROM = "consult_notes n LEFT JOIN note_acknowledgements a ON a.note_id = n.id"
+
+
+class DraftExists(Exception):
+    """The subject already has a draft note."""
+
+
+class NoteIsSigned(Exception):
+    """The note is signed: the database refused to change it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """One version of a consult note about an e-consult or a booked session."""
+
+    id: uuid.UUID
+    econsult_id: uuid.UUID | None
+    booking_id: uuid.UUID | None
+    spoke_id: int
+    patient_id: uuid.UUID
+    consultant_id: int
+    version: int
+    sections: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    signed_at: datetime | None
+    signed_by: str | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NoteScope:
+    """Which notes a caller may see: a spoke's, a consultant's, or (both None) all."""
+
+    spoke_id: int | None = None
+    consultant_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What a note is about: exactly one of an e-consult or a booking."""
+
+    econsult_id: uuid.UUID | None = None
+    booking_id: uuid.UUID | None = None
+
+
+async def insert_draft(
+    conn: asyncpg.Connection,
+    subject: Subject,
+    *,
+    spoke_id: int,
+    patient_id: uuid.UUID,
+    consultant_id: int,
+    sections: dict[str, Any],
+) -> Note:
+    """Start the next version of the subject's note as a draft."""
+    try:
+        async with conn.transaction():
+            note_id = await conn.fetchval(
+                """
+                INSERT INTO consult_notes (econsult_id, booking_id, spoke_id, patient_id,
+                                           consultant_id, version, sections)
+                SELECT $1, $2, $3, $4, $5, coalesce(max(version), 0) + 1, $6
+                FROM consult_notes
+                WHERE ($1::uuid IS NOT NULL AND econsult_id = $1)
+                   OR ($2::uuid IS NOT NULL AND booking_id = $2)
+                RETURNING id
+                """,
+                subject.econsult_id,
+                subject.booking_id,
+                spoke_id,
+                patient_id,
+                consultant_id,
+                sections,
+            )
+    except asyncpg.UniqueViolationError:
+        raise DraftExists from None
+    note = await get_note(conn, note_id, NoteScope())
+    assert note is not None
+    return note
+
+
+async def update_draft(
+    conn: asyncpg.Connection, note_id: uuid.UUID, sections: dict[str, Any]
+) -> None:
+    """Replace a draft's sections; NoteIsSigned if it was signed meanwhile."""
+    try:
+        async with conn.transaction():
+            await conn.execute(
+                "UPDATE consult_notes SET sections = $2, updated_at = now() WHERE id = $1",
+                note_id,
+                sections,
+            )
+    except asyncpg.IntegrityConstraintViolationError:
+        raise NoteIsSigned from None
+
+
+async def sign(conn: asyncpg.Connection, note_id: uuid.UUID, *, by: str) -> None:
+    """Sign a draft; from now on the database refuses any change to it."""
+    try:
+        async with conn.transaction():
+            await conn.execute(
+                """
+                UPDATE consult_notes SET signed_at = now(), signed_by = $2, updated_at = now()
+                WHERE id = $1
+                """,
+                note_id,
+                by,
+            )
+    except asyncpg.IntegrityConstraintViolationError:
+        raise NoteIsSigned from None
+
+
+async def get_note(
+    conn: asyncpg.Connection, note_id: uuid.UUID, scope: NoteScope, *, lock: bool = False
+) -> Note | None:
+    """One note version, if the caller may see it."""
+    row = await conn.fetchrow(
+        f"""
+        SELECT {_COLUMNS} FROM {_FROM}
+        WHERE n.id = $1 AND ($2::bigint IS NULL OR n.spoke_id = $2)
+          AND ($3::bigint IS NULL OR n.consultant_id = $3)
+        {"FOR UPDATE OF n" if lock else ""}
+        """,
+        note_id,
+        scope.spoke_id,
+        scope.consultant_id,
+    )
+    return Note(**dict(row)) if row else None
+
+
+async def notes_about(conn: asyncpg.Connection, subject: Subject) -> list[Note]:
+    """Every version of the subject's note, oldest first."""
+    rows = await conn.fetch(
+        f"""
+        SELECT {_COLUMNS} FROM {_FROM}
+        WHERE ($1::uuid IS NOT NULL AND n.econsult_id = $1)
+           OR ($2::uuid IS NOT NULL AND n.booking_id = $2)
+        ORDER BY n.version
+        """,
+        subject.econsult_id,
+        subject.booking_id,
+    )
+    return [Note(**dict(r)) for r in rows]
+
+
+async def list_signed(
+    conn: asyncpg.Connection,
+    scope: NoteScope,
+    *,
+    acknowledged: bool | None,
+    limit: int,
+) -> list[Note]:
+    """Signed notes the caller may see, oldest signature first (the inbox order)."""
+    rows = await conn.fetch(
+        f"""
+        SELECT {_COLUMNS} FROM {_FROM}
+        WHERE n.signed_at IS NOT NULL
+          AND ($1::bigint IS NULL OR n.spoke_id = $1)
+          AND ($2::bigint IS NULL OR n.consultant_id = $2)
+          AND ($3::boolean IS NULL OR (a.note_id IS NOT NULL) = $3)
+        ORDER BY n.signed_at, n.id
+        LIMIT $4
+        """,
+        scope.spoke_id,
+        scope.consultant_id,
+        acknowledged,
+        limit,
+    )
+    return [Note(**dict(r)) for r in rows]
+
+
+async def acknowledge(conn: asyncpg.Connection, note_id: uuid.UUID, *, by: str) -> bool:
+    """Record the clinic's acknowledgement; False if it was acknowledged before."""
+    inserted = await conn.fetchval(
+        """
+        INSERT INTO note_acknowledgements (note_id, acknowledged_by) VALUES ($1, $2)
+        ON CONFLICT (note_id) DO NOTHING RETURNING true
+        """,
+        note_id,
+        by,
+    )
+    return bool(inserted)

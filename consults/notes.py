@@ -1,0 +1,227 @@
+"""Consult notes: drafted and signed by the hub, amended as new versions, acknowledged by the
+clinic. Signing queues the note for delivery in the same transaction."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from consults import delivery, note_store
+from consults import store as econsult_store
+from consults.note_store import Note, NoteScope, Subject
+from scheduling import booking_store
+from telehub import audit
+from telehub.audit import Trail
+from telehub.auth import Caller
+from telehub.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+
+
+@dataclass(frozen=True, slots=True)
+class _Owner:
+    spoke_id: int
+    patient_id: uuid.UUID
+    consultant_id: int
+
+
+def scope_of(caller: Caller) -> NoteScope:
+    """Spokes see their clinic's notes, consultants their own, the hub all."""
+    return NoteScope(spoke_id=caller.spoke_id, consultant_id=caller.consultant_id)
+
+
+def _hub_only(caller: Caller) -> None:
+    if caller.spoke_id is not None:
+        raise Forbidden("consult notes are written by the hub")
+
+
+async def _owner(conn: asyncpg.Connection, caller: Caller, subject: Subject) -> _Owner:
+    """Who the subject belongs to; only its consultant (or the hub) writes its note."""
+    if subject.econsult_id is not None:
+        econsult = await econsult_store.get_econsult(
+            conn, subject.econsult_id, econsult_store.Scope(consultant_id=caller.consultant_id)
+        )
+        if econsult is None:
+            raise NotFound("no such e-consult")
+        if econsult.consultant_id is None:
+            raise Conflict("assign a consultant to the e-consult before writing its note")
+        if econsult.status == "cancelled":
+            raise Conflict("the e-consult was cancelled")
+        return _Owner(econsult.spoke_id, econsult.patient_id, econsult.consultant_id)
+    assert subject.booking_id is not None
+    booking = await booking_store.get_booking(
+        conn, subject.booking_id, booking_store.Visibility(consultant_id=caller.consultant_id)
+    )
+    if booking is None:
+        raise NotFound("no such booking")
+    if booking.status == "cancelled":
+        raise Conflict("the booking was cancelled")
+    return _Owner(booking.spoke_id, booking.patient_id, booking.consultant_id)
+
+
+async def start_draft(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    trail: Trail,
+    subject: Subject,
+    sections: dict[str, Any],
+) -> Note:
+    """Draft the subject's note: version 1, or an amendment once a version is signed."""
+    _hub_only(caller)
+    owner = await _owner(conn, caller, subject)
+    try:
+        note = await note_store.insert_draft(
+            conn,
+            subject,
+            spoke_id=owner.spoke_id,
+            patient_id=owner.patient_id,
+            consultant_id=owner.consultant_id,
+            sections=sections,
+        )
+    except note_store.DraftExists:
+        raise Conflict("a draft of this note exists already: edit it or sign it") from None
+    await audit.record(conn, trail, "create", "consult_note", [note.id], note.spoke_id)
+    return note
+
+
+async def _draft(conn: asyncpg.Connection, caller: Caller, note_id: uuid.UUID) -> Note:
+    _hub_only(caller)
+    note = await note_store.get_note(conn, note_id, scope_of(caller), lock=True)
+    if note is None:
+        raise NotFound("no such note")
+    if note.signed_at is not None:
+        raise Conflict("a signed note cannot change: amend it (a new version) instead")
+    return note
+
+
+async def edit_draft(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    trail: Trail,
+    note_id: uuid.UUID,
+    sections: dict[str, Any],
+) -> Note:
+    """Replace a draft's sections; a signed note answers 409."""
+    note = await _draft(conn, caller, note_id)
+    await note_store.update_draft(conn, note.id, sections)
+    await audit.record(conn, trail, "update", "consult_note", [note.id], note.spoke_id)
+    edited = await note_store.get_note(conn, note.id, NoteScope())
+    assert edited is not None
+    return edited
+
+
+def _signable(sections: dict[str, Any]) -> None:
+    """A note is signed only with an assessment, a recommendation and a follow-up plan."""
+    recommendations = sections.get("recommendations") or {}
+    filled = {
+        "assessment": bool(str(sections.get("assessment", "")).strip()),
+        "recommendations": any(str(v).strip() for v in recommendations.values()),
+        "follow_up": bool(str(sections.get("follow_up", "")).strip()),
+    }
+    missing = [
+        FieldError(f"sections.{name}", "is required to sign")
+        for name, present in filled.items()
+        if not present
+    ]
+    if missing:
+        raise ValidationFailed("; ".join(f"{e.field}: {e.detail}" for e in missing), errors=missing)
+
+
+async def sign(
+    conn: asyncpg.Connection, caller: Caller, trail: Trail, note_id: uuid.UUID, *, base_url: str
+) -> Note:
+    """Sign a draft: it becomes final, and goes to the clinic (outbox, same transaction)."""
+    note = await _draft(conn, caller, note_id)
+    _signable(note.sections)
+    await note_store.sign(conn, note.id, by=caller.actor)
+    signed = await note_store.get_note(conn, note.id, NoteScope())
+    assert signed is not None and signed.signed_at is not None
+    await delivery.enqueue_note(conn, signed, base_url=base_url)
+    if signed.econsult_id is not None:
+        econsult = await econsult_store.get_econsult(
+            conn, signed.econsult_id, econsult_store.Scope(), lock=True
+        )
+        assert econsult is not None
+        # An answer (or an amendment) reopens the loop until the clinic acknowledges it.
+        await econsult_store.set_state(
+            conn, econsult.id, status="answered", answered_at=signed.signed_at
+        )
+    await audit.record(conn, trail, "update", "consult_note", [note.id], note.spoke_id)
+    return signed
+
+
+async def get(conn: asyncpg.Connection, caller: Caller, trail: Trail, note_id: uuid.UUID) -> Note:
+    """A note the caller may see; a clinic sees signed notes only."""
+    note = await note_store.get_note(conn, note_id, scope_of(caller))
+    if note is None or (caller.spoke_id is not None and note.signed_at is None):
+        raise NotFound("no such note")
+    await audit.record(conn, trail, "read", "consult_note", [note.id], note.spoke_id)
+    return note
+
+
+async def versions(
+    conn: asyncpg.Connection, caller: Caller, trail: Trail, subject: Subject
+) -> list[Note]:
+    """Every version of a subject's note the caller may see, oldest first."""
+    found = [
+        n
+        for n in await note_store.notes_about(conn, subject)
+        if (caller.spoke_id is None or (n.spoke_id == caller.spoke_id and n.signed_at))
+        and (caller.consultant_id is None or n.consultant_id == caller.consultant_id)
+    ]
+    if found:
+        await audit.record(
+            conn, trail, "read", "consult_note", [n.id for n in found], found[0].spoke_id
+        )
+    return found
+
+
+async def inbox(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    trail: Trail,
+    *,
+    acknowledged: bool | None,
+    limit: int,
+) -> list[Note]:
+    """Signed notes for the caller's clinic (or, for the hub, all), oldest first."""
+    found = await note_store.list_signed(
+        conn, scope_of(caller), acknowledged=acknowledged, limit=limit
+    )
+    for spoke_id in {n.spoke_id for n in found}:
+        ids = [n.id for n in found if n.spoke_id == spoke_id]
+        await audit.record(conn, trail, "read", "consult_note", ids, spoke_id)
+    return found
+
+
+async def acknowledge(
+    conn: asyncpg.Connection, caller: Caller, trail: Trail, note_id: uuid.UUID
+) -> Note:
+    """The clinic has read the note: the loop closes (acknowledging twice changes nothing)."""
+    if caller.spoke_id is None:
+        raise Forbidden("the referring clinic acknowledges its notes")
+    note = await note_store.get_note(conn, note_id, scope_of(caller))
+    if note is None or note.signed_at is None:
+        raise NotFound("no such note")
+    if await note_store.acknowledge(conn, note.id, by=caller.actor):
+        await audit.record(conn, trail, "update", "consult_note", [note.id], note.spoke_id)
+    if note.econsult_id is not None:
+        await _close_if_answered(conn, note.econsult_id)
+    acknowledged = await note_store.get_note(conn, note.id, NoteScope())
+    assert acknowledged is not None
+    return acknowledged
+
+
+async def _close_if_answered(conn: asyncpg.Connection, econsult_id: uuid.UUID) -> None:
+    """Close the e-consult once its newest signed version is acknowledged."""
+    chain = await note_store.notes_about(conn, Subject(econsult_id=econsult_id))
+    signed = [n for n in chain if n.signed_at is not None]
+    econsult = await econsult_store.get_econsult(
+        conn, econsult_id, econsult_store.Scope(), lock=True
+    )
+    assert econsult is not None
+    if econsult.status == "answered" and signed and signed[-1].acknowledged_at is not None:
+        await econsult_store.set_state(
+            conn, econsult_id, status="closed", closed_at=signed[-1].acknowledged_at
+        )

@@ -1,0 +1,358 @@
+"""Request and response models of the consults API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import Any, Literal, Self
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator, model_validator
+
+from telehub.api import FieldNamedError, Input, Output, UtcDatetime
+from telehub.fields import Id, Instant
+
+MoudMedication = Literal[
+    "none",
+    "buprenorphine",
+    "buprenorphine_naloxone",
+    "buprenorphine_extended_release",
+    "methadone",
+    "naltrexone_extended_release",
+    "other",
+]
+Substance = Literal[
+    "fentanyl",
+    "opiates",
+    "oxycodone",
+    "buprenorphine",
+    "methadone",
+    "cocaine",
+    "amphetamines",
+    "methamphetamine",
+    "benzodiazepines",
+    "cannabis",
+    "alcohol",
+    "xylazine",
+]
+ScreenResult = Literal["positive", "negative", "not_tested"]
+Need = Literal[
+    "housing",
+    "food",
+    "transportation",
+    "employment",
+    "legal",
+    "childcare",
+    "insurance",
+    "safety",
+    "other",
+]
+
+
+class Moud(Input):
+    """The patient's current medication for opioid use disorder."""
+
+    medication: MoudMedication
+    daily_dose_mg: float | None = Field(None, ge=0, le=2000)
+    since: date | None = None
+
+
+class UrineDrugScreen(Input):
+    """The latest urine drug screen."""
+
+    collected_on: date | None = None
+    results: dict[Substance, ScreenResult] = Field(default_factory=dict)
+
+
+class Pain(Input):
+    """Pain, which shapes MOUD choices."""
+
+    present: bool
+    score: int | None = Field(None, ge=0, le=10)
+    notes: str = Field("", max_length=1000)
+
+
+class ClinicalContext(Input):
+    """The structured picture a consultant needs for OUD and co-occurring care."""
+
+    current_moud: Moud | None = None
+    phq9: int | None = Field(None, ge=0, le=27, description="PHQ-9 depression score")
+    gad7: int | None = Field(None, ge=0, le=21, description="GAD-7 anxiety score")
+    co_occurring_diagnoses: list[str] = Field(default_factory=list, max_length=20)
+    urine_drug_screen: UrineDrugScreen | None = None
+    pain: Pain | None = None
+    psychosocial_needs: list[Need] = Field(default_factory=list)
+    family_involvement: str = Field("", max_length=1000)
+    other: str = Field("", max_length=4000)
+
+    @field_validator("co_occurring_diagnoses")
+    @classmethod
+    def _short(cls, values: list[str]) -> list[str]:
+        if any(not 1 <= len(v) <= 200 for v in values):
+            raise ValueError("each diagnosis is 1 to 200 characters")
+        return values
+
+
+class ReviewSlot(Input):
+    """A consultant's e-consult review slot to book for this question."""
+
+    consultant_id: Id
+    start: Instant
+
+
+class EconsultIn(Input):
+    """A clinic's question to the hub about one of its patients."""
+
+    patient_id: uuid.UUID
+    service_id: Id = Field(description="An e-consult service")
+    referring_clinician: str = Field(min_length=1, max_length=200)
+    question: str = Field(min_length=1, max_length=10000)
+    clinical_context: ClinicalContext = Field(default_factory=ClinicalContext)
+    urgency: Literal["routine", "urgent"] = "routine"
+    review: ReviewSlot | None = Field(
+        None, description="Book a review slot; without one the e-consult is queued"
+    )
+
+
+EconsultStatus = Literal[
+    "submitted", "assigned", "awaiting_clinic", "answered", "closed", "cancelled"
+]
+
+
+class EconsultOut(Output):
+    """An e-consult and where it stands."""
+
+    id: uuid.UUID
+    spoke_id: int
+    patient_id: uuid.UUID
+    service_id: int
+    referring_clinician: str
+    question: str
+    clinical_context: dict[str, Any]
+    urgency: Literal["routine", "urgent"]
+    status: EconsultStatus
+    consultant_id: int | None
+    booking_id: uuid.UUID | None
+    submitted_at: UtcDatetime
+    due_at: UtcDatetime = Field(description="Moves later while the clock is paused")
+    paused_at: UtcDatetime | None
+    answered_at: UtcDatetime | None
+    closed_at: UtcDatetime | None
+
+
+class EconsultsOut(Output):
+    """E-consults, soonest due first."""
+
+    econsults: list[EconsultOut]
+
+
+class EconsultQuery(Input):
+    """Filters for the e-consult list (the hub's worklist)."""
+
+    status: EconsultStatus | None = None
+    overdue: bool = False
+    limit: int = Field(100, ge=1, le=500)
+
+
+class AssignIn(Input):
+    """Assign a consultant; without one, the least-loaded eligible consultant."""
+
+    consultant_id: Id | None = None
+
+
+class MessageIn(Input):
+    """A message in the clarification thread."""
+
+    body: str = Field(min_length=1, max_length=10000)
+    asks_clinic: bool = Field(
+        False, description="A hub question that waits on the clinic: pauses the clock"
+    )
+
+
+class MessageOut(Output):
+    """A message in the clarification thread."""
+
+    id: int
+    side: Literal["hub", "spoke"]
+    author: str
+    body: str
+    asks_clinic: bool
+    created_at: UtcDatetime
+
+
+class MessagesOut(Output):
+    """The clarification thread, oldest first."""
+
+    messages: list[MessageOut]
+
+
+class Recommendations(Input):
+    """What the consultant recommends."""
+
+    medications: str = Field("", max_length=4000, description="Including MOUD start or change")
+    moud: str = Field("", max_length=4000)
+    therapy: str = Field("", max_length=4000)
+    referrals: str = Field("", max_length=4000)
+
+
+class NoteSections(Input):
+    """The sections of a consult note; a draft may leave some empty."""
+
+    assessment: str = Field("", max_length=20000)
+    recommendations: Recommendations = Field(default_factory=Recommendations)
+    follow_up: str = Field("", max_length=4000)
+    visit_recommended: bool = False
+
+
+class NoteIn(Input):
+    """A consult note draft."""
+
+    sections: NoteSections
+
+
+class NoteOut(Output):
+    """A version of a consult note."""
+
+    id: uuid.UUID
+    econsult_id: uuid.UUID | None
+    booking_id: uuid.UUID | None
+    spoke_id: int
+    patient_id: uuid.UUID
+    consultant_id: int
+    version: int
+    status: Literal["draft", "signed"]
+    sections: dict[str, Any]
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+    signed_at: UtcDatetime | None
+    acknowledged_at: UtcDatetime | None
+
+
+class NotesOut(Output):
+    """Consult notes."""
+
+    notes: list[NoteOut]
+
+
+class NoteQuery(Input):
+    """Filters for the notes inbox."""
+
+    acknowledged: bool | None = None
+    limit: int = Field(100, ge=1, le=500)
+
+
+class VisitIn(Input):
+    """Book the video session an e-consult recommended, for the same patient, in one step."""
+
+    service_id: Id
+    consultant_id: Id
+    start: Instant
+
+
+class WebhookIn(Input):
+    """Where the clinic takes pushed notes."""
+
+    url: str | None = Field(None, max_length=2000, description="https; http only on loopback")
+    full_payload: bool = Field(
+        False, description="Send the note itself, not only identifiers and links"
+    )
+    rotate_secret: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        loopback = parts.hostname in {"127.0.0.1", "localhost", "::1"}
+        if not parts.hostname or not (
+            parts.scheme == "https" or (parts.scheme == "http" and loopback)
+        ):
+            raise ValueError("must be an https URL (http only for a loopback test receiver)")
+        return value
+
+
+class WebhookOut(Output):
+    """A clinic's webhook; the secret is shown only when it is issued."""
+
+    spoke_id: int
+    url: str | None
+    full_payload: bool
+    secret: str | None = Field(None, description="Shown once, when issued or rotated")
+    disabled_at: UtcDatetime | None
+    disabled_reason: str | None
+
+
+DeliveryState = Literal["pending", "delivered", "failed"]
+
+
+class DeliveryOut(Output):
+    """An event on its way to a clinic."""
+
+    id: int
+    webhook_id: str
+    spoke_id: int
+    event_type: str
+    state: DeliveryState
+    attempts: int
+    created_at: UtcDatetime
+    next_attempt_at: UtcDatetime
+    delivered_at: UtcDatetime | None
+    failed_at: UtcDatetime | None
+    last_status: int | None
+    last_error: str | None
+
+
+class DeliveriesOut(Output):
+    """Deliveries, newest first."""
+
+    deliveries: list[DeliveryOut]
+
+
+class DeliveryQuery(Input):
+    """Filters for deliveries."""
+
+    state: DeliveryState | None = None
+    spoke_id: Id | None = None
+    limit: int = Field(100, ge=1, le=500)
+
+
+class MeasuresQuery(Input):
+    """The period whose e-consults and notes are measured."""
+
+    start: Instant
+    end: Instant
+
+    @model_validator(mode="after")
+    def _window(self) -> Self:
+        if self.end <= self.start:
+            raise FieldNamedError("end", "must be after start")
+        if self.end - self.start > timedelta(days=366):
+            raise FieldNamedError("end", "must be at most 366 days after start")
+        return self
+
+
+class MeasureOut(Output):
+    """The loop's health for one spoke, one consultant, or the program."""
+
+    key: int
+    name: str
+    econsults: int
+    answered: int
+    turnaround_median_hours: float | None
+    turnaround_p90_hours: float | None
+    overdue: int
+    notes_signed: int
+    acknowledged: int
+    loop_closure_median_hours: float | None
+    loop_closure_p90_hours: float | None
+    unacknowledged: int
+    oldest_unacknowledged_at: UtcDatetime | None
+
+
+class MeasuresOut(Output):
+    """Program measures: turnaround, loop closure, overdue and unacknowledged work."""
+
+    overall: MeasureOut
+    by_spoke: list[MeasureOut]
+    by_consultant: list[MeasureOut]
