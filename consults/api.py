@@ -402,6 +402,7 @@ async def sign_note(request: web.Request, caller: Caller, _: NoInput) -> NoteOut
             trail_of(request, caller),
             uuid_param(request, "id"),
             base_url=request.app[SETTINGS].base_url,
+            now=now_of(request),
         )
     request.app[OUTBOX_WAKE].set()  # committed: deliver now rather than at the next poll
     return note_out(signed)
@@ -463,6 +464,10 @@ async def acknowledge_note(request: web.Request, caller: Caller, _: NoInput) -> 
     """Acknowledge a signed note (again: no change)."""
     async with unit_of_work(request) as conn:
         done = await notes.acknowledge(
-            conn, caller, trail_of(request, caller), uuid_param(request, "id")
+            conn,
+            caller,
+            trail_of(request, caller),
+            uuid_param(request, "id"),
+            now=now_of(request),
         )
     return note_out(done)

@@ -112,17 +112,18 @@ async def update_draft(
         raise NoteIsSigned from None
 
 
-async def sign(conn: asyncpg.Connection, note_id: uuid.UUID, *, by: str) -> None:
+async def sign(conn: asyncpg.Connection, note_id: uuid.UUID, *, by: str, at: datetime) -> None:
     """Sign a draft; from now on the database refuses any change to it."""
     try:
         async with conn.transaction():
             await conn.execute(
                 """
-                UPDATE consult_notes SET signed_at = now(), signed_by = $2, updated_at = now()
+                UPDATE consult_notes SET signed_at = $3, signed_by = $2, updated_at = now()
                 WHERE id = $1
                 """,
                 note_id,
                 by,
+                at,
             )
     except asyncpg.IntegrityConstraintViolationError:
         raise NoteIsSigned from None
@@ -187,14 +188,18 @@ async def list_signed(
     return [Note(**dict(r)) for r in rows]
 
 
-async def acknowledge(conn: asyncpg.Connection, note_id: uuid.UUID, *, by: str) -> bool:
+async def acknowledge(
+    conn: asyncpg.Connection, note_id: uuid.UUID, *, by: str, at: datetime
+) -> bool:
     """Record the clinic's acknowledgement; False if it was acknowledged before."""
     inserted = await conn.fetchval(
         """
-        INSERT INTO note_acknowledgements (note_id, acknowledged_by) VALUES ($1, $2)
+        INSERT INTO note_acknowledgements (note_id, acknowledged_by, acknowledged_at)
+        VALUES ($1, $2, $3)
         ON CONFLICT (note_id) DO NOTHING RETURNING true
         """,
         note_id,
         by,
+        at,
     )
     return bool(inserted)

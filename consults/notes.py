@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -129,12 +130,18 @@ def _signable(sections: dict[str, Any]) -> None:
 
 
 async def sign(
-    conn: asyncpg.Connection, caller: Caller, trail: Trail, note_id: uuid.UUID, *, base_url: str
+    conn: asyncpg.Connection,
+    caller: Caller,
+    trail: Trail,
+    note_id: uuid.UUID,
+    *,
+    base_url: str,
+    now: datetime,
 ) -> Note:
     """Sign a draft: it becomes final, and goes to the clinic (outbox, same transaction)."""
     note = await _draft(conn, caller, note_id)
     _signable(note.sections)
-    await note_store.sign(conn, note.id, by=caller.actor)
+    await note_store.sign(conn, note.id, by=caller.actor, at=now)
     signed = await note_store.get_note(conn, note.id, NoteScope())
     assert signed is not None and signed.signed_at is not None
     await delivery.enqueue_note(conn, signed, base_url=base_url)
@@ -196,7 +203,7 @@ async def inbox(
 
 
 async def acknowledge(
-    conn: asyncpg.Connection, caller: Caller, trail: Trail, note_id: uuid.UUID
+    conn: asyncpg.Connection, caller: Caller, trail: Trail, note_id: uuid.UUID, *, now: datetime
 ) -> Note:
     """The clinic has read the note: the loop closes (acknowledging twice changes nothing)."""
     if caller.spoke_id is None:
@@ -204,7 +211,7 @@ async def acknowledge(
     note = await note_store.get_note(conn, note_id, scope_of(caller))
     if note is None or note.signed_at is None:
         raise NotFound("no such note")
-    if await note_store.acknowledge(conn, note.id, by=caller.actor):
+    if await note_store.acknowledge(conn, note.id, by=caller.actor, at=now):
         await audit.record(conn, trail, "update", "consult_note", [note.id], note.spoke_id)
     if note.econsult_id is not None:
         await _close_if_answered(conn, note.econsult_id)
