@@ -246,6 +246,16 @@ async def list_messages(conn: asyncpg.Connection, econsult_id: uuid.UUID) -> lis
     return [Message(**dict(r)) for r in rows]
 
 
+async def econsults_by_booking(
+    conn: asyncpg.Connection, booking_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    """The e-consult each of these bookings is a review block of."""
+    rows = await conn.fetch(
+        "SELECT booking_id, id FROM econsults WHERE booking_id = ANY ($1::uuid[])", booking_ids
+    )
+    return {r["booking_id"]: r["id"] for r in rows}
+
+
 async def holidays(conn: asyncpg.Connection) -> frozenset[date]:
     """The local dates the hub is closed."""
     return frozenset(r["day"] for r in await conn.fetch("SELECT day FROM hub_holidays"))

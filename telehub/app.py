@@ -16,8 +16,10 @@ from aiohttp import web
 from consults.api import api as consults_api
 from consults.delivery import run_worker
 from consults.delivery_api import api as delivery_api
+from hub import feeds as hub_feeds
 from hub.api import api as hub_api
 from scheduling.api import api as scheduling_api
+from spokes import feeds as spoke_feeds
 from spokes.api import api as spokes_api
 from telehub import health, oauth
 from telehub.api import ApiRoutes
@@ -34,6 +36,8 @@ API_PACKAGES: tuple[ApiRoutes, ...] = (
     spokes_api,
     consults_api,
     delivery_api,
+    hub_feeds.api,
+    spoke_feeds.api,
 )
 
 
@@ -69,6 +73,8 @@ def create_app(
         app.router.add_routes(package.routes)
         registry.operations.extend(package.operations)
     app[API] = registry
+    app.router.add_routes(hub_feeds.routes)
+    app.router.add_routes(spoke_feeds.routes)
     app.router.add_routes(oauth.routes)
     app.router.add_routes(health.routes)
     app.router.add_static("/static", ROOT / "static", name="static")

@@ -51,6 +51,7 @@ ALL_SCOPES = frozenset(
         "deliveries:read",
         "deliveries:write",
         "measures:read",
+        "feeds:write",
     }
 )
 
@@ -68,6 +69,7 @@ KIND_SCOPES: dict[CallerKind, frozenset[str]] = {
             "econsults:write",
             "notes:read",
             "notes:write",
+            "feeds:write",
         }
     ),
     "spoke": frozenset(
@@ -84,6 +86,7 @@ KIND_SCOPES: dict[CallerKind, frozenset[str]] = {
             "notes:read",
             "notes:acknowledge",
             "webhooks:write",
+            "feeds:write",
         }
     ),
 }

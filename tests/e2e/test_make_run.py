@@ -84,7 +84,10 @@ def test_make_run_on_a_fresh_copy_serves_the_readme_urls_and_the_demo_network(
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_ready(base + "/readyz", make, seconds=600)
+        try:
+            wait_ready(base + "/readyz", make, seconds=600)
+        except RuntimeError:
+            raise AssertionError(log.read_text()[-3000:]) from None
         printed = log.read_text()
         assert f"Telehub is running at {base}" in printed
         assert "admin@hub.telehub.test" in printed

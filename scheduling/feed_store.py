@@ -1,0 +1,140 @@
+"""SQL for calendar-feed tokens and the bookings a feed shows."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+
+@dataclass(frozen=True, slots=True)
+class FeedOwner:
+    """Whose feed: one consultant's or one clinic's."""
+
+    consultant_id: int | None = None
+    spoke_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedBooking:
+    """The booking facts a feed may show."""
+
+    id: uuid.UUID
+    service_kind: str
+    service_name: str
+    consultant_id: int
+    spoke_id: int
+    start: datetime
+    end: datetime
+    status: str
+    sequence: int
+    video_link: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+async def replace_token(conn: asyncpg.Connection, owner: FeedOwner, token_hash: bytes) -> None:
+    """Revoke the owner's current token (if any) and store a new one's hash."""
+    await _revoke(conn, owner)
+    await conn.execute(
+        "INSERT INTO feed_tokens (consultant_id, spoke_id, token_hash) VALUES ($1, $2, $3)",
+        owner.consultant_id,
+        owner.spoke_id,
+        token_hash,
+    )
+
+
+async def _revoke(conn: asyncpg.Connection, owner: FeedOwner) -> bool:
+    done = await conn.execute(
+        """
+        UPDATE feed_tokens SET revoked_at = now()
+        WHERE revoked_at IS NULL
+          AND consultant_id IS NOT DISTINCT FROM $1 AND spoke_id IS NOT DISTINCT FROM $2
+        """,
+        owner.consultant_id,
+        owner.spoke_id,
+    )
+    return done != "UPDATE 0"
+
+
+async def revoke_token(conn: asyncpg.Connection, owner: FeedOwner) -> bool:
+    """Revoke the owner's token; False if there was none."""
+    return await _revoke(conn, owner)
+
+
+async def active_token_since(conn: asyncpg.Connection, owner: FeedOwner) -> datetime | None:
+    """When the owner's current token was issued, or None."""
+    value: datetime | None = await conn.fetchval(
+        """
+        SELECT created_at FROM feed_tokens
+        WHERE revoked_at IS NULL
+          AND consultant_id IS NOT DISTINCT FROM $1 AND spoke_id IS NOT DISTINCT FROM $2
+        """,
+        owner.consultant_id,
+        owner.spoke_id,
+    )
+    return value
+
+
+async def owner_of(conn: asyncpg.Connection, token_hash: bytes) -> tuple[FeedOwner, bytes] | None:
+    """The owner of an active token with this hash, and the stored hash."""
+    row = await conn.fetchrow(
+        """
+        SELECT consultant_id, spoke_id, token_hash FROM feed_tokens
+        WHERE token_hash = $1 AND revoked_at IS NULL
+        """,
+        token_hash,
+    )
+    if row is None:
+        return None
+    return FeedOwner(row["consultant_id"], row["spoke_id"]), bytes(row["token_hash"])
+
+
+_WHERE = """
+    WHERE ($1::bigint IS NULL OR b.consultant_id = $1)
+      AND ($2::bigint IS NULL OR b.spoke_id = $2)
+      AND upper(b.period) > $3 AND lower(b.period) < $4
+"""
+
+
+async def feed_version(
+    conn: asyncpg.Connection, owner: FeedOwner, start: datetime, end: datetime
+) -> tuple[str, datetime | None]:
+    """A fingerprint of every booking in the feed, and the latest change: no rendering."""
+    row = await conn.fetchrow(
+        f"""
+        SELECT md5(coalesce(string_agg(b.id::text || ':' || b.sequence || ':' || b.updated_at,
+                                       ',' ORDER BY b.id), '')) AS fingerprint,
+               max(b.updated_at) AS last_modified
+        FROM bookings b {_WHERE}
+        """,
+        owner.consultant_id,
+        owner.spoke_id,
+        start,
+        end,
+    )
+    assert row is not None
+    return str(row["fingerprint"]), row["last_modified"]
+
+
+async def feed_bookings(
+    conn: asyncpg.Connection, owner: FeedOwner, start: datetime, end: datetime
+) -> list[FeedBooking]:
+    """The owner's bookings overlapping the window, cancelled ones included."""
+    rows = await conn.fetch(
+        f"""
+        SELECT b.id, s.kind AS service_kind, s.name AS service_name, b.consultant_id,
+               b.spoke_id, lower(b.period) AS start, upper(b.period) AS "end", b.status,
+               b.sequence, b.video_link, b.created_at, b.updated_at
+        FROM bookings b JOIN services s ON s.id = b.service_id
+        {_WHERE}
+        ORDER BY lower(b.period), b.id
+        """,
+        owner.consultant_id,
+        owner.spoke_id,
+        start,
+        end,
+    )
+    return [FeedBooking(**dict(r)) for r in rows]

@@ -1,0 +1,389 @@
+"""Calendar feeds: parsed by Mozilla's ical.js and by icalendar, one event per booking,
+no patient data, stable UIDs with growing SEQUENCE, cheap conditional polling."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import uuid
+from datetime import UTC, datetime, time
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import icalendar
+import pytest
+from aiohttp.test_utils import TestClient
+
+from telehub.logging import configure_logging
+from tests.factories import Network, SpokeUser
+
+ROOT = Path(__file__).resolve().parents[2]
+ICALJS_VERSION = "2.2.1"
+
+
+@pytest.fixture(scope="session")
+def icaljs() -> Path:
+    """A Node script that parses a feed with ical.js (installed from npm on first use)."""
+    home = ROOT / "var" / "icaljs"
+    package = home / "node_modules" / "ical.js" / "package.json"
+    if not package.exists() or json.loads(package.read_text())["version"] != ICALJS_VERSION:
+        home.mkdir(parents=True, exist_ok=True)
+        npm = shutil.which("npm")
+        assert npm, "npm is needed to install ical.js for the feed tests"
+        subprocess.run(
+            [
+                npm,
+                "install",
+                "--prefix",
+                str(home),
+                "--no-audit",
+                "--no-fund",
+                f"ical.js@{ICALJS_VERSION}",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+    script = home / "parse_ics.mjs"
+    shutil.copyfile(ROOT / "tests" / "tools" / "parse_ics.mjs", script)
+    return script
+
+
+def parse_with_icaljs(script: Path, feed: bytes) -> dict[str, Any]:
+    """What Thunderbird's parser reads in the feed."""
+    node = shutil.which("node")
+    assert node, "node is needed to run ical.js"
+    done = subprocess.run([node, str(script)], input=feed, capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr.decode()
+    parsed: dict[str, Any] = json.loads(done.stdout)
+    return parsed
+
+
+def parse_with_icalendar(feed: bytes) -> list[icalendar.Event]:
+    """What the Python icalendar library reads in the feed."""
+    calendar = icalendar.Calendar.from_ical(feed)
+    return list(calendar.walk("VEVENT"))
+
+
+class Scene:
+    """A consultant with sessions for two clinics, one moved and one cancelled."""
+
+    consultant_id: int
+    clinic: SpokeUser
+    other: SpokeUser
+    names: list[str]
+    booking_ids: list[str]
+
+
+async def _book(client: TestClient, spoke: SpokeUser, body: dict[str, Any]) -> dict[str, Any]:
+    response = await client.post(
+        "/api/v1/bookings",
+        json=body,
+        headers={**spoke.headers, "Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert response.status == 201, await response.text()
+    booked: dict[str, Any] = await response.json()
+    return booked
+
+
+@pytest.fixture
+async def scene(client: TestClient, network: Network) -> Scene:
+    """Bookings of every kind for one consultant, from two clinics, with patient names."""
+    video = await network.service(duration_minutes=60, name="MOUD video visit")
+    review = await network.service(kind="case_review", duration_minutes=30, name="Case review")
+    econsult = await network.service(
+        kind="econsult",
+        duration_minutes=30,
+        turnaround_hours=48,
+        name="E-consult",
+        roles=["psychiatric_consultant"],
+    )
+    days = tuple((d, time(9), time(17)) for d in range(5))
+    consultant = await network.consultant([video, review, econsult], hours=days)
+    s = Scene()
+    s.consultant_id = consultant.id
+    s.clinic, s.other = await network.spoke(), await network.spoke()
+    s.names, s.booking_ids = [], []
+    for spoke, family, day in ((s.clinic, "Okonkwo-Ramirez", 8), (s.other, "Vandersloot", 9)):
+        patient = await network.patient(spoke, family_name=family)
+        s.names += [patient.given_name, patient.family_name, patient.mrn]
+        for service, hour in ((video, 9), (review, 11)):
+            booked = await _book(
+                client,
+                spoke,
+                {
+                    "service_id": service.id,
+                    "consultant_id": consultant.id,
+                    "patient_id": str(patient.id),
+                    "reason": f"{family} relapse",
+                    "start": f"2027-03-{day:02d}T{hour:02d}:00:00-08:00",
+                },
+            )
+            s.booking_ids.append(booked["id"])
+        asked = await client.post(
+            "/api/v1/econsults",
+            headers=spoke.headers,
+            json={
+                "patient_id": str(patient.id),
+                "service_id": econsult.id,
+                "referring_clinician": "Dr. Park",
+                "question": f"{family}: dose?",
+                "review": {
+                    "consultant_id": consultant.id,
+                    "start": f"2027-03-{day:02d}T14:00:00-08:00",
+                },
+            },
+        )
+        assert asked.status == 201
+        s.booking_ids.append((await asked.json())["booking_id"])
+    moved = await client.post(
+        f"/api/v1/bookings/{s.booking_ids[0]}/reschedule",
+        json={"start": "2027-03-08T10:00:00-08:00"},
+        headers=s.clinic.headers,
+    )
+    assert moved.status == 200
+    cancelled = await client.post(
+        f"/api/v1/bookings/{s.booking_ids[1]}/cancel",
+        json={"reason": "Okonkwo-Ramirez admitted"},
+        headers=s.clinic.headers,
+    )
+    assert cancelled.status == 200
+    return s
+
+
+async def _feed_url(client: TestClient, path: str, headers: dict[str, str]) -> str:
+    response = await client.post(path, headers=headers)
+    assert response.status == 201, await response.text()
+    url: str = (await response.json())["url"]
+    assert url.startswith("http://telehub.test/feeds/") and url.endswith(".ics")
+    return url.removeprefix("http://telehub.test")
+
+
+async def test_a_consultant_feed_matches_the_bookings_one_for_one_in_both_parsers(
+    client: TestClient, network: Network, scene: Scene, conn: asyncpg.Connection, icaljs: Path
+) -> None:
+    path = await _feed_url(
+        client,
+        f"/api/v1/consultants/{scene.consultant_id}/feed",
+        network.consultant_headers(scene.consultant_id),
+    )
+    response = await client.get(path)
+    feed = await response.read()
+
+    assert response.status == 200
+    assert response.content_type == "text/calendar"
+    assert response.headers["Cache-Control"].startswith("private")
+    rows = await conn.fetch(
+        "SELECT id, lower(period) AS start, upper(period) AS end, status, sequence FROM bookings"
+    )
+    expected = {
+        f"{r['id']}@telehub": (
+            r["start"].isoformat().replace("+00:00", ".000Z"),
+            r["end"].isoformat().replace("+00:00", ".000Z"),
+            "CANCELLED" if r["status"] == "cancelled" else "CONFIRMED",
+            r["sequence"],
+        )
+        for r in rows
+    }
+    assert len(expected) == 6
+
+    seen = parse_with_icaljs(icaljs, feed)
+    assert seen["props"]["method"] == "PUBLISH"
+    assert seen["props"]["version"] == "2.0"
+    assert seen["props"]["refresh-interval"] == "PT15M"
+    assert seen["props"]["x-wr-calname"].startswith("Telehub · Consultant")
+    assert {e["tzid"] for e in seen["events"]} <= set(seen["timezones"])
+    assert {
+        e["uid"]: (e["start"], e["end"], e["status"], e["sequence"]) for e in seen["events"]
+    } == expected
+
+    events = parse_with_icalendar(feed)
+    assert {
+        str(e["UID"]): (e.decoded("DTSTART").astimezone(UTC), e["SEQUENCE"]) for e in events
+    } == {f"{r['id']}@telehub": (r["start"], r["sequence"]) for r in rows}
+    summaries = {e["summary"] for e in seen["events"]}
+    assert summaries == {
+        f"{kind} · {clinic.name}"
+        for kind in ("Video session", "Case review", "E-consult review")
+        for clinic in (scene.clinic, scene.other)
+    }
+    review = next(e for e in seen["events"] if e["summary"].startswith("E-consult"))
+    assert review["url"].startswith("http://telehub.test/hub/econsults/")
+    video = next(e for e in seen["events"] if e["summary"].startswith("Video"))
+    assert video["location"].startswith("https://video.telehub.example/room/")
+
+
+async def test_a_reschedule_keeps_the_uid_and_raises_the_sequence_and_a_cancel_says_so(
+    client: TestClient, network: Network, scene: Scene, icaljs: Path
+) -> None:
+    path = await _feed_url(
+        client, f"/api/v1/consultants/{scene.consultant_id}/feed", network.hub_admin_headers()
+    )
+    before = {
+        e["uid"]: e
+        for e in parse_with_icaljs(icaljs, await (await client.get(path)).read())["events"]
+    }
+    moved_uid = f"{scene.booking_ids[3]}@telehub"  # the other clinic's video session
+    moved = await client.post(
+        f"/api/v1/bookings/{scene.booking_ids[3]}/reschedule",
+        json={"start": "2027-03-09T13:00:00-08:00"},
+        headers=scene.other.headers,
+    )
+    assert moved.status == 200
+    after = {
+        e["uid"]: e
+        for e in parse_with_icaljs(icaljs, await (await client.get(path)).read())["events"]
+    }
+
+    assert set(after) == set(before)
+    assert after[moved_uid]["sequence"] == before[moved_uid]["sequence"] + 1
+    assert after[moved_uid]["start"] == "2027-03-09T21:00:00.000Z"
+    assert after[f"{scene.booking_ids[0]}@telehub"]["sequence"] == 1  # moved once earlier
+    assert after[f"{scene.booking_ids[1]}@telehub"]["status"] == "CANCELLED"
+    assert after[f"{scene.booking_ids[1]}@telehub"]["sequence"] == 1
+
+
+async def test_no_feed_holds_a_patients_name_or_mrn(
+    client: TestClient, network: Network, scene: Scene, conn: asyncpg.Connection
+) -> None:
+    feeds = [
+        await (
+            await client.get(
+                await _feed_url(
+                    client,
+                    f"/api/v1/consultants/{scene.consultant_id}/feed",
+                    network.hub_admin_headers(),
+                )
+            )
+        ).read(),
+        await (
+            await client.get(
+                await _feed_url(
+                    client, f"/api/v1/spokes/{scene.clinic.id}/feed", scene.clinic.headers
+                )
+            )
+        ).read(),
+        await (
+            await client.get(
+                await _feed_url(
+                    client, f"/api/v1/spokes/{scene.other.id}/feed", scene.other.headers
+                )
+            )
+        ).read(),
+    ]
+    patients = await conn.fetch("SELECT given_name, family_name, mrn, birth_date FROM patients")
+    secrets = [str(v) for p in patients for v in p.values()] + ["relapse", "admitted"]
+    assert set(scene.names) <= set(secrets)
+    for feed in feeds:
+        unfolded = feed.replace(b"\r\n ", b"")
+        assert b"BEGIN:VEVENT" in feed
+        for secret in secrets:
+            assert secret.encode() not in unfolded, secret
+
+
+async def test_a_clinic_feed_shows_only_that_clinics_bookings(
+    client: TestClient, scene: Scene, conn: asyncpg.Connection, icaljs: Path
+) -> None:
+    path = await _feed_url(client, f"/api/v1/spokes/{scene.other.id}/feed", scene.other.headers)
+    events = parse_with_icaljs(icaljs, await (await client.get(path)).read())["events"]
+    theirs = await conn.fetch("SELECT id FROM bookings WHERE spoke_id = $1", scene.other.id)
+    assert {e["uid"] for e in events} == {f"{r['id']}@telehub" for r in theirs}
+    assert all(e["tzid"] == "America/New_York" for e in events)
+    assert all(" · Consultant " in e["summary"] for e in events)
+    foreign = await client.post(
+        f"/api/v1/spokes/{scene.other.id}/feed", headers=scene.clinic.headers
+    )
+    assert foreign.status == 404
+
+
+async def test_a_rotated_revoked_or_unknown_token_answers_404(
+    client: TestClient, network: Network, scene: Scene
+) -> None:
+    api = f"/api/v1/consultants/{scene.consultant_id}/feed"
+    own = network.consultant_headers(scene.consultant_id)
+    first = await _feed_url(client, api, own)
+    assert (await client.get(first)).status == 200
+    second = await _feed_url(client, api, own)
+
+    assert (await client.get(first)).status == 404
+    assert (await client.get(second)).status == 200
+    assert (await client.get("/feeds/consultants/" + "A" * 43 + ".ics")).status == 404
+    assert (await client.get(second.replace("consultants", "spokes"))).status == 404
+    status = await (await client.get(api, headers=own)).json()
+    assert status["active"] is True
+    assert (await client.delete(api, headers=own)).status == 204
+    assert (await client.get(second)).status == 404
+    assert (await (await client.get(api, headers=own)).json())["active"] is False
+    other = network.consultant_headers(scene.consultant_id + 1)
+    assert (await client.post(api, headers=other)).status == 403
+
+
+async def test_polling_is_answered_304_until_something_changes(
+    client: TestClient, network: Network, scene: Scene
+) -> None:
+    path = await _feed_url(
+        client, f"/api/v1/consultants/{scene.consultant_id}/feed", network.hub_admin_headers()
+    )
+    first = await client.get(path)
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+
+    by_etag = await client.get(path, headers={"If-None-Match": etag})
+    by_date = await client.get(path, headers={"If-Modified-Since": modified})
+    head = await client.head(path)
+
+    assert (by_etag.status, await by_etag.read()) == (304, b"")
+    assert by_etag.headers["ETag"] == etag
+    assert by_date.status == 304
+    assert head.status == 200 and head.headers["ETag"] == etag and await head.read() == b""
+    await client.post(
+        f"/api/v1/bookings/{scene.booking_ids[3]}/cancel",
+        json={"reason": "moved"},
+        headers=scene.other.headers,
+    )
+    changed = await client.get(path, headers={"If-None-Match": etag})
+    assert changed.status == 200
+    assert changed.headers["ETag"] != etag
+
+
+async def test_a_feed_token_never_reaches_the_logs(
+    client: TestClient, network: Network, scene: Scene
+) -> None:
+    buffer = io.StringIO()
+    configure_logging(json=True, stream=buffer)
+    try:
+        path = await _feed_url(
+            client, f"/api/v1/consultants/{scene.consultant_id}/feed", network.hub_admin_headers()
+        )
+        await client.get(path)
+        await client.get(path.replace(".ics", "x.ics"))
+    finally:
+        configure_logging(json=True)
+    token = path.rsplit("/", 1)[1].removesuffix(".ics")
+    assert token not in buffer.getvalue()
+    routes = [json.loads(line)["route"] for line in buffer.getvalue().splitlines()]
+    assert "/feeds/consultants/{token}.ics" in routes
+
+
+def test_rendering_an_event_twice_gives_the_same_bytes() -> None:
+    from scheduling.ical import FeedEvent, render_event
+
+    moment = datetime(2027, 3, 8, 17, tzinfo=UTC)
+    event = FeedEvent(
+        "x@telehub",
+        "Video session · Clinic",
+        "Telehub booking TH-1",
+        moment,
+        moment.replace(hour=18),
+        "America/Los_Angeles",
+        False,
+        0,
+        moment,
+        moment,
+    )
+    render_event.cache_clear()
+    first = render_event(event)
+    render_event.cache_clear()
+    assert render_event(event) == first
