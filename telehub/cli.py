@@ -19,9 +19,9 @@ from telehub import demo, embedded
 from telehub.app import create_app
 from telehub.auth import parse_jwks
 from telehub.clients import create_client
-from telehub.db import migrate_url, wait_for_database
+from telehub.db import connect, migrate_url, wait_for_database
 from telehub.logging import configure_logging
-from telehub.settings import DEFAULT_VIDEO_URL_TEMPLATE, ConfigError, Settings
+from telehub.settings import ConfigError, Settings
 from telehub.users import create_user
 
 Command = Callable[[argparse.Namespace, dict[str, str]], int]
@@ -72,21 +72,22 @@ def cmd_migrate(args: argparse.Namespace, env: dict[str, str]) -> int:
     return 0
 
 
-async def _seed(url: str, video_url_template: str) -> dict[str, Any] | None:
-    await migrate_url(url)
-    conn = await asyncpg.connect(url)
+async def _seed(settings: Settings) -> dict[str, Any] | None:
+    await migrate_url(settings.database_url)
+    conn = await connect(settings.database_url)
     try:
         if not await demo.is_empty(conn):
             return None
-        return await demo.seed(conn, video_url_template=video_url_template)
+        return await demo.seed(conn, settings)
     finally:
         await conn.close()
 
 
 def cmd_demo(args: argparse.Namespace, env: dict[str, str]) -> int:
     """Seed the demo network into an empty database and print its logins."""
-    template = env.get("TELEHUB_VIDEO_URL_TEMPLATE", DEFAULT_VIDEO_URL_TEMPLATE)
-    created = asyncio.run(_seed(_database_url(env), template))
+    # Seeding signs nothing with the secret key, so it need not be configured for this.
+    settings = Settings.from_env({"TELEHUB_SECRET_KEY": secrets.token_urlsafe(32), **env})
+    created = asyncio.run(_seed(settings))
     if created is None:
         print("the database already holds a network; demo seeds only an empty one", file=sys.stderr)
         return 1
@@ -114,6 +115,11 @@ def describe(network: Mapping[str, Any], base_url: str | None) -> str:
     for spoke in network["spokes"]:
         for user in spoke["users"]:
             lines.append(f"  {user['role']:<18} {user['email']:<44} {user['password']}")
+    lines += ["", "Calendar feeds (subscribe in Google, Outlook or Apple Calendar):"]
+    for person in network["consultants"]:
+        lines.append(f"  {person['name']:<30} {person.get('feed_url', '')}")
+    for spoke in network["spokes"]:
+        lines.append(f"  {spoke['name']:<30} {spoke.get('feed_url', '')}")
     lines += ["", "API clients (client_id / client_secret):"]
     admin = network["hub_admin"]
     lines.append(f"  {'hub admin':<30} {admin['client_id']}  {admin['client_secret']}")
@@ -144,7 +150,7 @@ def cmd_dev(args: argparse.Namespace, env: dict[str, str]) -> int:
     settings = Settings.from_env(env, host=host, port=port)
     _log(settings)
     logins = var / "demo.json"
-    created = asyncio.run(_seed(settings.database_url, settings.video_url_template))
+    created = asyncio.run(_seed(settings))
     if created is not None:
         logins.write_text(json.dumps(created, indent=2))
         logins.chmod(0o600)
@@ -158,7 +164,7 @@ def cmd_dev(args: argparse.Namespace, env: dict[str, str]) -> int:
 
 
 async def _admin(url: str, work: Callable[[asyncpg.Connection], Any]) -> Any:
-    conn = await asyncpg.connect(url)
+    conn = await connect(url)
     try:
         async with conn.transaction():
             return await work(conn)

@@ -30,6 +30,13 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+async def connect(database_url: str) -> asyncpg.Connection:
+    """One connection outside the pool (CLI, migrations), set up like the pool's."""
+    conn = await asyncpg.connect(database_url, server_settings={"timezone": "UTC"})
+    await _init_connection(conn)
+    return conn
+
+
 async def create_pool(settings: Settings) -> Pool:
     """A pool whose connections speak UTC and give up on runaway statements."""
     pool = await asyncpg.create_pool(

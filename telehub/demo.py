@@ -12,13 +12,18 @@ from typing import Any
 
 import asyncpg
 
+from consults import econsults, notes
+from consults.note_store import Subject
 from hub import consultants as hub_consultants
-from scheduling import availability, bookings, services, store
+from scheduling import availability, bookings, feeds, services, store
+from scheduling.feed_store import FeedOwner
 from scheduling.slots import Period
 from spokes import store as spokes_store
 from telehub.audit import Trail
+from telehub.auth import KIND_SCOPES, Caller
 from telehub.clients import create_client
 from telehub.errors import SlotTaken
+from telehub.settings import Settings
 from telehub.users import create_user
 
 SERVICES: list[dict[str, Any]] = [
@@ -161,10 +166,11 @@ async def is_empty(conn: asyncpg.Connection) -> bool:
 
 
 async def seed(
-    conn: asyncpg.Connection, *, video_url_template: str, now: datetime | None = None
+    conn: asyncpg.Connection, settings: Settings, *, now: datetime | None = None
 ) -> dict[str, Any]:
     """Create the demo network in one transaction; return its logins and credentials."""
     now = now or datetime.now(UTC)
+    video_url_template = settings.video_url_template
     rng = random.Random(2027)  # noqa: S311 - demo names, not secrets
     today = now.date()
     async with conn.transaction():
@@ -211,8 +217,10 @@ async def seed(
                 password=password,
                 consultant_id=consultant.id,
             )
+            feed = await feeds.issue_token(conn, FeedOwner(consultant_id=consultant.id))
             people.append(
                 {
+                    "feed_url": f"{settings.base_url}/feeds/consultants/{feed}.ics",
                     "id": consultant.id,
                     "name": f"{name}, {creds}",
                     "role": role,
@@ -233,7 +241,7 @@ async def seed(
             off_start,
             off_start + timedelta(days=3),
         )
-        clinics = []
+        clinics: list[dict[str, Any]] = []
         for slug, name, state, zone in SPOKES:
             spoke = await spokes_store.insert_spoke(
                 conn, slug=slug, name=name, state=state, timezone=zone
@@ -271,6 +279,11 @@ async def seed(
             booked = await _book_some(
                 conn, spoke.id, made_services, patients, now, rng, video_url_template
             )
+            caller = Caller("spoke", client.client_id, KIND_SCOPES["spoke"], spoke.id)
+            econsults_made = await _econsults(
+                conn, settings, caller, made_services[0], patients, now, ask=len(clinics) == 0
+            )
+            feed = await feeds.issue_token(conn, FeedOwner(spoke_id=spoke.id))
             clinics.append(
                 {
                     "id": spoke.id,
@@ -283,6 +296,8 @@ async def seed(
                     "users": users,
                     "patients": len(patients),
                     "bookings": booked,
+                    "econsults": econsults_made,
+                    "feed_url": f"{settings.base_url}/feeds/spokes/{feed}.ics",
                 }
             )
     return {
@@ -329,3 +344,95 @@ async def _book_some(
                 continue
             count += 1
     return count
+
+
+CONTEXTS: list[dict[str, Any]] = [
+    {
+        "current_moud": {"medication": "buprenorphine_naloxone", "daily_dose_mg": 16},
+        "phq9": 17,
+        "gad7": 12,
+        "co_occurring_diagnoses": ["Major depressive disorder, moderate"],
+        "urine_drug_screen": {"results": {"buprenorphine": "positive", "fentanyl": "negative"}},
+        "psychosocial_needs": ["transportation"],
+    },
+    {
+        "current_moud": {"medication": "none"},
+        "phq9": 9,
+        "gad7": 15,
+        "co_occurring_diagnoses": ["Generalized anxiety disorder", "Chronic low back pain"],
+        "urine_drug_screen": {"results": {"fentanyl": "positive", "xylazine": "positive"}},
+        "pain": {"present": True, "score": 6},
+        "psychosocial_needs": ["housing", "food"],
+    },
+]
+QUESTIONS = [
+    "Persistent depressive symptoms on buprenorphine 16 mg: SSRI choice and dose changes?",
+    "Fentanyl use with xylazine positive screen: approach to buprenorphine initiation?",
+    "Anxiety with benzodiazepine request while on MOUD: safer alternatives?",
+]
+ANSWER = {
+    "assessment": "Opioid use disorder in early remission on MOUD; moderate depression.",
+    "recommendations": {
+        "moud": "Continue buprenorphine-naloxone 16 mg daily.",
+        "medications": "Start sertraline 50 mg daily; increase to 100 mg after 2 weeks.",
+        "therapy": "Weekly counseling with the hub's telehealth counselor.",
+        "referrals": "",
+    },
+    "follow_up": "Repeat PHQ-9 in 4 weeks; re-consult if no improvement.",
+    "visit_recommended": False,
+}
+
+
+async def _econsults(
+    conn: asyncpg.Connection,
+    settings: Settings,
+    caller: Caller,
+    service: store.Service,
+    patients: list[spokes_store.Patient],
+    now: datetime,
+    *,
+    ask: bool,
+) -> int:
+    """A clinic's e-consults: one answered (its note signed), one queued, maybe one paused."""
+    trail = Trail(caller.actor)
+    made = []
+    for i, patient in enumerate(patients[: 3 if ask else 2]):
+        new = econsults.NewEconsult(
+            patient_id=patient.id,
+            service_id=service.id,
+            referring_clinician="Dr. Demo Clinician, MD",
+            question=QUESTIONS[i],
+            clinical_context=CONTEXTS[i % 2],
+            urgency="routine",
+        )
+        made.append(
+            await econsults.submit(
+                conn, caller, trail, new, settings=settings, now=now - timedelta(days=2 - i)
+            )
+        )
+    answered = made[0]
+    assert answered.consultant_id is not None
+    hub = Caller(
+        "consultant", "demo", KIND_SCOPES["consultant"], consultant_id=answered.consultant_id
+    )
+    draft = await notes.start_draft(conn, hub, trail, Subject(econsult_id=answered.id), ANSWER)
+    await notes.sign(
+        conn, hub, trail, draft.id, base_url=settings.base_url, now=now - timedelta(days=1)
+    )
+    if ask:
+        paused = made[2]
+        assert paused.consultant_id is not None
+        asker = Caller(
+            "consultant", "demo", KIND_SCOPES["consultant"], consultant_id=paused.consultant_id
+        )
+        await econsults.post_message(
+            conn,
+            asker,
+            trail,
+            paused.id,
+            body="What dose of buprenorphine is the patient taking?",
+            asks_clinic=True,
+            settings=settings,
+            now=now,
+        )
+    return len(made)
