@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -24,6 +25,11 @@ class Spoke:
     state: str
     timezone: str
     webhook_url: str | None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The clinic's time zone: its people read every time in it."""
+        return ZoneInfo(self.timezone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +203,21 @@ async def get_patient(
         spoke_id,
     )
     return Patient(**dict(row)) if row else None
+
+
+async def patients_by_id(
+    conn: asyncpg.Connection, spoke_id: int | None, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, Patient]:
+    """Patients by id, within one spoke (None: any spoke, for hub-wide readers)."""
+    rows = await conn.fetch(
+        f"""
+        SELECT {_PATIENT_COLUMNS} FROM patients
+        WHERE id = ANY ($1::uuid[]) AND ($2::bigint IS NULL OR spoke_id = $2)
+        """,
+        ids,
+        spoke_id,
+    )
+    return {r["id"]: Patient(**dict(r)) for r in rows}
 
 
 async def find_patients(

@@ -21,6 +21,7 @@ from hub.api import api as hub_api
 from scheduling.api import api as scheduling_api
 from spokes import feeds as spoke_feeds
 from spokes.api import api as spokes_api
+from spokes.web import routes as spoke_pages
 from telehub import health, oauth
 from telehub.api import ApiRoutes
 from telehub.api_registry import ApiRegistry
@@ -28,8 +29,11 @@ from telehub.db import Pool, create_pool
 from telehub.keys import API, CLOCK, HTTP, OUTBOX_WAKE, POOL, SETTINGS, Clock
 from telehub.middleware import problems, request_log
 from telehub.settings import Settings
+from telehub.web import local_time, web_sessions
+from telehub.web import routes as web_routes
 
 ROOT = Path(__file__).resolve().parent.parent
+PAGES: tuple[web.RouteTableDef, ...] = (spoke_pages,)
 API_PACKAGES: tuple[ApiRoutes, ...] = (
     hub_api,
     scheduling_api,
@@ -50,7 +54,8 @@ def create_app(
 ) -> web.Application:
     """Build the application; an injected pool (tests) is used as is and not closed."""
     app = web.Application(
-        middlewares=[request_log, problems], client_max_size=settings.max_body_bytes
+        middlewares=[request_log, problems, web_sessions],
+        client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings
     app[CLOCK] = clock
@@ -63,11 +68,13 @@ def create_app(
     if settings.delivery_workers:
         app.cleanup_ctx.append(_delivery_worker)
 
-    aiohttp_jinja2.setup(
+    env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(ROOT / "templates"),
         autoescape=jinja2.select_autoescape(default=True),
+        undefined=jinja2.StrictUndefined,  # a missing variable is a bug, not a blank
     )
+    env.filters["local"] = local_time
     registry = ApiRegistry()
     for package in API_PACKAGES:
         app.router.add_routes(package.routes)
@@ -75,6 +82,9 @@ def create_app(
     app[API] = registry
     app.router.add_routes(hub_feeds.routes)
     app.router.add_routes(spoke_feeds.routes)
+    app.router.add_routes(web_routes)
+    for pages in PAGES:
+        app.router.add_routes(pages)
     app.router.add_routes(oauth.routes)
     app.router.add_routes(health.routes)
     app.router.add_static("/static", ROOT / "static", name="static")

@@ -101,11 +101,12 @@ class Caller:
     scopes: frozenset[str]
     spoke_id: int | None = None
     consultant_id: int | None = None
+    user_id: int | None = None  # a person signed in to the web pages, not a system
 
     @property
     def actor(self) -> str:
         """How audit rows and logs name this caller (never a person's name)."""
-        return f"client:{self.client_id}"
+        return f"user:{self.user_id}" if self.user_id else f"client:{self.client_id}"
 
     @property
     def is_hub_admin(self) -> bool:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import aiohttp_jinja2
 from aiohttp import web
 
 from telehub.db import connection
 from telehub.errors import ServiceUnavailable, problem_types
 from telehub.keys import API, POOL, SETTINGS
 from telehub.openapi import build_openapi
+from telehub.web import render
 
 routes = web.RouteTableDef()
 
@@ -40,18 +38,20 @@ async def openapi(request: web.Request) -> web.Response:
 
 
 @routes.get("/problems/{slug}", name="problem_type")
-@aiohttp_jinja2.template("telehub/problem.html")
-async def problem_type(request: web.Request) -> dict[str, Any]:
+async def problem_type(request: web.Request) -> web.Response:
     """A human page for each problem `type` URI the API answers with."""
     slug = request.match_info["slug"]
     for problem in problem_types():
         if problem.slug == slug:
-            return {"problem": problem}
+            return render(request, "telehub/problem.html", {"problem": problem})
     raise web.HTTPNotFound
 
 
 @routes.get("/", name="home")
-@aiohttp_jinja2.template("telehub/home.html")
-async def home(request: web.Request) -> dict[str, Any]:
-    """A landing page pointing at the API and its description."""
-    return {"base_url": request.app[SETTINGS].base_url, "problems": problem_types()}
+async def home(request: web.Request) -> web.Response:
+    """A landing page pointing at sign-in, the API and its description."""
+    return render(
+        request,
+        "telehub/home.html",
+        {"base_url": request.app[SETTINGS].base_url, "problems": problem_types()},
+    )

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from telehub.api_registry import ApiRegistry
 from telehub.auth import Caller
+from telehub.sessions import Session
 from telehub.settings import Settings
 
 Clock = Callable[[], datetime]
@@ -25,3 +26,5 @@ OUTBOX_WAKE = web.AppKey("outbox_wake", asyncio.Event)  # set after a commit tha
 
 REQUEST_ID = web.RequestKey("request_id", str)
 CALLER = web.RequestKey("caller", Caller)
+SESSION = web.RequestKey("session", Session)  # the signed-in user of a page request
+SESSION_HASH = web.RequestKey("session_hash", bytes)

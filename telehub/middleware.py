@@ -7,17 +7,24 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
+import aiohttp_jinja2
 import structlog
 from aiohttp import web
 
 from telehub.errors import PROBLEM_JSON, HttpProblem, PayloadTooLarge, Problem
-from telehub.keys import REQUEST_ID
+from telehub.keys import REQUEST_ID, SESSION
 
 log = structlog.get_logger("telehub.request")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 RequestHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def is_page(request: web.Request) -> bool:
+    """A request for a human's page (HTML), as opposed to the API, tokens, feeds or files."""
+    return not request.path.startswith(("/api/", "/oauth/", "/feeds/", "/static/"))
 
 
 def route_of(request: web.Request) -> str:
@@ -52,9 +59,34 @@ async def request_log(request: web.Request, handler: RequestHandler) -> web.Stre
 
 
 def problem_response(request: web.Request, problem: Problem) -> web.Response:
-    """Render a problem document (RFC 9457)."""
+    """Render a problem: a page for people, a problem document (RFC 9457) for machines."""
+    if is_page(request):
+        return error_page(request, problem)
     body = problem.body(route_of(request), request.get(REQUEST_ID))
     response = web.Response(text=json.dumps(body), status=problem.status, content_type=PROBLEM_JSON)
+    response.headers.update(problem.headers)
+    return response
+
+
+def page_basics(request: web.Request) -> dict[str, Any]:
+    """What every page template may use: the user, their CSRF token, a notice."""
+    session = request.get(SESSION)
+    return {
+        "user": session.user if session else None,
+        "csrf_token": session.csrf_token if session else "",
+        "flash": session.flash if session else None,
+        "request_path": request.path,
+    }
+
+
+def error_page(request: web.Request, problem: Problem) -> web.Response:
+    """A plain page that says what went wrong and what to do."""
+    response = aiohttp_jinja2.render_template(
+        "telehub/error.html",
+        request,
+        {**page_basics(request), "problem": problem, "request_id": request.get(REQUEST_ID)},
+        status=problem.status,
+    )
     response.headers.update(problem.headers)
     return response
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from telehub.auth import hash_password
+from telehub.auth import KIND_SCOPES, Caller, CallerKind, hash_password
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +19,32 @@ class User:
     role: str
     spoke_id: int | None
     consultant_id: int | None
+
+    @property
+    def caller(self) -> Caller:
+        """The user as a caller of the domain: the same rules as the API's clients."""
+        kind: CallerKind = (
+            "spoke"
+            if self.spoke_id is not None
+            else "consultant"
+            if self.consultant_id is not None
+            else "hub_admin"
+        )
+        return Caller(
+            kind,
+            f"user-{self.id}",
+            KIND_SCOPES[kind],
+            self.spoke_id,
+            self.consultant_id,
+            user_id=self.id,
+        )
+
+    @property
+    def home(self) -> str:
+        """Where this user lands after signing in."""
+        if self.spoke_id is not None:
+            return "/spoke"
+        return "/hub" if self.consultant_id is not None else "/coordinator"
 
 
 async def create_user(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import asyncpg
+from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
 from hub import store as hub_store
@@ -19,6 +21,7 @@ from spokes import store as spokes_store
 from telehub.auth import KIND_SCOPES, Caller, issue_access_token
 from telehub.clients import create_client
 from telehub.settings import Settings
+from telehub.users import create_user
 
 _counter = itertools.count(1)
 
@@ -132,6 +135,28 @@ class Network:
         assert patient is not None
         return patient
 
+    async def user(
+        self,
+        role: str,
+        *,
+        spoke_id: int | None = None,
+        consultant_id: int | None = None,
+        password: str = "correct horse battery staple",
+    ) -> tuple[str, str]:
+        """A web user; returns (email, password)."""
+        email = f"{role}-{next(_counter)}@telehub.test"
+        async with self.pool.acquire() as conn:
+            await create_user(
+                conn,
+                email=email,
+                name=f"{role.replace('_', ' ').title()} Person",
+                role=role,
+                password=password,
+                spoke_id=spoke_id,
+                consultant_id=consultant_id,
+            )
+        return email, password
+
     def hub_admin_headers(self) -> dict[str, str]:
         """Authorization headers for a hub admin."""
         caller = Caller("hub_admin", "hub-test", KIND_SCOPES["hub_admin"])
@@ -187,6 +212,28 @@ async def racing_bookings(
         }
         attempts.append((body, {**spoke.headers, "Idempotency-Key": uuid.uuid4().hex}))
     return attempts
+
+
+SIGNIN_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+async def sign_in(client: TestClient, email: str, password: str) -> ClientResponse:
+    """Sign in through the real form (its CSRF cookie included); the client keeps the cookie."""
+    form = await (await client.get("/signin")).text()
+    match = SIGNIN_TOKEN.search(form)
+    assert match, "the sign-in form has a CSRF token"
+    return await client.post(
+        "/signin",
+        data={"email": email, "password": password, "csrf_token": match.group(1)},
+        allow_redirects=False,
+    )
+
+
+async def page_csrf(client: TestClient, path: str) -> str:
+    """The CSRF token a signed-in page carries in its forms."""
+    match = SIGNIN_TOKEN.search(await (await client.get(path)).text())
+    assert match, f"{path} has a form with a CSRF token"
+    return match.group(1)
 
 
 def iso(value: datetime) -> str:

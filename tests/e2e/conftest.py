@@ -1,0 +1,69 @@
+"""Fixtures for browser tests: Debian's Chromium driven by Playwright, the app on a real port."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestServer
+from playwright.async_api import Browser, Page, async_playwright
+from pytest_aiohttp import AiohttpServer
+
+from telehub.app import create_app
+from telehub.settings import Settings
+from tests.factories import Clock
+
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+# The closed network refuses Chromium's background connections; don't let it try.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    """Headless Chromium (Debian's package: Playwright downloads no browser here)."""
+    executable = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    assert executable, "install Debian's chromium for the browser tests (.ci/run does)"
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_FLAGS
+        )
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def live(
+    aiohttp_server: AiohttpServer, settings: Settings, pool: asyncpg.Pool, clock: Clock
+) -> TestServer:
+    """The whole app serving real HTTP on a loopback port."""
+    return await aiohttp_server(create_app(settings, pool=pool, clock=clock))
+
+
+@pytest.fixture
+async def page(browser: Browser, live: TestServer) -> AsyncIterator[Page]:
+    """A fresh browser tab at tablet width, pointed at the live app."""
+    context = await browser.new_context(
+        base_url=str(live.make_url("/")).rstrip("/"), viewport={"width": 1024, "height": 900}
+    )
+    tab = await context.new_page()
+    tab.set_default_timeout(10_000)
+    yield tab
+    await context.close()
+
+
+async def screenshot(page: Page, name: str) -> None:
+    """Keep a picture of the page for people to look at (the folder is not committed)."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
