@@ -22,6 +22,7 @@ from scheduling.schemas import (
     BookingsOut,
     CancelIn,
     ExceptionOut,
+    OutcomeIn,
     RescheduleIn,
     RuleOut,
     ServiceIn,
@@ -339,6 +340,31 @@ async def cancel_booking(request: web.Request, caller: Caller, body: CancelIn) -
         return booking_out(cancelled)
 
     return await idempotent(request, caller, body, work, status=200, key_required=False)
+
+
+@api.operation(
+    "POST",
+    "/api/v1/bookings/{id}/outcome",
+    name="record_booking_outcome",
+    summary="Record that a session took place, or was a no-show (hub)",
+    scope="bookings:read",
+    input=OutcomeIn,
+    output=BookingOut,
+    errors=(404, 409, 422),
+    path_params={"id": "uuid"},
+)
+async def record_outcome(request: web.Request, caller: Caller, body: OutcomeIn) -> BookingOut:
+    """Completed or no-show, once the session has begun."""
+    async with unit_of_work(request) as conn:
+        done = await bookings.record_outcome(
+            conn,
+            caller,
+            trail_of(request, caller),
+            uuid_param(request, "id"),
+            outcome=body.outcome,
+            now=now_of(request),
+        )
+    return booking_out(done)
 
 
 @api.operation(

@@ -185,6 +185,23 @@ async def move_booking(
     return Booking(**dict(row))
 
 
+async def set_outcome(
+    conn: asyncpg.Connection, booking_id: uuid.UUID, outcome: BookingStatus
+) -> Booking:
+    """Record how a session went: completed or no-show."""
+    row = await conn.fetchrow(
+        f"""
+        UPDATE bookings SET status = $2, updated_at = now(), sequence = sequence + 1
+        WHERE id = $1
+        RETURNING {_COLUMNS}
+        """,
+        booking_id,
+        outcome,
+    )
+    assert row is not None
+    return Booking(**dict(row))
+
+
 async def cancel_booking(
     conn: asyncpg.Connection, booking_id: uuid.UUID, *, by: str, reason: str
 ) -> Booking:

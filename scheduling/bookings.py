@@ -7,6 +7,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 import asyncpg
 
@@ -205,6 +206,30 @@ async def cancel(
     cancelled = await bs.cancel_booking(conn, booking.id, by=caller.actor, reason=reason)
     await audit.record(conn, trail, "cancel", "booking", [booking.id], booking.spoke_id)
     return cancelled
+
+
+async def record_outcome(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    trail: Trail,
+    booking_id: uuid.UUID,
+    *,
+    outcome: Literal["completed", "no_show"],
+    now: datetime,
+) -> Booking:
+    """The consultant (or the hub) records whether a session that began took place."""
+    if caller.spoke_id is not None:
+        raise Forbidden("the hub records how a session went")
+    booking = await bs.get_booking(conn, booking_id, visibility(caller), lock=True)
+    if booking is None:
+        raise NotFound("no such booking")
+    if booking.status == "cancelled":
+        raise Conflict("the booking was cancelled")
+    if booking.start > now:
+        raise Conflict("a session's outcome is recorded once it has begun")
+    done = await bs.set_outcome(conn, booking.id, outcome)
+    await audit.record(conn, trail, "update", "booking", [booking.id], booking.spoke_id)
+    return done
 
 
 async def get(

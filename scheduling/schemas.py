@@ -179,6 +179,12 @@ class RescheduleIn(Input):
     consultant_id: Id | None = None
 
 
+class OutcomeIn(Input):
+    """How a session went."""
+
+    outcome: Literal["completed", "no_show"]
+
+
 class CancelIn(Input):
     """Cancel a booking; the row is kept with the reason."""
 

@@ -18,6 +18,8 @@ from consults.delivery import run_worker
 from consults.delivery_api import api as delivery_api
 from hub import feeds as hub_feeds
 from hub.api import api as hub_api
+from hub.coordinator_web import routes as coordinator_pages
+from hub.web import routes as consultant_pages
 from scheduling.api import api as scheduling_api
 from spokes import feeds as spoke_feeds
 from spokes.api import api as spokes_api
@@ -33,7 +35,7 @@ from telehub.web import local_time, web_sessions
 from telehub.web import routes as web_routes
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES: tuple[web.RouteTableDef, ...] = (spoke_pages,)
+PAGES: tuple[web.RouteTableDef, ...] = (spoke_pages, consultant_pages, coordinator_pages)
 API_PACKAGES: tuple[ApiRoutes, ...] = (
     hub_api,
     scheduling_api,
