@@ -187,6 +187,8 @@ async def run_worker(
 ) -> None:
     """Deliver forever: a batch at a time, sleeping until woken or the poll interval passes."""
     while True:
+        # Cleared before looking, so a wake-up that comes while we look is not lost.
+        wake.clear()
         try:
             attempted = await deliver_due(pool, session, settings)
         except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
@@ -197,6 +199,5 @@ async def run_worker(
             attempted = 0
         if attempted:
             continue
-        wake.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(wake.wait(), settings.outbox_poll)

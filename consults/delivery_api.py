@@ -22,7 +22,7 @@ from hub import store as hub_store
 from spokes import store as spokes_store
 from telehub.api import ApiRoutes, NoInput, int_param, now_of, unit_of_work
 from telehub.auth import Caller
-from telehub.errors import Forbidden, NotFound
+from telehub.errors import Conflict, Forbidden, NotFound
 from telehub.keys import OUTBOX_WAKE
 
 api = ApiRoutes(tag="delivery")
@@ -92,6 +92,9 @@ async def put_webhook(request: web.Request, caller: Caller, body: WebhookIn) -> 
         saved = await spokes_store.set_webhook(
             conn, spoke_id, url=body.url, secret=secret, full_payload=body.full_payload
         )
+        if current.disabled_at is not None:
+            # Re-enabled: what waited out its backoff behind a 410 goes now.
+            await delivery_store.release_held(conn, spoke_id)
     request.app[OUTBOX_WAKE].set()  # events held back for this clinic may go now
     return webhook_out(saved, secret=secret)
 
@@ -149,16 +152,20 @@ async def list_deliveries(
     scope="deliveries:write",
     input=NoInput,
     output=DeliveryOut,
-    errors=(404,),
+    errors=(404, 409),
     path_params=ID,
 )
 async def retry_delivery(request: web.Request, caller: Caller, _: NoInput) -> DeliveryOut:
     """Put a failed or pending delivery back in line at once."""
     _hub(caller)
+    delivery_id = int_param(request, "id")
     async with unit_of_work(request) as conn:
-        found = await delivery_store.retry_now(conn, int_param(request, "id"))
+        current = await delivery_store.get_delivery(conn, delivery_id)
+        if current is None or current.state == "delivered":
+            raise NotFound("no such undelivered event")
+        found = await delivery_store.retry_now(conn, delivery_id)
     if found is None:
-        raise NotFound("no such undelivered event")
+        raise Conflict("this event is being delivered right now; look again in a minute")
     request.app[OUTBOX_WAKE].set()
     return delivery_out(found)
 

@@ -80,7 +80,8 @@ async def claim_due(
             FOR UPDATE SKIP LOCKED
         )
         UPDATE outbox o
-        SET attempts = o.attempts + 1, next_attempt_at = now() + make_interval(secs => $2)
+        SET attempts = o.attempts + 1, next_attempt_at = now() + make_interval(secs => $2),
+            leased_until = now() + make_interval(secs => $2)
         FROM due WHERE o.id = due.id
         RETURNING {", ".join("o." + c.strip() for c in _COLUMNS.split(","))}
         """,
@@ -95,7 +96,8 @@ async def mark_delivered(conn: asyncpg.Connection, delivery_id: int, status: int
     """The spoke accepted the event."""
     await conn.execute(
         """
-        UPDATE outbox SET delivered_at = now(), last_status = $2, last_error = NULL
+        UPDATE outbox SET delivered_at = now(), last_status = $2, last_error = NULL,
+            leased_until = NULL
         WHERE id = $1
         """,
         delivery_id,
@@ -116,7 +118,7 @@ async def mark_failed_attempt(
     await conn.execute(
         """
         UPDATE outbox SET
-            last_status = $2, last_error = $3,
+            last_status = $2, last_error = $3, leased_until = NULL,
             next_attempt_at = now() + make_interval(secs => $4),
             failed_at = CASE WHEN created_at + make_interval(secs => $5) < now()
                              THEN now() END
@@ -152,14 +154,37 @@ async def list_deliveries(
     return [Delivery(**dict(r)) for r in rows]
 
 
+async def get_delivery(conn: asyncpg.Connection, delivery_id: int) -> Delivery | None:
+    """One delivery."""
+    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM outbox WHERE id = $1", delivery_id)
+    return Delivery(**dict(row)) if row else None
+
+
 async def retry_now(conn: asyncpg.Connection, delivery_id: int) -> Delivery | None:
-    """Put an undelivered event back in line at once: one more attempt, by hand."""
+    """Put an undelivered event back in line at once: one more attempt, by hand.
+
+    None when it is delivered, or a worker holds it right now (it is being sent).
+    """
     row = await conn.fetchrow(
         f"""
         UPDATE outbox SET failed_at = NULL, next_attempt_at = now()
         WHERE id = $1 AND delivered_at IS NULL
+          AND (leased_until IS NULL OR leased_until <= now())
         RETURNING {_COLUMNS}
         """,
         delivery_id,
     )
     return Delivery(**dict(row)) if row else None
+
+
+async def release_held(conn: asyncpg.Connection, spoke_id: int) -> int:
+    """Events held back while a spoke's endpoint was disabled may go at once."""
+    done = await conn.execute(
+        """
+        UPDATE outbox SET next_attempt_at = now()
+        WHERE spoke_id = $1 AND delivered_at IS NULL AND failed_at IS NULL
+          AND (leased_until IS NULL OR leased_until <= now())
+        """,
+        spoke_id,
+    )
+    return int(done.split()[-1])

@@ -14,7 +14,7 @@ import jinja2
 from aiohttp import web
 
 from consults.api import api as consults_api
-from consults.delivery import run_worker
+from consults.delivery import CLAIM_BATCH, run_worker
 from consults.delivery_api import api as delivery_api
 from hub import feeds as hub_feeds
 from hub.api import api as hub_api
@@ -101,7 +101,9 @@ async def _pool(app: web.Application) -> AsyncIterator[None]:
 
 async def _http_client(app: web.Application) -> AsyncIterator[None]:
     async with aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=50, limit_per_host=4)
+        # As many per host as a worker claims at once: a claimed event never queues for a
+        # connection (its timeout would run while it waited, and count as a failure).
+        connector=aiohttp.TCPConnector(limit=100, limit_per_host=CLAIM_BATCH)
     ) as session:
         app[HTTP] = session
         yield

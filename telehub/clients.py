@@ -97,3 +97,9 @@ async def first_use_of_assertion(
         datetime.fromtimestamp(expires_at, UTC),
     )
     return bool(inserted)
+
+
+async def list_clients(conn: asyncpg.Connection) -> list[ApiClient]:
+    """Every client, active or not, by name."""
+    rows = await conn.fetch(f"SELECT {_COLUMNS} FROM api_clients ORDER BY name, id")
+    return [_client(r) for r in rows]

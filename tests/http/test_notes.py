@@ -383,3 +383,45 @@ async def test_program_measures_show_turnaround_and_loop_closure(
         headers=loop.spoke.headers,
     )
     assert forbidden.status == 403
+
+
+async def test_a_manual_retry_never_resends_an_event_being_delivered(
+    client: TestClient, network: Network, loop: Loop, conn: asyncpg.Connection
+) -> None:
+    await _sign(client, loop, (await _draft(client, loop))["id"])
+    delivery_id = await conn.fetchval("SELECT id FROM outbox")
+    await conn.execute(
+        "UPDATE outbox SET leased_until = now() + interval '1 minute',"
+        " next_attempt_at = now() + interval '1 minute'"
+    )
+    admin = network.hub_admin_headers()
+    busy = await client.post(f"/api/v1/deliveries/{delivery_id}/retry", headers=admin)
+    assert busy.status == 409
+    await conn.execute("UPDATE outbox SET leased_until = NULL")
+    assert (
+        await client.post(f"/api/v1/deliveries/{delivery_id}/retry", headers=admin)
+    ).status == 200
+    await conn.execute("UPDATE outbox SET delivered_at = now()")
+    done = await client.post(f"/api/v1/deliveries/{delivery_id}/retry", headers=admin)
+    assert done.status == 404
+
+
+async def test_re_enabling_a_disabled_endpoint_releases_what_waited_behind_it(
+    client: TestClient, loop: Loop, conn: asyncpg.Connection
+) -> None:
+    from spokes import store as spokes_store
+
+    url = f"/api/v1/spokes/{loop.spoke.id}/webhook"
+    await client.put(
+        url, json={"url": "https://ehr.clinic.example/hook"}, headers=loop.spoke.headers
+    )
+    await _sign(client, loop, (await _draft(client, loop))["id"])
+    await spokes_store.disable_webhook(conn, loop.spoke.id, "410 Gone")
+    await conn.execute("UPDATE outbox SET next_attempt_at = now() + interval '2 hours'")
+
+    again = await client.put(
+        url, json={"url": "https://ehr.clinic.example/hook2"}, headers=loop.spoke.headers
+    )
+
+    assert (await again.json())["disabled_at"] is None
+    assert await conn.fetchval("SELECT next_attempt_at <= now() FROM outbox")
