@@ -49,6 +49,10 @@ async def request_log(request: web.Request, handler: RequestHandler) -> web.Stre
         status = response.status
         response.headers["X-Request-Id"] = request_id
         return response
+    except web.HTTPException as raised:  # redirects travel as exceptions in aiohttp
+        status = raised.status
+        raised.headers["X-Request-Id"] = request_id
+        raise
     finally:
         log.info(
             "request",

@@ -107,3 +107,13 @@ async def test_an_unexpected_error_is_a_500_problem_without_a_traceback(
     assert "boom" not in body and "Traceback" not in body
     assert json.loads(body)["type"] == "/problems/internal"
     assert "request.failed" in log_lines.getvalue()
+
+
+async def test_a_redirect_is_logged_with_its_own_status_and_carries_the_request_id(
+    client: TestClient, log_lines: io.StringIO
+) -> None:
+    response = await client.get("/spoke", allow_redirects=False)
+    assert response.status == 303
+    assert len(response.headers["X-Request-Id"]) == 32
+    lines = [json.loads(line) for line in log_lines.getvalue().splitlines()]
+    assert [line["status"] for line in lines if line["event"] == "request"] == [303]
