@@ -132,9 +132,10 @@ def clock() -> Clock:
 
 @pytest.fixture
 async def client(
-    aiohttp_client: AiohttpClient, settings: Settings, pool: asyncpg.Pool, clock: Clock
+    pool: asyncpg.Pool, aiohttp_client: AiohttpClient, settings: Settings, clock: Clock
 ) -> TestClient:
     """The whole app, in process, on this test's database and clock."""
+    # `pool` comes first so it is torn down last, after the app's cleanup stops its worker.
     return await aiohttp_client(create_app(settings, pool=pool, clock=clock))
 
 

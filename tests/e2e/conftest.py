@@ -45,7 +45,7 @@ async def browser() -> AsyncIterator[Browser]:
 
 @pytest.fixture
 async def live(
-    aiohttp_server: AiohttpServer, settings: Settings, pool: asyncpg.Pool, clock: Clock
+    pool: asyncpg.Pool, aiohttp_server: AiohttpServer, settings: Settings, clock: Clock
 ) -> TestServer:
     """The whole app serving real HTTP on a loopback port."""
     return await aiohttp_server(create_app(settings, pool=pool, clock=clock))
