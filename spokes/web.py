@@ -66,3 +66,7 @@ async def dashboard(request: web.Request) -> web.Response:
             "services": services,
         },
     )
+
+
+# The other pages put their handlers on this module's `routes`, which the app factory mounts.
+from spokes import web_booking, web_bookings, web_econsults, web_find, web_notes  # noqa: E402, F401

@@ -1,0 +1,352 @@
+"""The clinic's e-consults: asking the hub with the OUD template, the thread, the answer."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+
+from consults import econsults, notes
+from consults.note_store import Note, Subject
+from consults.schemas import EconsultIn, MessageIn, VisitIn
+from consults.store import Econsult
+from hub import store as hub_store
+from scheduling import availability
+from scheduling import store as scheduling_store
+from scheduling.slots import Period
+from spokes import patients
+from spokes import store as spokes_store
+from spokes.web import routes
+from spokes.web_forms import (
+    ECONSULT_INPUTS,
+    KIND_LABELS,
+    MEDICATION_LABELS,
+    NEED_LABELS,
+    NEEDS,
+    RESULT_LABELS,
+    STATUS_LABELS,
+    SUBSTANCE_LABELS,
+    check,
+    checked,
+    clinic_of,
+    econsult_body,
+    page,
+    pick,
+    typed_form,
+    url,
+    utc_text,
+)
+from telehub.api import now_of, trail_of, unit_of_work, uuid_param
+from telehub.errors import Conflict, NotAnOpenSlot, SlotTaken, ValidationFailed
+from telehub.keys import SETTINGS
+from telehub.web import ROLES_SPOKE, errors_by_field, local_time, see_other, signed_in
+
+OPEN = ("submitted", "assigned", "awaiting_clinic", "answered")
+VISIT_DAYS = 14
+LABELS = {
+    "medications": MEDICATION_LABELS,
+    "substances": SUBSTANCE_LABELS,
+    "results": RESULT_LABELS,
+    "needs": NEED_LABELS,
+    "status": STATUS_LABELS,
+    "kinds": KIND_LABELS,
+}
+
+
+def _past_due(e: Econsult, now: datetime) -> bool:
+    # The same test as the worklist's `overdue_at`: the hub holds it and its time is up.
+    return e.status in ("submitted", "assigned") and e.due_at < now
+
+
+@routes.get("/spoke/econsults", name="spoke_econsults")
+async def econsults_page(request: web.Request) -> web.Response:
+    """The clinic's e-consults: open ones soonest due first, then recently closed."""
+    user = signed_in(request, *ROLES_SPOKE)
+    caller, trail, now = user.caller, trail_of(request, user.caller), now_of(request)
+    async with unit_of_work(request) as conn:
+        spoke = await clinic_of(conn, caller)
+        open_ones: list[Econsult] = []
+        for status in OPEN:
+            open_ones += await econsults.find(
+                conn, caller, trail, status=status, overdue_at=None, limit=200
+            )
+        done = [
+            e
+            for status in ("closed", "cancelled")
+            for e in await econsults.find(
+                conn, caller, trail, status=status, overdue_at=None, limit=100
+            )
+        ]
+        ids = list({e.patient_id for e in open_ones + done})
+        people = await spokes_store.patients_by_id(conn, spoke.id, ids)
+    return page(
+        request,
+        "spokes/econsults.html",
+        {
+            "spoke": spoke,
+            "open_ones": sorted(open_ones, key=lambda e: e.due_at),
+            "done": sorted(done, key=lambda e: e.due_at, reverse=True),
+            "patients": people,
+            "past_due": {e.id for e in open_ones if _past_due(e, now)},
+            "labels": LABELS,
+        },
+    )
+
+
+async def _econsult_form(
+    request: web.Request, values: dict[str, Any], errors: dict[str, str], status: int = 200
+) -> web.Response:
+    user = signed_in(request, *ROLES_SPOKE)
+    caller = user.caller
+    async with unit_of_work(request) as conn:
+        spoke = await clinic_of(conn, caller)
+        choices = await patients.find(conn, caller, trail_of(request, caller), mrn=None, limit=500)
+        services = [
+            s
+            for s in await scheduling_store.list_services(conn)
+            if s.active and s.kind == "econsult"
+        ]
+    if len(services) == 1 and not values.get("service_id"):
+        values = {**values, "service_id": str(services[0].id)}
+    return page(
+        request,
+        "spokes/econsult_new.html",
+        {
+            "spoke": spoke,
+            "values": values,
+            "errors": errors,
+            "patients": [
+                (p.id, f"{p.family_name}, {p.given_name} · MRN {p.mrn} · born {p.birth_date}")
+                for p in choices
+            ],
+            "services": [
+                (s.id, f"{s.name} (answer within {s.turnaround_hours} h)") for s in services
+            ],
+            "labels": LABELS,
+        },
+        status=status,
+    )
+
+
+@routes.get("/spoke/econsults/new", name="spoke_econsult_new")
+async def econsult_new_page(request: web.Request) -> web.Response:
+    """The e-consult form with the OUD clinical template."""
+    signed_in(request, *ROLES_SPOKE)
+    values: dict[str, Any] = {"urgency": "routine", NEEDS: []}
+    if request.query.get("patient_id"):
+        values["patient_id"] = request.query["patient_id"]
+    return await _econsult_form(request, values, {})
+
+
+@routes.post("/spoke/econsults/new", name="spoke_econsult_post")
+async def submit_econsult(request: web.Request) -> web.Response:
+    """Send the question to the hub; every error names its field and keeps what was typed."""
+    user = signed_in(request, *ROLES_SPOKE)
+    caller = user.caller
+    typed: dict[str, Any] = await typed_form(request)
+    typed[NEEDS] = await checked(request, NEEDS)
+    parsed, errors = check(EconsultIn, econsult_body(typed, typed[NEEDS]), ECONSULT_INPUTS)
+    if parsed is not None:
+        new = econsults.NewEconsult(
+            patient_id=parsed.patient_id,
+            service_id=parsed.service_id,
+            referring_clinician=parsed.referring_clinician,
+            question=parsed.question,
+            clinical_context=parsed.clinical_context.model_dump(mode="json"),
+            urgency=parsed.urgency,
+        )
+        try:
+            async with unit_of_work(request) as conn:
+                sent = await econsults.submit(
+                    conn,
+                    caller,
+                    trail_of(request, caller),
+                    new,
+                    settings=request.app[SETTINGS],
+                    now=now_of(request),
+                )
+                spoke = await clinic_of(conn, caller)
+        except ValidationFailed as failed:
+            errors = errors_by_field(failed)
+        else:
+            due = sent.due_at.astimezone(spoke.zone).strftime("%a %-d %b at %H:%M")
+            target = url(request, "spoke_econsult", id=sent.id)
+            raise await see_other(request, target, f"E-consult sent. The hub answers by {due}.")
+    return await _econsult_form(request, typed, errors, status=422)
+
+
+async def _econsult_page(
+    request: web.Request,
+    econsult_id: uuid.UUID,
+    *,
+    reply_values: dict[str, str] | None = None,
+    reply_errors: dict[str, str] | None = None,
+    visit_values: dict[str, str] | None = None,
+    visit_errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> web.Response:
+    """An e-consult: question, context, due time, the thread and the answer."""
+    user = signed_in(request, *ROLES_SPOKE)
+    caller, trail, now = user.caller, trail_of(request, user.caller), now_of(request)
+    async with unit_of_work(request) as conn:
+        econsult = await econsults.get(conn, caller, trail, econsult_id)
+        spoke = await clinic_of(conn, caller)
+        messages = await econsults.thread(conn, caller, trail, econsult.id)
+        patient = await patients.get(conn, caller, trail, econsult.patient_id)
+        service = await scheduling_store.get_service(conn, econsult.service_id)
+        consultant = (
+            await hub_store.get_consultant(conn, econsult.consultant_id)
+            if econsult.consultant_id
+            else None
+        )
+        versions = await notes.versions(conn, caller, trail, Subject(econsult_id=econsult.id))
+        latest = versions[-1] if versions else None
+        visits = (
+            await _visit_times(conn, latest, patient.state, now, spoke.timezone)
+            if latest and latest.sections.get("visit_recommended")
+            else None
+        )
+    return page(
+        request,
+        "spokes/econsult.html",
+        {
+            "spoke": spoke,
+            "e": econsult,
+            "ctx": econsult.clinical_context,
+            "patient": patient,
+            "service": service,
+            "consultant": consultant,
+            "messages": messages,
+            "latest": latest,
+            "visits": visits,
+            "past_due": _past_due(econsult, now),
+            "can_reply": econsult.status not in ("closed", "cancelled"),
+            "reply_values": reply_values or {},
+            "reply_errors": reply_errors or {},
+            "visit_values": visit_values or {},
+            "visit_errors": visit_errors or {},
+            "labels": LABELS,
+        },
+        status=status,
+    )
+
+
+async def _visit_times(
+    conn: asyncpg.Connection, note: Note, patient_state: str, now: datetime, zone: str
+) -> list[tuple[str, str]]:
+    """(value, text) of the answering consultant's open video visits, soonest first."""
+    consultant = await hub_store.get_consultant(conn, note.consultant_id)
+    if consultant is None or not consultant.active:
+        return []
+    found: list[tuple[datetime, str, str]] = []
+    for service in await scheduling_store.list_services(conn):
+        if service.kind != "video_session" or not service.active:
+            continue
+        if service.id not in consultant.service_ids:
+            continue
+        slots = await availability.search(
+            conn,
+            service_id=service.id,
+            window=Period(now, now + timedelta(days=VISIT_DAYS)),
+            consultant_id=consultant.id,
+            patient_state=patient_state,
+            now=now,
+        )
+        found += [(s.start, f"{service.id}|{utc_text(s.start)}", service.name) for s in slots]
+    return [(value, f"{local_time(start, zone)} · {name}") for start, value, name in sorted(found)]
+
+
+@routes.get("/spoke/econsults/{id}", name="spoke_econsult")
+async def econsult_page(request: web.Request) -> web.Response:
+    """One of the clinic's e-consults (another clinic's answers 404)."""
+    return await _econsult_page(request, uuid_param(request, "id"))
+
+
+@routes.post("/spoke/econsults/{id}/messages", name="spoke_econsult_message")
+async def reply(request: web.Request) -> web.Response:
+    """Answer in the thread; answering a hub question starts the hub's clock again."""
+    user = signed_in(request, *ROLES_SPOKE)
+    econsult_id = uuid_param(request, "id")
+    typed = await typed_form(request)
+    parsed, errors = check(MessageIn, pick(typed, ["body"]), ["body"])
+    status = 422
+    if parsed is not None:
+        try:
+            async with unit_of_work(request) as conn:
+                before = await econsults.get(
+                    conn, user.caller, trail_of(request, user.caller), econsult_id
+                )
+                await econsults.post_message(
+                    conn,
+                    user.caller,
+                    trail_of(request, user.caller),
+                    econsult_id,
+                    body=parsed.body,
+                    asks_clinic=False,
+                    settings=request.app[SETTINGS],
+                    now=now_of(request),
+                )
+        except Conflict as refused:
+            errors, status = {"body": f"Not sent: {refused.detail}."}, 409
+        else:
+            notice = (
+                "Answer sent. The hub's clock runs again."
+                if before.status == "awaiting_clinic"
+                else "Message sent to the hub."
+            )
+            raise await see_other(request, url(request, "spoke_econsult", id=econsult_id), notice)
+    if errors.get("body") == "is required":
+        errors["body"] = "Write your message before sending it"
+    return await _econsult_page(
+        request, econsult_id, reply_values=typed, reply_errors=errors, status=status
+    )
+
+
+@routes.post("/spoke/econsults/{id}/visit", name="spoke_econsult_visit")
+async def book_visit(request: web.Request) -> web.Response:
+    """Book the video visit the consult note recommends, for the same patient."""
+    user = signed_in(request, *ROLES_SPOKE)
+    econsult_id = uuid_param(request, "id")
+    typed = await typed_form(request)
+    service_id, _, start = typed.get("visit", "").partition("|")
+    body = {"service_id": service_id, "consultant_id": typed.get("consultant_id"), "start": start}
+    parsed, errors = check(VisitIn, {k: v for k, v in body.items() if v})
+    status = 422
+    if parsed is not None:
+        try:
+            async with unit_of_work(request) as conn:
+                visit = await econsults.book_visit(
+                    conn,
+                    user.caller,
+                    trail_of(request, user.caller),
+                    econsult_id,
+                    service_id=parsed.service_id,
+                    consultant_id=parsed.consultant_id,
+                    start=parsed.start,
+                    now=now_of(request),
+                    video_url_template=request.app[SETTINGS].video_url_template,
+                )
+        except SlotTaken:
+            errors, status = (
+                {"visit": "Someone booked this time a moment ago: choose another."},
+                409,
+            )
+        except NotAnOpenSlot:
+            errors = {"visit": "This time is not open any more: choose another."}
+        except Conflict as refused:
+            errors, status = {"visit": f"Not booked: {refused.detail}."}, 409
+        except ValidationFailed as failed:
+            errors = errors_by_field(failed)
+        else:
+            target = url(request, "spoke_booking", id=visit.id)
+            raise await see_other(request, target, "Visit booked.")
+    if errors and "visit" not in errors:
+        field, message = next(iter(errors.items()))
+        missing = message == "is required"
+        errors = {"visit": "Choose a time for the visit" if missing else f"{field}: {message}"}
+    return await _econsult_page(
+        request, econsult_id, visit_values=typed, visit_errors=errors, status=status
+    )

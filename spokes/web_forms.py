@@ -1,0 +1,283 @@
+"""Form plumbing for the clinic's pages: flat HTML inputs to the API's models, and back.
+
+Inputs are named by the dotted path of the field they fill (``clinical_context.phq9``), so a
+validation error's field names its input, and the error shows next to it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TypeVar, get_args
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import asyncpg
+from aiohttp import web
+
+from consults.schemas import MoudMedication, Need, ScreenResult, Substance
+from scheduling.slots import Period
+from spokes import store as spokes_store
+from telehub.api import Input, validate
+from telehub.auth import Caller
+from telehub.errors import ValidationFailed
+from telehub.fields import US_STATES, ConsultantRole
+from telehub.web import errors_by_field, render
+
+In = TypeVar("In", bound=Input)
+
+STATES = sorted(US_STATES)
+ROLE_LABELS: dict[str, str] = {
+    "psychiatric_consultant": "Psychiatric consultant",
+    "addiction_medicine_specialist": "Addiction medicine specialist",
+    "telehealth_counselor": "Telehealth counselor",
+    "peer_recovery_specialist": "Peer recovery specialist",
+}
+KIND_LABELS = {
+    "econsult": "E-consult",
+    "video_session": "Video session",
+    "case_review": "Case review",
+}
+MEDICATION_LABELS: dict[str, str] = {
+    "none": "None",
+    "buprenorphine": "Buprenorphine",
+    "buprenorphine_naloxone": "Buprenorphine/naloxone",
+    "buprenorphine_extended_release": "Buprenorphine extended-release injection",
+    "methadone": "Methadone",
+    "naltrexone_extended_release": "Naltrexone extended-release injection",
+    "other": "Other",
+}
+SUBSTANCE_LABELS = {s: s.capitalize() for s in get_args(Substance)}
+RESULT_LABELS: dict[str, str] = {
+    "positive": "Positive",
+    "negative": "Negative",
+    "not_tested": "Not tested",
+}
+NEED_LABELS = {n: n.capitalize() for n in get_args(Need)}
+STATUS_LABELS = {
+    "submitted": "submitted",
+    "assigned": "with a consultant",
+    "awaiting_clinic": "waiting on your answer",
+    "answered": "answered",
+    "closed": "closed",
+    "cancelled": "cancelled",
+    "booked": "booked",
+    "completed": "completed",
+    "no_show": "no-show",
+}
+assert set(ROLE_LABELS) == set(get_args(ConsultantRole))
+assert set(MEDICATION_LABELS) == set(get_args(MoudMedication))
+assert set(RESULT_LABELS) == set(get_args(ScreenResult))
+
+CONTEXT = "clinical_context"
+MOUD = f"{CONTEXT}.current_moud"
+UDS = f"{CONTEXT}.urine_drug_screen"
+PAIN = f"{CONTEXT}.pain"
+NEEDS = f"{CONTEXT}.psychosocial_needs"
+DIAGNOSES = f"{CONTEXT}.co_occurring_diagnoses"
+_ECONSULT_TOP = ("patient_id", "service_id", "referring_clinician", "question", "urgency")
+_CONTEXT_TEXT = ("phq9", "gad7", "family_involvement", "other")
+# Every input of the e-consult form, so each error can be placed next to one.
+ECONSULT_INPUTS = frozenset(
+    {
+        *_ECONSULT_TOP,
+        *(f"{MOUD}.{k}" for k in ("medication", "daily_dose_mg", "since")),
+        *(f"{CONTEXT}.{k}" for k in _CONTEXT_TEXT),
+        DIAGNOSES,
+        NEEDS,
+        f"{UDS}.collected_on",
+        *(f"{UDS}.results.{s}" for s in SUBSTANCE_LABELS),
+        *(f"{PAIN}.{k}" for k in ("present", "score", "notes")),
+    }
+)
+
+
+FIELD_LABELS: dict[str, str] = {
+    "patient_id": "Patient",
+    "service_id": "Service",
+    "consultant_id": "Consultant",
+    "role": "Role",
+    "patient_state": "Patient's state",
+    "week": "Week of",
+    "start": "Time",
+    "reason": "Reason",
+    "referring_clinician": "Referring clinician",
+    "question": "Your question",
+    "urgency": "Urgency",
+    "body": "Message",
+    "visit": "Visit time",
+    "mrn": "MRN",
+    "given_name": "Given name",
+    "family_name": "Family name",
+    "birth_date": "Date of birth",
+    "state": "State of residence",
+    "phone": "Phone",
+    "email": "Email",
+    f"{MOUD}.medication": "MOUD medication",
+    f"{MOUD}.daily_dose_mg": "MOUD daily dose",
+    f"{MOUD}.since": "MOUD taken since",
+    f"{CONTEXT}.phq9": "PHQ-9",
+    f"{CONTEXT}.gad7": "GAD-7",
+    DIAGNOSES: "Co-occurring diagnoses",
+    f"{UDS}.collected_on": "Urine drug screen collected on",
+    **{f"{UDS}.results.{k}": f"{v} (urine drug screen)" for k, v in SUBSTANCE_LABELS.items()},
+    f"{PAIN}.present": "Pain",
+    f"{PAIN}.score": "Pain score",
+    f"{PAIN}.notes": "Pain notes",
+    NEEDS: "Psychosocial needs",
+    f"{CONTEXT}.family_involvement": "Family involvement",
+    f"{CONTEXT}.other": "Anything else",
+}
+# pydantic's wording, said the way a clinic's staff would say it.
+_PLAIN = [
+    (re.compile(r"^Input should be less than or equal to (\S+)$"), r"must be \1 or less"),
+    (re.compile(r"^Input should be greater than or equal to (\S+)$"), r"must be \1 or more"),
+    (re.compile(r"^Input should be a valid integer.*"), "must be a whole number"),
+    (re.compile(r"^Input should be a valid number.*"), "must be a number"),
+    (re.compile(r"^Input should be a valid date.*"), "must be a date, like 2027-03-01"),
+    (
+        re.compile(r"^String should have at most (\d+) characters?$"),
+        r"must be at most \1 characters",
+    ),
+    (re.compile(r"^String should have at least 1 char.*"), "is required"),
+    (re.compile(r"^String should have at least (\d+) char.*"), r"must be at least \1 characters"),
+    (re.compile(r"^String should match pattern.*"), "is not in the expected form"),
+    (re.compile(r"^Input should be a valid UUID.*"), "choose one from the list"),
+    (re.compile(r"^Input should be '.*"), "choose one of the options listed"),
+]
+
+
+def plain(message: str) -> str:
+    """A validation message in everyday words."""
+    for pattern, words in _PLAIN:
+        if pattern.match(message):
+            return pattern.sub(words, message)
+    return message
+
+
+def page(
+    request: web.Request, template: str, context: Mapping[str, Any], *, status: int = 200
+) -> web.Response:
+    """A clinic page; its error summary names fields as the form labels them."""
+    return render(request, template, {**context, "field_labels": FIELD_LABELS}, status=status)
+
+
+async def typed_form(request: web.Request) -> dict[str, str]:
+    """What the user typed, by input name, without the CSRF token (the last of repeated names)."""
+    form = await request.post()
+    return {k: str(v) for k, v in form.items() if k != "csrf_token"}
+
+
+async def checked(request: web.Request, name: str) -> list[str]:
+    """The values of a group of checkboxes sharing one name."""
+    return [str(v) for v in (await request.post()).getall(name, [])]
+
+
+def check(
+    model: type[In], values: Mapping[str, Any], names: Collection[str] = ()
+) -> tuple[In | None, dict[str, str]]:
+    """Validate with an API model: (parsed or None, errors by the input they belong to)."""
+    try:
+        return validate(model, dict(values)), {}
+    except ValidationFailed as failed:
+        errors = {k: plain(v) for k, v in errors_by_field(failed).items()}
+        return None, place_errors(errors, names)
+
+
+def pick(typed: Mapping[str, str], names: Iterable[str]) -> dict[str, str]:
+    """The non-blank typed values of some inputs (a blank input means 'not given')."""
+    return {n: typed[n].strip() for n in names if typed.get(n, "").strip()}
+
+
+def place_errors(errors: Mapping[str, str], names: Collection[str]) -> dict[str, str]:
+    """Errors keyed by the input that shows them: the nearest input up the field's path."""
+    placed: dict[str, str] = {}
+    for field, message in errors.items():
+        parts = field.split(".")
+        while parts and ".".join(parts) not in names:
+            parts.pop()
+        placed.setdefault(".".join(parts) if parts else field, message)
+    return placed
+
+
+def econsult_body(typed: Mapping[str, str], needs: list[str]) -> dict[str, Any]:
+    """The nested EconsultIn body from the e-consult form's flat inputs."""
+    body: dict[str, Any] = pick(typed, _ECONSULT_TOP)
+    context: dict[str, Any] = {
+        k.removeprefix(f"{CONTEXT}."): v
+        for k, v in pick(typed, [f"{CONTEXT}.{k}" for k in _CONTEXT_TEXT]).items()
+    }
+    moud = pick(typed, [f"{MOUD}.{k}" for k in ("medication", "daily_dose_mg", "since")])
+    if moud:
+        context["current_moud"] = {k.removeprefix(f"{MOUD}."): v for k, v in moud.items()}
+    diagnoses = [line.strip() for line in typed.get(DIAGNOSES, "").splitlines() if line.strip()]
+    if diagnoses:
+        context["co_occurring_diagnoses"] = diagnoses
+    results = {
+        k.removeprefix(f"{UDS}.results."): v
+        for k, v in pick(typed, [f"{UDS}.results.{s}" for s in SUBSTANCE_LABELS]).items()
+    }
+    collected = pick(typed, [f"{UDS}.collected_on"])
+    if results or collected:
+        context["urine_drug_screen"] = {
+            "results": results,
+            **{k.removeprefix(f"{UDS}."): v for k, v in collected.items()},
+        }
+    pain = pick(typed, [f"{PAIN}.score", f"{PAIN}.notes"])
+    present = f"{PAIN}.present" in typed
+    if present or pain:
+        context["pain"] = {
+            "present": present,
+            **{k.removeprefix(f"{PAIN}."): v for k, v in pain.items()},
+        }
+    if needs:
+        context["psychosocial_needs"] = needs
+    body[CONTEXT] = context
+    return body
+
+
+TAKEN = "Someone booked this time a moment ago. Nothing was booked: choose another time."
+NOT_OPEN = (
+    "This time is not open any more (too soon, past the booking horizon, or the consultant is "
+    "not licensed in the patient's state). Nothing was booked: choose another time."
+)
+
+
+async def clinic_of(conn: asyncpg.Connection, caller: Caller) -> spokes_store.Spoke:
+    """The signed-in user's clinic: its name and the time zone its people read times in."""
+    spoke = await spokes_store.get_spoke(conn, caller.spoke_id or 0)
+    assert spoke is not None  # a clinic user's spoke exists (foreign key)
+    return spoke
+
+
+def sentence(text: str) -> str:
+    """A domain message as a sentence."""
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def utc_text(value: datetime) -> str:
+    """RFC 3339 in UTC with a `Z`, safe in a query string."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def monday_of(day: date) -> date:
+    """The Monday that starts the week of a day."""
+    return day - timedelta(days=day.weekday())
+
+
+def local_week(monday: date, zone: ZoneInfo) -> Period:
+    """Monday 00:00 to the next Monday 00:00 on the clinic's wall clock (167 to 169 hours)."""
+    return Period(
+        datetime.combine(monday, time(0), zone).astimezone(UTC),
+        datetime.combine(monday + timedelta(days=7), time(0), zone).astimezone(UTC),
+    )
+
+
+def url(
+    request: web.Request, name: str, query: Mapping[str, Any] | None = None, **parts: Any
+) -> str:
+    """A named route's path, with its parts and an optional query string."""
+    path = str(request.app.router[name].url_for(**{k: str(v) for k, v in parts.items()}))
+    given = {k: v for k, v in (query or {}).items() if v not in (None, "")}
+    return f"{path}?{urlencode(given, safe=':')}" if given else path
