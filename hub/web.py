@@ -1,7 +1,182 @@
-"""The consultant's pages: my week, availability, the e-consult worklist, notes, my feed."""
+"""The consultant's pages: my week, availability, the e-consult worklist, notes, my feed.
+
+This module holds the shared helpers and "my week"; the other pages live in `hub/web_*.py`
+and register on the same `routes` (imported at the bottom).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import asyncpg
 from aiohttp import web
 
+from consults import store as consults_store
+from hub import store
+from scheduling import bookings
+from scheduling import store as scheduling_store
+from scheduling.bookings import VIRTUAL_KINDS
+from scheduling.schemas import OutcomeIn
+from spokes import store as spokes_store
+from telehub.api import Input, now_of, read_query, trail_of, unit_of_work, uuid_param
+from telehub.errors import FieldError, NotFound, ValidationFailed
+from telehub.users import User
+from telehub.web import read_form, render, see_other, signed_in
+
 routes = web.RouteTableDef()
+ROLE = "consultant"
+STATUS_LABELS = {
+    "booked": "booked",
+    "cancelled": "cancelled",
+    "completed": "completed",
+    "no_show": "no-show",
+    "submitted": "submitted",
+    "assigned": "to answer",
+    "awaiting_clinic": "awaiting clinic (clock paused)",
+    "answered": "answered",
+    "closed": "closed",
+}
+
+
+def consultant_user(request: web.Request) -> tuple[User, int]:
+    """The signed-in consultant and their consultant id; anyone else gets 403."""
+    user = signed_in(request, ROLE)
+    if user.consultant_id is None:  # the schema ties the role to a consultant; be sure
+        raise NotFound("no consultant belongs to this sign-in")
+    return user, user.consultant_id
+
+
+async def consultant_of(conn: asyncpg.Connection, consultant_id: int) -> store.Consultant:
+    """The consultant whose pages these are."""
+    consultant = await store.get_consultant(conn, consultant_id)
+    if consultant is None:
+        raise NotFound("no such consultant")
+    return consultant
+
+
+def zone_label(zone: str, now: datetime) -> str:
+    """A time zone as people recognise it: 'America/Los_Angeles (PST, UTC-08:00)'."""
+    local = now.astimezone(ZoneInfo(zone))
+    offset = local.strftime("%z")
+    return f"{zone} ({local.strftime('%Z')}, UTC{offset[:3]}:{offset[3:]})"
+
+
+async def services_by_id(
+    conn: asyncpg.Connection, ids: Iterable[int]
+) -> dict[int, scheduling_store.Service]:
+    """The services named, including retired ones that old bookings still point at."""
+    found = {s.id: s for s in await scheduling_store.list_services(conn)}
+    for service_id in set(ids) - found.keys():
+        service = await scheduling_store.get_service(conn, service_id)
+        if service is not None:
+            found[service_id] = service
+    return found
+
+
+async def spokes_by_id(conn: asyncpg.Connection) -> dict[int, spokes_store.Spoke]:
+    """Every clinic by id (a handful: names for the pages)."""
+    return {s.id: s for s in await spokes_store.list_spokes(conn)}
+
+
+class WeekQuery(Input):
+    """Which week to show: any date in it (default: this week)."""
+
+    week: date | None = None
+
+
+def week_bounds(day: date, zone: ZoneInfo) -> tuple[date, datetime, datetime]:
+    """Monday of the week holding `day`, and that week's start and end in the zone."""
+    monday = day - timedelta(days=day.weekday())
+    start = datetime.combine(monday, time(0), tzinfo=zone)
+    end = datetime.combine(monday + timedelta(days=7), time(0), tzinfo=zone)
+    return monday, start, end
+
+
+@routes.get("/hub", name="hub_week")
+async def my_week(request: web.Request) -> web.Response:
+    """This week's sessions, day by day in the consultant's zone, with outcomes to record."""
+    user, consultant_id = consultant_user(request)
+    query = read_query(request, WeekQuery)
+    caller, now = user.caller, now_of(request)
+    async with unit_of_work(request) as conn:
+        consultant = await consultant_of(conn, consultant_id)
+        zone = ZoneInfo(consultant.timezone)
+        monday, start, end = week_bounds(query.week or now.astimezone(zone).date(), zone)
+        found = await bookings.find(
+            conn,
+            caller,
+            trail_of(request, caller),
+            start=start,
+            end=end,
+            status=None,
+            patient_id=None,
+            consultant_id=None,
+            after=None,
+            limit=500,
+        )
+        patients = await spokes_store.patients_by_id(conn, None, [b.patient_id for b in found])
+        services = await services_by_id(conn, {b.service_id for b in found})
+        spokes = await spokes_by_id(conn)
+        cases = await consults_store.econsults_by_booking(conn, [b.id for b in found])
+    week = [monday + timedelta(days=i) for i in range(7)]
+    days = [(day, [b for b in found if b.start.astimezone(zone).date() == day]) for day in week]
+    return render(
+        request,
+        "hub/week.html",
+        {
+            "consultant": consultant,
+            "zone_label": zone_label(consultant.timezone, now),
+            "monday": monday,
+            "sunday": week[-1],
+            "previous": monday - timedelta(days=7),
+            "following": monday + timedelta(days=7),
+            "this_week": monday == week_bounds(now.astimezone(zone).date(), zone)[0],
+            "today": now.astimezone(zone).date(),
+            "days": days,
+            "count": sum(1 for b in found if b.status != "cancelled"),
+            "now": now,
+            "patients": patients,
+            "services": services,
+            "spokes": spokes,
+            "cases": cases,
+            "sessions": VIRTUAL_KINDS,
+            "labels": STATUS_LABELS,
+        },
+    )
+
+
+@routes.post("/hub/bookings/{id}/outcome", name="hub_booking_outcome")
+async def record_outcome(request: web.Request) -> web.Response:
+    """Completed or no-show, for a session that has begun."""
+    user, consultant_id = consultant_user(request)
+    booking_id = uuid_param(request, "id")
+    parsed, _, _ = await read_form(request, OutcomeIn)
+    if parsed is None:  # only a hand-made request sends anything but the two buttons' values
+        raise ValidationFailed(
+            "Choose Completed or No-show.",
+            errors=[FieldError("outcome", "choose Completed or No-show")],
+        )
+    caller = user.caller
+    async with unit_of_work(request) as conn:
+        consultant = await consultant_of(conn, consultant_id)
+        done = await bookings.record_outcome(
+            conn,
+            caller,
+            trail_of(request, caller),
+            booking_id,
+            outcome=parsed.outcome,
+            now=now_of(request),
+        )
+    zone = ZoneInfo(consultant.timezone)
+    when = done.start.astimezone(zone)
+    notice = (
+        f"The session of {when:%A %-d %B at %H:%M} is recorded as "
+        f"{STATUS_LABELS.get(done.status, done.status)}."
+    )
+    raise await see_other(request, f"/hub?week={when.date().isoformat()}#b-{done.id}", notice)
+
+
+# The other pages register on `routes` when imported; keep these imports last.
+from hub import web_availability, web_econsults, web_feed, web_session_notes  # noqa: E402, F401

@@ -1,0 +1,251 @@
+"""The consultant's e-consult worklist and case page: the question, its context, the thread
+with the clinic, and the consult note."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from consults import econsults, notes
+from consults.note_store import Subject
+from consults.schemas import MessageIn
+from consults.store import Econsult
+from hub.web import STATUS_LABELS, consultant_of, consultant_user, routes, spokes_by_id, zone_label
+from hub.web_notes import Typed, editor, notice_for, read_note_form, save_note
+from scheduling import store as scheduling_store
+from spokes import store as spokes_store
+from telehub.api import now_of, trail_of, unit_of_work, uuid_param
+from telehub.errors import Conflict, ValidationFailed
+from telehub.keys import SETTINGS
+from telehub.web import errors_by_field, read_form, render, see_other
+
+MOUD = {
+    "none": "None",
+    "buprenorphine": "Buprenorphine",
+    "buprenorphine_naloxone": "Buprenorphine/naloxone",
+    "buprenorphine_extended_release": "Extended-release buprenorphine (injection)",
+    "methadone": "Methadone",
+    "naltrexone_extended_release": "Extended-release naltrexone (injection)",
+    "other": "Other",
+}
+# Published severity bands of the two screening scores.
+PHQ9 = ((20, "severe"), (15, "moderately severe"), (10, "moderate"), (5, "mild"), (0, "minimal"))
+GAD7 = ((15, "severe"), (10, "moderate"), (5, "mild"), (0, "minimal"))
+SCREEN = (("positive", "Positive for"), ("negative", "Negative for"), ("not_tested", "Not tested"))
+MESSAGE_LABELS = {"body": "Message", "asks_clinic": "Waiting on the clinic", "message": "Message"}
+
+
+def _score(value: Any, top: int, bands: tuple[tuple[int, str], ...]) -> str | None:
+    if not isinstance(value, int):
+        return None
+    band = next(name for floor, name in bands if value >= floor)
+    return f"{value} of {top}: {band}"
+
+
+def _moud(moud: Mapping[str, Any] | None) -> str | None:
+    if not moud:
+        return None
+    text = MOUD.get(str(moud.get("medication")), str(moud.get("medication", "")))
+    if moud.get("daily_dose_mg") is not None:
+        text += f", {float(moud['daily_dose_mg']):g} mg a day"
+    if moud.get("since"):
+        text += f", since {moud['since']}"
+    return text
+
+
+def _screen(uds: Mapping[str, Any] | None) -> str | None:
+    if not uds:
+        return None
+    results: Mapping[str, str] = uds.get("results") or {}
+    parts = [
+        f"{label} {', '.join(sorted(s for s, r in results.items() if r == value))}"
+        for value, label in SCREEN
+        if value in results.values()
+    ]
+    text = "; ".join(parts) or "no results given"
+    return f"Collected {uds['collected_on']}: {text}" if uds.get("collected_on") else text
+
+
+def _pain(pain: Mapping[str, Any] | None) -> str | None:
+    if not pain:
+        return None
+    if not pain.get("present"):
+        return "No pain reported"
+    parts = ["Present"]
+    if pain.get("score") is not None:
+        parts.append(f"{pain['score']} of 10")
+    if pain.get("notes"):
+        parts.append(str(pain["notes"]))
+    return ", ".join(parts)
+
+
+def clinical_context(ctx: Mapping[str, Any]) -> list[tuple[str, str | None]]:
+    """The clinic's structured context as (label, readable text or None when not given)."""
+    return [
+        ("Current MOUD", _moud(ctx.get("current_moud"))),
+        ("PHQ-9 (depression)", _score(ctx.get("phq9"), 27, PHQ9)),
+        ("GAD-7 (anxiety)", _score(ctx.get("gad7"), 21, GAD7)),
+        ("Co-occurring diagnoses", "; ".join(ctx.get("co_occurring_diagnoses") or []) or None),
+        ("Urine drug screen", _screen(ctx.get("urine_drug_screen"))),
+        ("Pain", _pain(ctx.get("pain"))),
+        (
+            "Psychosocial needs",
+            ", ".join(n.replace("_", " ") for n in ctx.get("psychosocial_needs") or []) or None,
+        ),
+        ("Family involvement", ctx.get("family_involvement") or None),
+        ("Other", ctx.get("other") or None),
+    ]
+
+
+def is_overdue(econsult: Econsult, now: datetime) -> bool:
+    """Open, with the clock running, and past due (the rule of econsults.find's overdue filter)."""
+    return econsult.status in ("submitted", "assigned") and econsult.due_at < now
+
+
+@routes.get("/hub/worklist", name="hub_worklist")
+async def worklist(request: web.Request) -> web.Response:
+    """E-consults assigned to me, soonest due first, overdue ones marked."""
+    user, consultant_id = consultant_user(request)
+    caller, now = user.caller, now_of(request)
+    trail = trail_of(request, caller)
+    async with unit_of_work(request) as conn:
+        consultant = await consultant_of(conn, consultant_id)
+        overdue = await econsults.find(conn, caller, trail, status=None, overdue_at=now, limit=500)
+        waiting = [
+            e
+            for status in ("assigned", "awaiting_clinic")
+            for e in await econsults.find(
+                conn, caller, trail, status=status, overdue_at=None, limit=500
+            )
+        ]
+        answered = await econsults.find(
+            conn, caller, trail, status="answered", overdue_at=None, limit=100
+        )
+        found = waiting + answered
+        patients = await spokes_store.patients_by_id(conn, None, [e.patient_id for e in found])
+        spokes = await spokes_by_id(conn)
+    waiting.sort(key=lambda e: (e.due_at, e.id))
+    return render(
+        request,
+        "hub/worklist.html",
+        {
+            "consultant": consultant,
+            "zone_label": zone_label(consultant.timezone, now),
+            "open": waiting,
+            "answered": answered,
+            "overdue": {e.id for e in overdue},
+            "paused": sum(1 for e in waiting if e.status == "awaiting_clinic"),
+            "patients": patients,
+            "spokes": spokes,
+            "labels": STATUS_LABELS,
+        },
+    )
+
+
+async def econsult_page(
+    request: web.Request,
+    econsult_id: uuid.UUID,
+    *,
+    note: Typed | None = None,
+    message: Typed | None = None,
+    amend: bool = False,
+    status: int = 200,
+) -> web.Response:
+    """The case page, optionally showing a form again with what was typed and what to fix."""
+    user, consultant_id = consultant_user(request)
+    caller, now = user.caller, now_of(request)
+    trail = trail_of(request, caller)
+    async with unit_of_work(request) as conn:
+        consultant = await consultant_of(conn, consultant_id)
+        econsult = await econsults.get(conn, caller, trail, econsult_id)
+        thread = await econsults.thread(conn, caller, trail, econsult.id)
+        versions = await notes.versions(conn, caller, trail, Subject(econsult_id=econsult.id))
+        patients = await spokes_store.patients_by_id(conn, None, [econsult.patient_id])
+        spoke = await spokes_store.get_spoke(conn, econsult.spoke_id)
+        service = await scheduling_store.get_service(conn, econsult.service_id)
+    return render(
+        request,
+        "hub/econsult.html",
+        {
+            "consultant": consultant,
+            "zone_label": zone_label(consultant.timezone, now),
+            "econsult": econsult,
+            "overdue": is_overdue(econsult, now),
+            "patient": patients.get(econsult.patient_id),
+            "spoke": spoke,
+            "service": service,
+            "context": clinical_context(econsult.clinical_context),
+            "thread": thread,
+            "me": caller.actor,
+            "message": message or Typed(),
+            "message_labels": MESSAGE_LABELS,
+            "can_write": econsult.status not in ("closed", "cancelled"),
+            "editor": editor(
+                versions, note, amend=amend, action=f"/hub/econsults/{econsult.id}/note"
+            ),
+            "labels": STATUS_LABELS,
+        },
+        status=status,
+    )
+
+
+@routes.get("/hub/econsults/{id}", name="hub_econsult")
+async def econsult(request: web.Request) -> web.Response:
+    """One e-consult assigned to me (anyone else's answers 404, like a missing one)."""
+    return await econsult_page(
+        request, uuid_param(request, "id"), amend=request.query.get("amend") == "1"
+    )
+
+
+@routes.post("/hub/econsults/{id}/messages", name="hub_econsult_message")
+async def post_message(request: web.Request) -> web.Response:
+    """Write to the clinic; a question that waits on their answer pauses the clock."""
+    user, _ = consultant_user(request)
+    econsult_id = uuid_param(request, "id")
+    parsed, typed, errors = await read_form(request, MessageIn)
+    if parsed is None:
+        return await econsult_page(request, econsult_id, message=Typed(typed, errors), status=422)
+    caller = user.caller
+    try:
+        async with unit_of_work(request) as conn:
+            await econsults.post_message(
+                conn,
+                caller,
+                trail_of(request, caller),
+                econsult_id,
+                body=parsed.body,
+                asks_clinic=parsed.asks_clinic,
+                settings=request.app[SETTINGS],
+                now=now_of(request),
+            )
+    except (Conflict, ValidationFailed) as refused:
+        errors = errors_by_field(refused) if isinstance(refused, ValidationFailed) else {}
+        errors = errors or {"message": refused.detail[:1].upper() + refused.detail[1:] + "."}
+        return await econsult_page(
+            request, econsult_id, message=Typed(typed, errors), status=refused.status
+        )
+    notice = (
+        "Your question is sent to the clinic. The clock is paused until the clinic answers."
+        if parsed.asks_clinic
+        else "Your message is sent to the clinic."
+    )
+    raise await see_other(request, f"/hub/econsults/{econsult_id}#thread", notice)
+
+
+@routes.post("/hub/econsults/{id}/note", name="hub_econsult_note")
+async def save_econsult_note(request: web.Request) -> web.Response:
+    """Save the e-consult's note as a draft, or save and sign it."""
+    user, _ = consultant_user(request)
+    econsult_id = uuid_param(request, "id")
+    typed, note_id, action = read_note_form(await request.post())
+    outcome = await save_note(
+        request, user, Subject(econsult_id=econsult_id), typed, note_id, sign=action == "sign"
+    )
+    if outcome.note is None:
+        return await econsult_page(request, econsult_id, note=outcome.retry, status=outcome.status)
+    notice = notice_for(outcome.note, signed=outcome.note.signed_at is not None)
+    raise await see_other(request, f"/hub/econsults/{econsult_id}#note", notice)

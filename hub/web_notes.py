@@ -1,0 +1,226 @@
+"""The consult-note editor shared by the e-consult page and the session-note page.
+
+A note is drafted (version 1), signed (final, and sent to the clinic), and amended as a new
+draft version. The form is flat (`sections.recommendations.moud`); it is validated with the
+API's `NoteIn`, and the domain's refusals come back next to the fields they name.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from consults import notes
+from consults.note_store import Note, Subject
+from consults.schemas import NoteIn
+from telehub.api import now_of, trail_of, unit_of_work, validate
+from telehub.errors import Conflict, NotFound, ValidationFailed
+from telehub.keys import OUTBOX_WAKE, SETTINGS
+from telehub.users import User
+from telehub.web import errors_by_field
+
+RECOMMENDATIONS = (
+    ("medications", "Medications", "Starts, changes or stops, with doses."),
+    ("moud", "MOUD", "Medication for opioid use disorder: start, dose change, or induction plan."),
+    ("therapy", "Therapy", "Counseling, psychotherapy or recovery support."),
+    ("referrals", "Referrals", "Other services or specialists."),
+)
+TEXT_FIELDS = (
+    "sections.assessment",
+    *(f"sections.recommendations.{key}" for key, _, _ in RECOMMENDATIONS),
+    "sections.follow_up",
+)
+VISIT = "sections.visit_recommended"
+LABELS = {
+    "sections.assessment": "Assessment",
+    "sections.recommendations": "Recommendations",
+    **{
+        f"sections.recommendations.{k}": f"Recommendations: {label}"
+        for k, label, _ in RECOMMENDATIONS
+    },
+    "sections.follow_up": "Follow-up",
+    VISIT: "Visit recommended",
+    "sections": "Note",
+    "note": "Note",
+    "form": "Note",
+}
+TO_SIGN = {
+    "sections.assessment": "Write the assessment before signing.",
+    "sections.recommendations": "Write at least one recommendation before signing.",
+    "sections.follow_up": "Write the follow-up plan before signing.",
+}
+
+
+@dataclass
+class Typed:
+    """What was typed into a form, with what to fix: shown again after a mistake."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def typed_of(sections: Mapping[str, Any]) -> dict[str, str]:
+    """A note's stored sections as the form's flat values."""
+    recommendations = sections.get("recommendations") or {}
+    values = {
+        "sections.assessment": str(sections.get("assessment", "")),
+        "sections.follow_up": str(sections.get("follow_up", "")),
+        **{
+            f"sections.recommendations.{key}": str(recommendations.get(key, ""))
+            for key, _, _ in RECOMMENDATIONS
+        },
+    }
+    if sections.get("visit_recommended"):
+        values[VISIT] = "true"
+    return values
+
+
+def sections_of(values: Mapping[str, str]) -> dict[str, Any]:
+    """The form's flat values in NoteSections' nested shape."""
+    return {
+        "assessment": values.get("sections.assessment", ""),
+        "recommendations": {
+            key: values.get(f"sections.recommendations.{key}", "") for key, _, _ in RECOMMENDATIONS
+        },
+        "follow_up": values.get("sections.follow_up", ""),
+        "visit_recommended": bool(values.get(VISIT)),
+    }
+
+
+def editor(
+    versions: list[Note], typed: Typed | None, *, amend: bool, action: str
+) -> dict[str, Any]:
+    """What the note editor shows: a draft to edit, a new note, an amendment, or signed text."""
+    draft = versions[-1] if versions and versions[-1].signed_at is None else None
+    signed = [v for v in versions if v.signed_at is not None]
+    if draft is not None:
+        mode, source = "draft", draft.sections
+    elif not signed:
+        mode, source = "new", {}
+    elif amend or typed is not None:
+        mode, source = "amend", signed[-1].sections
+    else:
+        mode, source = "signed", {}
+    next_version = draft.version if draft else (versions[-1].version + 1 if versions else 1)
+    return {
+        "mode": mode,
+        "draft": draft,
+        "signed": signed,
+        "version": next_version,
+        "typed": typed.values if typed is not None else typed_of(source),
+        "errors": typed.errors if typed is not None else {},
+        "action": action,
+        "recommendations": RECOMMENDATIONS,
+        "labels": LABELS,
+    }
+
+
+def read_note_form(posted: Mapping[str, Any]) -> tuple[Typed, uuid.UUID | None, str]:
+    """The typed note, the draft it edits (if any) and the button pressed (save or sign)."""
+    values = {k: str(v) for k, v in posted.items() if k in (*TEXT_FIELDS, VISIT)}
+    note_text = str(posted.get("note_id", ""))
+    try:
+        note_id = uuid.UUID(note_text) if note_text else None
+    except ValueError:
+        note_id = None
+    return Typed(values), note_id, "sign" if posted.get("action") == "sign" else "save"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How saving (and signing) went: the note, or what to show again and with which status."""
+
+    note: Note | None
+    retry: Typed | None = None
+    status: int = 200
+
+
+async def save_note(
+    request: web.Request,
+    user: User,
+    subject: Subject,
+    typed: Typed,
+    note_id: uuid.UUID | None,
+    *,
+    sign: bool,
+) -> Outcome:
+    """Save the draft (edit it, or start one: an amendment once a version is signed); sign it."""
+    try:
+        body = validate(NoteIn, {"sections": sections_of(typed.values)})
+    except ValidationFailed as failed:
+        typed.errors = errors_by_field(failed)
+        return Outcome(None, typed, 422)
+    caller, trail = user.caller, trail_of(request, user.caller)
+    sections = body.sections.model_dump()
+    try:
+        async with unit_of_work(request) as conn:
+            if note_id is not None:
+                editing = await notes.get(conn, caller, trail, note_id)
+                if subject_of(editing) != subject:
+                    raise NotFound("no such note")
+                note = await notes.edit_draft(conn, caller, trail, note_id, sections)
+            else:
+                note = await notes.start_draft(conn, caller, trail, subject, sections)
+    except Conflict as conflict:
+        typed.errors = {"note": _conflict_advice(conflict.detail)}
+        return Outcome(None, typed, 409)
+    if not sign:
+        return Outcome(note)
+    return await sign_note(request, user, note, typed)
+
+
+async def sign_note(request: web.Request, user: User, note: Note, typed: Typed) -> Outcome:
+    """Sign a saved draft; missing sections come back as field errors (the draft is kept)."""
+    caller = user.caller
+    settings = request.app[SETTINGS]
+    try:
+        async with unit_of_work(request) as conn:
+            signed = await notes.sign(
+                conn,
+                caller,
+                trail_of(request, caller),
+                note.id,
+                base_url=settings.base_url,
+                now=now_of(request),
+            )
+    except ValidationFailed as failed:
+        errors = errors_by_field(failed)
+        typed.errors = {name: TO_SIGN.get(name, message) for name, message in errors.items()}
+        return Outcome(None, typed, 422)
+    except Conflict as conflict:
+        typed.errors = {"note": _conflict_advice(conflict.detail)}
+        return Outcome(None, typed, 409)
+    request.app[OUTBOX_WAKE].set()  # committed: deliver now rather than at the next poll
+    return Outcome(signed)
+
+
+def _conflict_advice(detail: str) -> str:
+    if "signed" in detail:
+        return (
+            "This note was signed meanwhile and can no longer change. Your text is kept below: "
+            "save it as an amendment (a new version) if the note should change."
+        )
+    if "draft" in detail:
+        return (
+            "Someone started a draft of this note meanwhile. Your text is kept below: saving "
+            "it replaces that draft."
+        )
+    return detail[:1].upper() + detail[1:] + "."
+
+
+def notice_for(note: Note, *, signed: bool) -> str:
+    """What to say after a save or a signature."""
+    if signed:
+        return f"Note version {note.version} is signed and on its way to the clinic."
+    return f"Draft saved (version {note.version}). It reaches the clinic once you sign it."
+
+
+def subject_of(note: Note) -> Subject:
+    """What a note is about."""
+    if note.econsult_id is not None:
+        return Subject(econsult_id=note.econsult_id)
+    return Subject(booking_id=note.booking_id)
