@@ -1,0 +1,180 @@
+"""Coordinator pages for integrations: API clients (secret shown once) and webhook deliveries."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Self
+
+import asyncpg
+from aiohttp import web
+from pydantic import Field, model_validator
+
+from consults import delivery_store
+from consults.schemas import DeliveryQuery
+from hub import store as hub_store
+from hub.coordinator_web import form_errors, hub_zone, routes
+from spokes import store as spokes_store
+from telehub.api import FieldNamedError, Input, int_param, unit_of_work, validate
+from telehub.clients import create_client, list_clients, revoke_client
+from telehub.errors import FieldError, NotFound, ValidationFailed
+from telehub.fields import Id
+from telehub.keys import OUTBOX_WAKE, SETTINGS
+from telehub.web import ROLES_HUB_STAFF, errors_by_field, read_form, render, see_other, signed_in
+
+CLIENT_KINDS = (
+    ("spoke", "A clinic's system (EHR)"),
+    ("consultant", "A consultant's system"),
+    ("hub_admin", "A hub system (every scope)"),
+)
+
+
+class ClientIn(Input):
+    """A new API client: a clinic's, a consultant's, or the hub's own."""
+
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["spoke", "consultant", "hub_admin"]
+    spoke_id: Id | None = None
+    consultant_id: Id | None = None
+
+    @model_validator(mode="after")
+    def _owner(self) -> Self:
+        if self.kind == "spoke" and self.spoke_id is None:
+            raise FieldNamedError("spoke_id", "choose the clinic whose system this is")
+        if self.kind == "consultant" and self.consultant_id is None:
+            raise FieldNamedError("consultant_id", "choose the consultant whose system this is")
+        if self.kind != "spoke" and self.spoke_id is not None:
+            raise FieldNamedError("spoke_id", "leave empty unless the client is a clinic's")
+        if self.kind != "consultant" and self.consultant_id is not None:
+            raise FieldNamedError(
+                "consultant_id", "leave empty unless the client is a consultant's"
+            )
+        return self
+
+
+@routes.get("/coordinator/clients", name="coordinator_clients")
+async def clients_page(request: web.Request) -> web.Response:
+    """The API clients, and a form to register one."""
+    signed_in(request, *ROLES_HUB_STAFF)
+    return await _clients(request, {}, {})
+
+
+@routes.post("/coordinator/clients", name="coordinator_add_client")
+async def add_client(request: web.Request) -> web.Response:
+    """Register a client and show its secret, this once: only its hash is kept."""
+    signed_in(request, *ROLES_HUB_STAFF)
+    parsed, typed, errors = await read_form(request, ClientIn)
+    if parsed is not None:
+        try:
+            async with unit_of_work(request) as conn:
+                await _owner_exists(conn, parsed)
+                client, secret = await create_client(conn, **parsed.model_dump())
+        except ValidationFailed as failed:
+            errors = errors_by_field(failed)
+        else:
+            return await _clients(request, {}, {}, created=(client.client_id, client.name, secret))
+    return await _clients(request, typed, form_errors(errors), status=422)
+
+
+async def _owner_exists(conn: asyncpg.Connection, new: ClientIn) -> None:
+    if new.spoke_id is not None and await spokes_store.get_spoke(conn, new.spoke_id) is None:
+        raise ValidationFailed(
+            "spoke_id: no such clinic", errors=[FieldError("spoke_id", "no such clinic")]
+        )
+    if new.consultant_id is not None:
+        found = await hub_store.get_consultant(conn, new.consultant_id)
+        if found is None or not found.active:
+            raise ValidationFailed(
+                "consultant_id: no such active consultant",
+                errors=[FieldError("consultant_id", "no such active consultant")],
+            )
+
+
+@routes.post("/coordinator/clients/{client_id}/revoke", name="coordinator_revoke_client")
+async def revoke(request: web.Request) -> web.Response:
+    """Stop a client from getting new tokens."""
+    signed_in(request, *ROLES_HUB_STAFF)
+    client_id = request.match_info["client_id"]
+    async with unit_of_work(request) as conn:
+        if not await revoke_client(conn, client_id):
+            raise NotFound("no such API client")
+    minutes = max(1, request.app[SETTINGS].access_token_ttl // 60)
+    raise await see_other(
+        request,
+        "/coordinator/clients",
+        f"Revoked {client_id}: it gets no new tokens, and those it holds expire within "
+        f"{minutes} minutes.",
+    )
+
+
+async def _clients(
+    request: web.Request,
+    typed: dict[str, Any],
+    errors: dict[str, str],
+    *,
+    status: int = 200,
+    created: tuple[str, str, str | None] | None = None,
+) -> web.Response:
+    async with unit_of_work(request) as conn:
+        clients = await list_clients(conn)
+        spokes = await spokes_store.list_spokes(conn)
+        people = await hub_store.list_consultants(conn, include_inactive=True)
+    return render(
+        request,
+        "coordinator/clients.html",
+        {
+            "clients": clients,
+            "spoke_options": [(s.id, s.name) for s in spokes],
+            "spoke_names": {s.id: s.name for s in spokes},
+            "people_options": [(c.id, c.name) for c in people if c.active],
+            "people_names": {c.id: c.name for c in people},
+            "kinds": CLIENT_KINDS,
+            "kind_names": {"spoke": "Clinic", "consultant": "Consultant", "hub_admin": "Hub"},
+            "created": created,
+            "values": typed,
+            "errors": errors,
+        },
+        status=status,
+    )
+
+
+# --- deliveries ------------------------------------------------------------------------------
+
+
+@routes.get("/coordinator/deliveries", name="coordinator_deliveries")
+async def deliveries_page(request: web.Request) -> web.Response:
+    """Webhook deliveries, newest first, filtered by state or spoke; undelivered ones retried."""
+    signed_in(request, *ROLES_HUB_STAFF)
+    # The filter form sends an empty value for "any"; the API's query model reads the rest.
+    query = validate(DeliveryQuery, {k: v for k, v in request.query.items() if v})
+    async with unit_of_work(request) as conn:
+        found = await delivery_store.list_deliveries(
+            conn, state=query.state, spoke_id=query.spoke_id, limit=query.limit
+        )
+        spokes = await spokes_store.list_spokes(conn)
+    return render(
+        request,
+        "coordinator/deliveries.html",
+        {
+            "deliveries": found,
+            "spokes": spokes,
+            "spoke_names": {s.id: s.name for s in spokes},
+            "state": query.state or "",
+            "spoke_id": query.spoke_id or "",
+            "zone": hub_zone(request).key,
+        },
+    )
+
+
+@routes.post("/coordinator/deliveries/{id}/retry", name="coordinator_retry_delivery")
+async def retry(request: web.Request) -> web.Response:
+    """Put an undelivered event back in line at once."""
+    signed_in(request, *ROLES_HUB_STAFF)
+    delivery_id = int_param(request, "id")
+    async with unit_of_work(request) as conn:
+        found = await delivery_store.retry_now(conn, delivery_id)
+    if found is None:
+        raise NotFound("no such undelivered event")
+    request.app[OUTBOX_WAKE].set()
+    back = "/coordinator/deliveries"
+    raise await see_other(
+        request, back, f"Delivery {found.id} ({found.event_type}) will be tried again now."
+    )

@@ -1,0 +1,315 @@
+"""Coordinator pages for the network: consultants, spoke clinics (and their webhook), services."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+from pydantic import Field, field_validator
+
+from consults import delivery_store
+from consults.delivery import new_webhook_secret
+from consults.schemas import WebhookIn
+from hub import consultants, store
+from hub.api import ConsultantIn
+from hub.coordinator_web import form_errors, routes
+from scheduling import services
+from scheduling import store as scheduling_store
+from scheduling.schemas import ServiceIn
+from spokes import store as spokes_store
+from telehub.api import Input, int_param, unit_of_work
+from telehub.errors import Conflict, NotFound, ValidationFailed
+from telehub.fields import US_STATES, TimeZoneName, UsState
+from telehub.keys import OUTBOX_WAKE
+from telehub.web import ROLES_HUB_STAFF, errors_by_field, read_form, render, see_other, signed_in
+
+ROLES = (
+    ("psychiatric_consultant", "Psychiatric consultant"),
+    ("addiction_medicine_specialist", "Addiction medicine specialist"),
+    ("telehealth_counselor", "Telehealth counselor"),
+    ("peer_recovery_specialist", "Peer recovery specialist"),
+)
+KINDS = (
+    ("econsult", "E-consult"),
+    ("video_session", "Video session"),
+    ("case_review", "Case review"),
+)
+STATES = sorted(US_STATES)
+US_ZONES = (
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Phoenix",
+    "America/Los_Angeles",
+    "America/Anchorage",
+    "Pacific/Honolulu",
+    "America/Puerto_Rico",
+)
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+# --- consultants -----------------------------------------------------------------------------
+
+
+@routes.get("/coordinator/consultants", name="coordinator_consultants")
+async def consultants_page(request: web.Request) -> web.Response:
+    """The hub's consultants and counselors, and a form to add one."""
+    signed_in(request, *ROLES_HUB_STAFF)
+    return await _consultants(request, {}, {"licensed_states": [], "service_ids": []}, {})
+
+
+@routes.post("/coordinator/consultants", name="coordinator_add_consultant")
+async def add_consultant(request: web.Request) -> web.Response:
+    """Add a consultant, or show the form again saying what to fix."""
+    signed_in(request, *ROLES_HUB_STAFF)
+    form = await request.post()
+    checked = {
+        "licensed_states": form.getall("licensed_states", []),
+        "service_ids": form.getall("service_ids", []),
+    }
+    parsed, typed, errors = await read_form(request, ConsultantIn, **checked)
+    if parsed is not None:
+        try:
+            async with unit_of_work(request) as conn:
+                added = await consultants.create(conn, **parsed.model_dump())
+        except ValidationFailed as failed:
+            errors = errors_by_field(failed)
+        else:
+            raise await see_other(request, "/coordinator/consultants", f"Added {added.name}.")
+    fixed = form_errors(errors, "licensed_states", "service_ids")
+    return await _consultants(request, typed, checked, fixed, status=422)
+
+
+async def _consultants(
+    request: web.Request,
+    typed: dict[str, Any],
+    checked: dict[str, list[Any]],
+    errors: dict[str, str],
+    *,
+    status: int = 200,
+) -> web.Response:
+    async with unit_of_work(request) as conn:
+        people = await store.list_consultants(conn, include_inactive=True)
+        offered = await scheduling_store.list_services(conn)
+    return render(
+        request,
+        "coordinator/consultants.html",
+        {
+            "people": people,
+            "services": {s.id: s for s in offered},
+            "role_names": dict(ROLES),
+            "roles": ROLES,
+            "state_options": [(s, s) for s in STATES],
+            "service_options": [
+                (s.id, f"{s.name} ({dict(KINDS)[s.kind].lower()})") for s in offered
+            ],
+            "zones": US_ZONES,
+            "values": typed,
+            "checked": {k: [str(v) for v in vs] for k, vs in checked.items()},
+            "errors": errors,
+        },
+        status=status,
+    )
+
+
+# --- spokes ----------------------------------------------------------------------------------
+
+
+class SpokeIn(Input):
+    """A new spoke clinic."""
+
+    slug: str = Field(max_length=63)
+    name: str = Field(min_length=1, max_length=200)
+    state: UsState
+    timezone: TimeZoneName
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not _SLUG.match(value):
+            raise ValueError(
+                "use 2 to 63 lowercase letters, digits and hyphens, starting with a letter or "
+                "digit, such as riverside-fm"
+            )
+        return value
+
+
+@routes.get("/coordinator/spokes", name="coordinator_spokes")
+async def spokes_page(request: web.Request) -> web.Response:
+    """The spoke clinics, and a form to add one."""
+    signed_in(request, *ROLES_HUB_STAFF)
+    return await _spokes(request, {}, {})
+
+
+@routes.post("/coordinator/spokes", name="coordinator_add_spoke")
+async def add_spoke(request: web.Request) -> web.Response:
+    """Add a spoke clinic, or show the form again saying what to fix."""
+    signed_in(request, *ROLES_HUB_STAFF)
+    parsed, typed, errors = await read_form(request, SpokeIn)
+    status = 422
+    if parsed is not None:
+        try:
+            async with unit_of_work(request) as conn:
+                added = await _insert_spoke(conn, parsed)
+        except Conflict as conflict:
+            errors, status = {"slug": conflict.detail}, 409
+        else:
+            raise await see_other(
+                request, f"/coordinator/spokes/{added.id}", f"Added {added.name}."
+            )
+    return await _spokes(request, typed, form_errors(errors), status=status)
+
+
+async def _insert_spoke(conn: asyncpg.Connection, new: SpokeIn) -> spokes_store.Spoke:
+    """Add a spoke; a slug in use is a Conflict naming it."""
+    taken = Conflict(f"another spoke uses {new.slug!r} already: choose another slug")
+    if await spokes_store.get_spoke_by_slug(conn, new.slug) is not None:
+        raise taken
+    try:
+        async with conn.transaction():
+            return await spokes_store.insert_spoke(conn, **new.model_dump())
+    except asyncpg.UniqueViolationError:  # added by someone else since the check
+        raise taken from None
+
+
+async def _spokes(
+    request: web.Request, typed: dict[str, Any], errors: dict[str, str], *, status: int = 200
+) -> web.Response:
+    async with unit_of_work(request) as conn:
+        clinics = await spokes_store.list_spokes(conn)
+    return render(
+        request,
+        "coordinator/spokes.html",
+        {
+            "spokes": clinics,
+            "states_options": [(s, s) for s in STATES],
+            "zones": US_ZONES,
+            "values": typed,
+            "errors": errors,
+        },
+        status=status,
+    )
+
+
+@routes.get("/coordinator/spokes/{id}", name="coordinator_spoke")
+async def spoke_page(request: web.Request) -> web.Response:
+    """One spoke: its details, its webhook settings and its latest deliveries."""
+    signed_in(request, *ROLES_HUB_STAFF)
+    return await _spoke(request, int_param(request, "id"), None, None, {})
+
+
+@routes.post("/coordinator/spokes/{id}", name="coordinator_spoke_webhook")
+async def set_spoke_webhook(request: web.Request) -> web.Response:
+    """Set where the clinic takes pushed notes; a new secret is shown once, on this page."""
+    signed_in(request, *ROLES_HUB_STAFF)
+    spoke_id = int_param(request, "id")
+    form = await request.post()
+    flags = {k: k in form for k in ("full_payload", "rotate_secret")}
+    parsed, typed, errors = await read_form(request, WebhookIn, **flags)
+    if parsed is None:
+        return await _spoke(request, spoke_id, typed, None, form_errors(errors), status=422)
+    async with unit_of_work(request) as conn:
+        current = await spokes_store.get_webhook(conn, spoke_id)
+        if current is None:
+            raise NotFound("no such spoke")
+        # As the API does: a secret is issued on first use, and on rotation.
+        secret = new_webhook_secret() if parsed.rotate_secret or not current.secret else None
+        await spokes_store.set_webhook(
+            conn, spoke_id, url=parsed.url, secret=secret, full_payload=parsed.full_payload
+        )
+    request.app[OUTBOX_WAKE].set()  # events held back for this clinic may go now
+    if secret is None:
+        raise await see_other(request, f"/coordinator/spokes/{spoke_id}", "Webhook saved.")
+    return await _spoke(request, spoke_id, None, secret, {})
+
+
+async def _spoke(
+    request: web.Request,
+    spoke_id: int,
+    typed: dict[str, Any] | None,
+    secret: str | None,
+    errors: dict[str, str],
+    *,
+    status: int = 200,
+) -> web.Response:
+    async with unit_of_work(request) as conn:
+        spoke = await spokes_store.get_spoke(conn, spoke_id)
+        webhook = await spokes_store.get_webhook(conn, spoke_id)
+        if spoke is None or webhook is None:
+            raise NotFound("no such spoke")
+        recent = await delivery_store.list_deliveries(conn, state=None, spoke_id=spoke_id, limit=5)
+    if typed is None:
+        typed = {"url": webhook.url or ""}
+        typed.update({"full_payload": "on"} if webhook.full_payload else {})
+    return render(
+        request,
+        "coordinator/spoke.html",
+        {
+            "spoke": spoke,
+            "webhook": webhook,
+            "secret": secret,
+            "recent": recent,
+            "values": typed,
+            "errors": errors,
+        },
+        status=status,
+    )
+
+
+# --- services --------------------------------------------------------------------------------
+
+
+@routes.get("/coordinator/services", name="coordinator_services")
+async def services_page(request: web.Request) -> web.Response:
+    """The services the hub offers, and a form to add one."""
+    signed_in(request, *ROLES_HUB_STAFF)
+    return await _services(request, {}, [], {})
+
+
+@routes.post("/coordinator/services", name="coordinator_add_service")
+async def add_service(request: web.Request) -> web.Response:
+    """Add a service, or show the form again saying what to fix."""
+    signed_in(request, *ROLES_HUB_STAFF)
+    roles = (await request.post()).getall("roles", [])
+    parsed, typed, errors = await read_form(request, ServiceIn, roles=roles)
+    status = 422
+    if parsed is not None:
+        try:
+            async with unit_of_work(request) as conn:
+                added = await services.create(conn, **parsed.model_dump())
+        except ValidationFailed as failed:
+            errors = errors_by_field(failed)
+        except Conflict as conflict:
+            errors, status = {"name": f"{conflict.detail}: choose another name"}, 409
+        else:
+            raise await see_other(request, "/coordinator/services", f"Added {added.name}.")
+    return await _services(request, typed, roles, form_errors(errors, "roles"), status=status)
+
+
+async def _services(
+    request: web.Request,
+    typed: dict[str, Any],
+    roles: list[Any],
+    errors: dict[str, str],
+    *,
+    status: int = 200,
+) -> web.Response:
+    async with unit_of_work(request) as conn:
+        offered = await scheduling_store.list_services(conn)
+    return render(
+        request,
+        "coordinator/services.html",
+        {
+            "services": offered,
+            "kinds": KINDS,
+            "kind_names": dict(KINDS),
+            "roles": ROLES,
+            "role_names": dict(ROLES),
+            "values": typed,
+            "checked": {"roles": [str(r) for r in roles]},
+            "errors": errors,
+        },
+        status=status,
+    )
