@@ -126,7 +126,8 @@ async def dashboard(request: web.Request) -> web.Response:
         )
         booked = await capacity_store.booked_hours(conn, ahead)
         outcomes = await capacity_store.session_outcomes(conn, back)
-        measures = await measure_store.program_measures(conn, back[0].start, now, now)
+        # Through the end of this week: work finished a moment ago counts too.
+        measures = await measure_store.program_measures(conn, back[0].start, back[-1].end, now)
         spokes = {s.id: s.name for s in await spokes_store.list_spokes(conn)}
         people = {
             c.id: c.name for c in await hub_store.list_consultants(conn, include_inactive=True)
