@@ -209,7 +209,7 @@ async def assign_econsult(request: web.Request, caller: Caller, body: AssignIn) 
 async def list_messages(request: web.Request, caller: Caller, _: NoInput) -> MessagesOut:
     """Messages between the hub and the clinic, oldest first."""
     async with unit_of_work(request) as conn:
-        found = await econsults.thread(
+        _econsult, found = await econsults.case(
             conn, caller, trail_of(request, caller), uuid_param(request, "id")
         )
     return MessagesOut(messages=[message_out(m) for m in found])

@@ -28,6 +28,7 @@ from consults.delivery_store import Delivery
 from consults.note_store import Note
 from spokes import store as spokes_store
 from telehub.db import connection
+from telehub.errors import NotFound
 from telehub.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -39,6 +40,25 @@ _rng = random.SystemRandom()
 def new_webhook_secret() -> str:
     """A Standard Webhooks secret: `whsec_` and 32 random bytes in base64."""
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+async def configure_webhook(
+    conn: asyncpg.Connection, spoke_id: int, *, url: str | None, full_payload: bool, rotate: bool
+) -> tuple[spokes_store.Webhook, str | None]:
+    """Set a clinic's endpoint; a secret is issued on first use or rotation (shown once).
+
+    Setting it again re-enables a disabled endpoint, and what waited behind it goes now.
+    """
+    current = await spokes_store.get_webhook(conn, spoke_id)
+    if current is None:
+        raise NotFound("no such spoke")
+    secret = new_webhook_secret() if rotate or not current.secret else None
+    saved = await spokes_store.set_webhook(
+        conn, spoke_id, url=url, secret=secret, full_payload=full_payload
+    )
+    if current.disabled_at is not None:
+        await delivery_store.release_held(conn, spoke_id)
+    return saved, secret
 
 
 def note_event(note: Note, *, base_url: str, full: bool) -> dict[str, Any]:

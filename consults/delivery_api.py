@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from consults import delivery_store, measure_store
-from consults.delivery import new_webhook_secret
+from consults.delivery import configure_webhook
 from consults.delivery_store import Delivery
 from consults.measure_store import Measures
 from consults.schemas import (
@@ -85,16 +85,13 @@ async def put_webhook(request: web.Request, caller: Caller, body: WebhookIn) -> 
     spoke_id = int_param(request, "id")
     _own_spoke(caller, spoke_id)
     async with unit_of_work(request) as conn:
-        current = await spokes_store.get_webhook(conn, spoke_id)
-        if current is None:
-            raise NotFound("no such spoke")
-        secret = new_webhook_secret() if body.rotate_secret or not current.secret else None
-        saved = await spokes_store.set_webhook(
-            conn, spoke_id, url=body.url, secret=secret, full_payload=body.full_payload
+        saved, secret = await configure_webhook(
+            conn,
+            spoke_id,
+            url=body.url,
+            full_payload=body.full_payload,
+            rotate=body.rotate_secret,
         )
-        if current.disabled_at is not None:
-            # Re-enabled: what waited out its backoff behind a 410 goes now.
-            await delivery_store.release_held(conn, spoke_id)
     request.app[OUTBOX_WAKE].set()  # events held back for this clinic may go now
     return webhook_out(saved, secret=secret)
 

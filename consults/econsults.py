@@ -43,6 +43,14 @@ class NewEconsult:
     review_start: datetime | None = None
 
 
+def is_overdue(econsult: Econsult, now: datetime) -> bool:
+    """Open, the hub holding it with the clock running, and past due.
+
+    consults.store.list_econsults's `overdue_at` filter is the same rule, in SQL.
+    """
+    return econsult.status in ("submitted", "assigned") and econsult.due_at < now
+
+
 def scope_of(caller: Caller) -> Scope:
     """Spokes see their own e-consults, consultants those assigned to them, the hub all."""
     return Scope(spoke_id=caller.spoke_id, consultant_id=caller.consultant_id)
@@ -225,12 +233,12 @@ async def post_message(
     return message
 
 
-async def thread(
+async def case(
     conn: asyncpg.Connection, caller: Caller, trail: Trail, econsult_id: uuid.UUID
-) -> list[Message]:
-    """The clarification thread of an e-consult the caller may see."""
+) -> tuple[Econsult, list[Message]]:
+    """An e-consult the caller may see and its clarification thread (one audited read)."""
     econsult = await get(conn, caller, trail, econsult_id)
-    return await store.list_messages(conn, econsult.id)
+    return econsult, await store.list_messages(conn, econsult.id)
 
 
 async def book_visit(

@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import asyncpg
 from aiohttp import web
 from pydantic import Field, field_validator
 
 from consults import delivery_store
-from consults.delivery import new_webhook_secret
+from consults.delivery import configure_webhook
 from consults.schemas import WebhookIn
 from hub import consultants, store
 from hub.api import ConsultantIn
@@ -18,6 +17,7 @@ from hub.coordinator_web import form_errors, routes
 from scheduling import services
 from scheduling import store as scheduling_store
 from scheduling.schemas import ServiceIn
+from spokes import clinics
 from spokes import store as spokes_store
 from telehub.api import Input, int_param, unit_of_work
 from telehub.errors import Conflict, NotFound, ValidationFailed
@@ -152,7 +152,7 @@ async def add_spoke(request: web.Request) -> web.Response:
     if parsed is not None:
         try:
             async with unit_of_work(request) as conn:
-                added = await _insert_spoke(conn, parsed)
+                added = await clinics.create(conn, **parsed.model_dump())
         except Conflict as conflict:
             errors, status = {"slug": conflict.detail}, 409
         else:
@@ -160,18 +160,6 @@ async def add_spoke(request: web.Request) -> web.Response:
                 request, f"/coordinator/spokes/{added.id}", f"Added {added.name}."
             )
     return await _spokes(request, typed, form_errors(errors), status=status)
-
-
-async def _insert_spoke(conn: asyncpg.Connection, new: SpokeIn) -> spokes_store.Spoke:
-    """Add a spoke; a slug in use is a Conflict naming it."""
-    taken = Conflict(f"another spoke uses {new.slug!r} already: choose another slug")
-    if await spokes_store.get_spoke_by_slug(conn, new.slug) is not None:
-        raise taken
-    try:
-        async with conn.transaction():
-            return await spokes_store.insert_spoke(conn, **new.model_dump())
-    except asyncpg.UniqueViolationError:  # added by someone else since the check
-        raise taken from None
 
 
 async def _spokes(
@@ -211,13 +199,12 @@ async def set_spoke_webhook(request: web.Request) -> web.Response:
     if parsed is None:
         return await _spoke(request, spoke_id, typed, None, form_errors(errors), status=422)
     async with unit_of_work(request) as conn:
-        current = await spokes_store.get_webhook(conn, spoke_id)
-        if current is None:
-            raise NotFound("no such spoke")
-        # As the API does: a secret is issued on first use, and on rotation.
-        secret = new_webhook_secret() if parsed.rotate_secret or not current.secret else None
-        await spokes_store.set_webhook(
-            conn, spoke_id, url=parsed.url, secret=secret, full_payload=parsed.full_payload
+        _, secret = await configure_webhook(
+            conn,
+            spoke_id,
+            url=parsed.url,
+            full_payload=parsed.full_payload,
+            rotate=parsed.rotate_secret,
         )
     request.app[OUTBOX_WAKE].set()  # events held back for this clinic may go now
     if secret is None:

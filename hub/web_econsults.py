@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -13,7 +12,6 @@ from aiohttp import web
 from consults import econsults, notes
 from consults.note_store import Subject
 from consults.schemas import MessageIn
-from consults.store import Econsult
 from hub.web import STATUS_LABELS, consultant_of, consultant_user, routes, spokes_by_id, zone_label
 from hub.web_notes import Typed, editor, notice_for, read_note_form, save_note
 from scheduling import store as scheduling_store
@@ -101,11 +99,6 @@ def clinical_context(ctx: Mapping[str, Any]) -> list[tuple[str, str | None]]:
     ]
 
 
-def is_overdue(econsult: Econsult, now: datetime) -> bool:
-    """Open, with the clock running, and past due (the rule of econsults.find's overdue filter)."""
-    return econsult.status in ("submitted", "assigned") and econsult.due_at < now
-
-
 @routes.get("/hub/worklist", name="hub_worklist")
 async def worklist(request: web.Request) -> web.Response:
     """E-consults assigned to me, soonest due first, overdue ones marked."""
@@ -161,8 +154,7 @@ async def econsult_page(
     trail = trail_of(request, caller)
     async with unit_of_work(request) as conn:
         consultant = await consultant_of(conn, consultant_id)
-        econsult = await econsults.get(conn, caller, trail, econsult_id)
-        thread = await econsults.thread(conn, caller, trail, econsult.id)
+        econsult, thread = await econsults.case(conn, caller, trail, econsult_id)
         versions = await notes.versions(conn, caller, trail, Subject(econsult_id=econsult.id))
         patients = await spokes_store.patients_by_id(conn, None, [econsult.patient_id])
         spoke = await spokes_store.get_spoke(conn, econsult.spoke_id)
@@ -174,7 +166,7 @@ async def econsult_page(
             "consultant": consultant,
             "zone_label": zone_label(consultant.timezone, now),
             "econsult": econsult,
-            "overdue": is_overdue(econsult, now),
+            "overdue": econsults.is_overdue(econsult, now),
             "patient": patients.get(econsult.patient_id),
             "spoke": spoke,
             "service": service,

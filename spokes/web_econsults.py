@@ -56,11 +56,6 @@ LABELS = {
 }
 
 
-def _past_due(e: Econsult, now: datetime) -> bool:
-    # The same test as the worklist's `overdue_at`: the hub holds it and its time is up.
-    return e.status in ("submitted", "assigned") and e.due_at < now
-
-
 @routes.get("/spoke/econsults", name="spoke_econsults")
 async def econsults_page(request: web.Request) -> web.Response:
     """The clinic's e-consults: open ones soonest due first, then recently closed."""
@@ -90,7 +85,7 @@ async def econsults_page(request: web.Request) -> web.Response:
             "open_ones": sorted(open_ones, key=lambda e: e.due_at),
             "done": sorted(done, key=lambda e: e.due_at, reverse=True),
             "patients": people,
-            "past_due": {e.id for e in open_ones if _past_due(e, now)},
+            "past_due": {e.id for e in open_ones if econsults.is_overdue(e, now)},
             "labels": LABELS,
         },
     )
@@ -192,9 +187,8 @@ async def _econsult_page(
     user = signed_in(request, *ROLES_SPOKE)
     caller, trail, now = user.caller, trail_of(request, user.caller), now_of(request)
     async with unit_of_work(request) as conn:
-        econsult = await econsults.get(conn, caller, trail, econsult_id)
+        econsult, messages = await econsults.case(conn, caller, trail, econsult_id)
         spoke = await clinic_of(conn, caller)
-        messages = await econsults.thread(conn, caller, trail, econsult.id)
         patient = await patients.get(conn, caller, trail, econsult.patient_id)
         service = await scheduling_store.get_service(conn, econsult.service_id)
         consultant = (
@@ -222,7 +216,7 @@ async def _econsult_page(
             "messages": messages,
             "latest": latest,
             "visits": visits,
-            "past_due": _past_due(econsult, now),
+            "past_due": econsults.is_overdue(econsult, now),
             "can_reply": econsult.status not in ("closed", "cancelled"),
             "reply_values": reply_values or {},
             "reply_errors": reply_errors or {},

@@ -227,10 +227,10 @@ def cmd_create_user(args: argparse.Namespace, env: dict[str, str]) -> int:
 
 def cmd_create_spoke(args: argparse.Namespace, env: dict[str, str]) -> int:
     """Add a spoke clinic."""
-    from spokes.store import insert_spoke
+    from spokes import clinics
 
     async def work(conn: asyncpg.Connection) -> int:
-        spoke = await insert_spoke(
+        spoke = await clinics.create(
             conn, slug=args.slug, name=args.name, state=args.state, timezone=args.timezone
         )
         return spoke.id
