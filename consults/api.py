@@ -60,6 +60,7 @@ def econsult_out(e: Econsult) -> EconsultOut:
         paused_at=e.paused_at,
         answered_at=e.answered_at,
         closed_at=e.closed_at,
+        visit_booking_id=e.visit_booking_id,
     )
 
 

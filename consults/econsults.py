@@ -265,6 +265,13 @@ async def book_visit(
     ]
     if not signed or not signed[-1].sections.get("visit_recommended"):
         raise Conflict("the e-consult's signed note does not recommend a visit")
+    if econsult.visit_booking_id is not None:
+        earlier = await bookings.get(conn, caller, trail, econsult.visit_booking_id)
+        if earlier.status != "cancelled":
+            raise Conflict(
+                f"a visit is booked already ({bookings.reference(earlier.id)}): "
+                "reschedule or cancel it instead"
+            )
     service = await scheduling_store.get_service(conn, service_id)
     if service is None or service.kind != "video_session":
         raise _invalid("service_id", "must be a video session service")
@@ -282,5 +289,6 @@ async def book_visit(
         now=now,
         video_url_template=video_url_template,
     )
-    await audit.record(conn, trail, "read", "econsult", [econsult.id], spoke_id)
+    await store.set_visit(conn, econsult.id, booking.id)
+    await audit.record(conn, trail, "update", "econsult", [econsult.id], spoke_id)
     return booking

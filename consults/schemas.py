@@ -138,6 +138,7 @@ class EconsultOut(Output):
     paused_at: UtcDatetime | None
     answered_at: UtcDatetime | None
     closed_at: UtcDatetime | None
+    visit_booking_id: uuid.UUID | None = Field(description="The visit booked on its advice")
 
 
 class EconsultsOut(Output):

@@ -17,7 +17,7 @@ OPEN_STATUSES = ("submitted", "assigned", "awaiting_clinic")
 _COLUMNS = """
     id, spoke_id, patient_id, service_id, referring_clinician, question, clinical_context,
     urgency, status, consultant_id, booking_id, submitted_at, due_at, paused_at, answered_at,
-    closed_at, created_by
+    closed_at, created_by, visit_booking_id
 """
 
 
@@ -42,6 +42,7 @@ class Econsult:
     answered_at: datetime | None
     closed_at: datetime | None
     created_by: str
+    visit_booking_id: uuid.UUID | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +207,15 @@ async def set_state(
     )
     assert row is not None
     return Econsult(**dict(row))
+
+
+async def set_visit(
+    conn: asyncpg.Connection, econsult_id: uuid.UUID, booking_id: uuid.UUID
+) -> None:
+    """Remember the video session booked on the e-consult's recommendation."""
+    await conn.execute(
+        "UPDATE econsults SET visit_booking_id = $2 WHERE id = $1", econsult_id, booking_id
+    )
 
 
 async def insert_message(

@@ -43,6 +43,11 @@ class NewBooking:
     reason: str = ""
 
 
+def reference(booking_id: uuid.UUID) -> str:
+    """The short booking reference people read out on the phone."""
+    return "TH-" + booking_id.hex[:8].upper()
+
+
 def visibility(caller: Caller) -> Visibility:
     """Spokes see their own bookings, consultants theirs, the hub all."""
     return Visibility(spoke_id=caller.spoke_id, consultant_id=caller.consultant_id)

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 import asyncpg
 
 from scheduling import feed_store
+from scheduling.bookings import reference
 from scheduling.feed_store import FeedBooking, FeedOwner
 from scheduling.ical import FeedEvent
 from telehub.auth import hash_secret
@@ -46,11 +47,6 @@ class Window:
     def dates(self) -> tuple[date, date]:
         """First and last date of the window."""
         return self.start.date(), self.end.date()
-
-
-def reference(booking_id: object) -> str:
-    """The short booking reference people read out on the phone."""
-    return "TH-" + str(booking_id).replace("-", "")[:8].upper()
 
 
 async def issue_token(conn: asyncpg.Connection, owner: FeedOwner) -> str:

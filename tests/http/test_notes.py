@@ -425,3 +425,33 @@ async def test_re_enabling_a_disabled_endpoint_releases_what_waited_behind_it(
 
     assert (await again.json())["disabled_at"] is None
     assert await conn.fetchval("SELECT next_attempt_at <= now() FROM outbox")
+
+
+async def test_a_recommended_visit_is_booked_once_unless_it_was_cancelled(
+    client: TestClient, loop: Loop, conn: asyncpg.Connection
+) -> None:
+    await _sign(client, loop, (await _draft(client, loop))["id"])
+    url = f"/api/v1/econsults/{loop.econsult_id}/visit"
+    first = {
+        "service_id": loop.video_service_id,
+        "consultant_id": loop.consultant_id,
+        "start": "2027-03-08T09:00:00-08:00",
+    }
+    booked = await (await client.post(url, json=first, headers=loop.spoke.headers)).json()
+    again = await client.post(
+        url, json={**first, "start": "2027-03-08T10:00:00-08:00"}, headers=loop.spoke.headers
+    )
+    assert again.status == 409
+    assert "booked already" in (await again.json())["detail"]
+    assert (await _econsult(client, loop))["visit_booking_id"] == booked["id"]
+
+    await client.post(
+        f"/api/v1/bookings/{booked['id']}/cancel",
+        json={"reason": "sick"},
+        headers=loop.spoke.headers,
+    )
+    rebooked = await client.post(
+        url, json={**first, "start": "2027-03-08T10:00:00-08:00"}, headers=loop.spoke.headers
+    )
+    assert rebooked.status == 201
+    assert (await _econsult(client, loop))["visit_booking_id"] == (await rebooked.json())["id"]
