@@ -1,0 +1,7 @@
+"""`make bench` runs `python -m bench`."""
+
+import sys
+
+from bench.main import main
+
+sys.exit(main())

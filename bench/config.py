@@ -1,0 +1,123 @@
+"""Sizes of one benchmark run (full or smoke), the targets, and shared constants."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+# Every telehub process of a run shares these: tokens minted by the bench name this issuer.
+SECRET_KEY = "bench-secret-key-" + "b" * 40
+BASE_URL = "http://telehub.bench"
+SEARCH_STATE = "VT"  # every consultant is licensed here: a search sees the whole hub
+POOL_MIN = 2  # telehub's defaults (TELEHUB_DB_POOL_MIN / MAX); the baseline uses the same
+POOL_MAX = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Sizes:
+    """How big the generated network is and how long each measurement runs."""
+
+    consultants: int
+    spokes: int
+    patients_per_spoke: int
+    weeks: int
+    existing_bookings: int
+    feed_consultants: int
+    feed_events: int
+    search_samples_7: int
+    search_samples_28: int
+    search_warmup: int
+    concurrency: int
+    warmup_s: float
+    duration_s: float
+    quiet_wait_s: float  # before each measurement, wait at most this long for an idle machine
+    rounds: int  # interleaved baseline/telehub throughput rounds
+    scale_rounds: int  # interleaved one/two-process rounds
+    contended_clients: int
+    contended_slots: int
+    contended_rounds: int
+    feed_warm_samples: int
+    feed_304_samples: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """The sizes, for results.json."""
+        return asdict(self)
+
+
+FULL = Sizes(
+    consultants=50,
+    spokes=20,
+    patients_per_spoke=50,
+    weeks=8,
+    existing_bookings=5000,
+    feed_consultants=3,
+    feed_events=2000,
+    search_samples_7=200,
+    search_samples_28=100,
+    search_warmup=10,
+    concurrency=32,
+    warmup_s=2.0,
+    duration_s=8.0,
+    quiet_wait_s=12.0,
+    rounds=3,
+    scale_rounds=2,
+    contended_clients=100,
+    contended_slots=10,
+    contended_rounds=5,
+    feed_warm_samples=20,
+    feed_304_samples=200,
+)
+
+SMOKE = Sizes(
+    consultants=8,
+    spokes=3,
+    patients_per_spoke=4,
+    weeks=4,
+    existing_bookings=40,
+    feed_consultants=1,
+    feed_events=60,
+    search_samples_7=5,
+    search_samples_28=3,
+    search_warmup=1,
+    concurrency=4,
+    warmup_s=0.2,
+    duration_s=0.5,
+    quiet_wait_s=0.0,
+    rounds=1,
+    scale_rounds=1,
+    contended_clients=12,
+    contended_slots=3,
+    contended_rounds=1,
+    feed_warm_samples=2,
+    feed_304_samples=5,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A figure the issue sets a goal for: below a limit, or at least a floor."""
+
+    key: str
+    label: str
+    limit: float
+    at_least: bool = False
+
+    @property
+    def text(self) -> str:
+        """How the table shows the goal."""
+        unit = "" if self.at_least else " ms"
+        return f"{'>=' if self.at_least else '<'} {self.limit:g}{unit}"
+
+    def met(self, value: float) -> bool:
+        """Whether `value` meets the goal."""
+        return value >= self.limit if self.at_least else value < self.limit
+
+
+TARGETS = {
+    t.key: t
+    for t in (
+        Target("search_7_p99_ms", "slot search, 7 days, p99", 50),
+        Target("search_28_p99_ms", "slot search, 28 days, p99", 150),
+        Target("booking_ratio", "bookings/s ÷ baseline requests/s", 0.30, at_least=True),
+    )
+}

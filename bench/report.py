@@ -1,0 +1,157 @@
+"""The printed table and the targets/checks verdicts of a run's results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.config import TARGETS
+
+Row = tuple[str, str, str, str]  # measure, value, target, met
+
+
+def _ms(value: float) -> str:
+    return f"{value:,.1f} ms" if value < 100 else f"{value:,.0f} ms"
+
+
+def _cpu(run: dict[str, Any]) -> str:
+    cost = run["cpu_ms_per_request"]
+    return f"{sum(cost.values()):.2f} ms" if cost else "n/a"
+
+
+def _target_row(key: str, value: float, shown: str) -> tuple[Row, dict[str, Any]]:
+    target = TARGETS[key]
+    met = target.met(value)
+    row = (target.label, shown, target.text, "yes" if met else "NO")
+    return row, {
+        "key": key,
+        "measure": target.label,
+        "value": value,
+        "target": target.text,
+        "met": met,
+    }
+
+
+def _check(label: str, shown: str, goal: str, ok: bool) -> tuple[Row, dict[str, Any]]:
+    return (label, shown, goal, "yes" if ok else "NO"), {
+        "measure": label,
+        "value": shown,
+        "target": goal,
+        "met": ok,
+    }
+
+
+def verdicts(r: dict[str, Any]) -> tuple[list[Row], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The table rows, the target verdicts (timing) and the check verdicts (correctness)."""
+    rows: list[Row] = []
+    targets: list[dict[str, Any]] = []
+    checks: list[dict[str, Any]] = []
+    search = r["slot_search"]
+    for days in (7, 28):
+        lat = search[f"{days}_days"]["latency"]
+        slots = search[f"{days}_days"]["slots_per_answer"]["mean"]
+        rows.append(
+            (f"slot search, {days} days, p50 ({slots:,} slots)", _ms(lat["p50_ms"]), "", "")
+        )
+        row, verdict = _target_row(f"search_{days}_p99_ms", lat["p99_ms"], _ms(lat["p99_ms"]))
+        rows.append(row)
+        targets.append(verdict)
+
+    bt = r["booking_throughput"]
+    tele, base = bt["telehub"], bt["baseline"]
+    clients = tele["concurrency"]
+    rows.append(
+        (f"telehub bookings/s ({clients} clients)", f"{tele['bookings_per_s']:,.0f}", "", "")
+    )
+    rows.append(("telehub booking p99", _ms(tele["latency"]["p99_ms"]), "", ""))
+    rows.append(("baseline 1-INSERT requests/s", f"{base['requests_per_s']:,.0f}", "", ""))
+    rows.append(("baseline p99", _ms(base["latency"]["p99_ms"]), "", ""))
+    row, verdict = _target_row("booking_ratio", bt["ratio"], f"{bt['ratio']:.2f}")
+    rows.append(row)
+    targets.append(verdict)
+    rows.append(("telehub CPU per booking (all roles)", _cpu(tele), "", ""))
+    rows.append(("baseline CPU per request (all roles)", _cpu(base), "", ""))
+    if bt["cpu_cost_ratio"] is not None:
+        rows.append(("CPU-cost ratio (baseline ÷ telehub)", f"{bt['cpu_cost_ratio']:.2f}", "", ""))
+    integrity = r["integrity"]
+    row, verdict = _check(
+        "overlapping active bookings (SQL)",
+        str(integrity["overlapping_pairs_with_buffers"]),
+        "0",
+        integrity["overlapping_pairs_with_buffers"] == 0,
+    )
+    rows.append(row)
+    checks.append(verdict)
+    row, verdict = _check(
+        "booking rows = 201 answers",
+        f"{integrity['bookings_created_via_api']:,} = {integrity['answers_201']:,}",
+        "equal",
+        integrity["bookings_created_via_api"] == integrity["answers_201"],
+    )
+    rows.append(row)
+    checks.append(verdict)
+
+    c = r["contended"]
+    row, verdict = _check(
+        f"contended: {c['clients']} clients, {c['slots']} slots, x{c['rounds']}",
+        f"{c['successes']} won",
+        f"exactly {c['expected_successes']}",
+        c["exact"],
+    )
+    rows.append(row)
+    checks.append(verdict)
+    rows.append(("contended booking p99", _ms(c["latency"]["p99_ms"]), "", ""))
+
+    f = r["feeds"]
+    events = f"{f['events']:,} events"
+    rows.append((f"feed cold render ({events}), p50", _ms(f["cold_render"]["p50_ms"]), "", ""))
+    rows.append(
+        ("feed re-render after one change, p50", _ms(f["after_one_change"]["p50_ms"]), "", "")
+    )
+    rows.append(("feed 304 Not Modified, p50", _ms(f["not_modified_304"]["p50_ms"]), "", ""))
+
+    s = r["scale_out"]
+    rows.append(
+        ("scale-out: 1 process, bookings/s", f"{s['one_process']['bookings_per_s']:,.0f}", "", "")
+    )
+    rows.append(
+        (
+            "scale-out: 2 processes, bookings/s",
+            f"{s['two_processes']['bookings_per_s']:,.0f}",
+            "",
+            "",
+        )
+    )
+    rows.append(("scale-out: speedup", f"{s['speedup']:.2f}x", "", ""))
+    return rows, targets, checks
+
+
+def noise(r: dict[str, Any]) -> float:
+    """The most CPU (in cores) other processes took during a window the figures come from."""
+    runs = [
+        *(r["booking_throughput"][k] for k in ("telehub", "baseline")),
+        *(r["scale_out"][k] for k in ("one_process", "two_processes")),
+    ]
+    searches = [s["other_cores_max"] for s in r["slot_search"].values()]
+    return float(max([*(run["cores_used"].get("other", 0.0) for run in runs), *searches]))
+
+
+def table(rows: list[Row], machine: dict[str, Any], other_cores: float) -> str:
+    """A plain-text table, with the machine above it and the noise below."""
+    head = ("measure", "value", "target", "met")
+    widths = [max(len(x[i]) for x in [head, *rows]) for i in range(4)]
+    line = "  ".join("-" * w for w in widths)
+
+    def fmt(x: Row) -> str:
+        return "  ".join(
+            (x[i].rjust(widths[i]) if i == 1 else x[i].ljust(widths[i])) for i in range(4)
+        ).rstrip()
+
+    about = (
+        f"{machine['cpu_model']}, {machine['cores']} cores, {machine['memory_gb']} GB; "
+        f"Python {machine['python']}, PostgreSQL {machine['postgresql']}"
+    )
+    note = (
+        f"Other processes took up to {other_cores:.2f} of {machine['cores']} cores during the "
+        "windows shown (throughput: best of interleaved rounds; search: quiet chunks)."
+    )
+    return "\n".join([about, "", fmt(head), line, *(fmt(x) for x in rows), "", note])

@@ -1,0 +1,137 @@
+"""A smoke run of the benchmark at tiny sizes, so `make bench` never rots.
+
+It asserts that every section ran and reported numbers, and the correctness checks (no
+overlapping bookings, exactly as many winners as contended slots): never a timing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _strict_json(text: str) -> Any:
+    def refuse(constant: str) -> None:
+        raise ValueError(f"results.json holds {constant}, which is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _latency(figures: dict[str, Any]) -> None:
+    assert figures["count"] > 0
+    assert all(_number(figures[k]) for k in ("p50_ms", "p99_ms", "max_ms"))
+    assert 0 < figures["p50_ms"] <= figures["p99_ms"] <= figures["max_ms"]
+
+
+@pytest.fixture(scope="module")
+def smoke(admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Any]:
+    """`python -m bench --smoke` against the test PostgreSQL: its output and results."""
+    out = tmp_path_factory.mktemp("bench")
+    results = out / "results.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--json", str(results), "--logs", str(out)],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": admin_url},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout, _strict_json(results.read_text())
+
+
+def test_it_prints_a_table_with_a_verdict_for_each_target(smoke: tuple[str, Any]) -> None:
+    printed, results = smoke
+    assert "measure" in printed and "target" in printed
+    for target in results["targets"]:
+        assert target["measure"] in printed
+        assert isinstance(target["met"], bool) and _number(target["value"])
+    assert {t["key"] for t in results["targets"]} == {
+        "search_7_p99_ms",
+        "search_28_p99_ms",
+        "booking_ratio",
+    }
+
+
+def test_it_records_the_machine(smoke: tuple[str, Any]) -> None:
+    _, results = smoke
+    machine = results["machine"]
+    assert machine["cpu_model"] and machine["cores"] >= 1 and machine["memory_gb"] > 0
+    assert machine["python"] and machine["postgresql"]
+
+
+def test_slot_search_reports_both_windows(smoke: tuple[str, Any]) -> None:
+    _, results = smoke
+    for days in (7, 28):
+        search = results["slot_search"][f"{days}_days"]
+        assert search["days"] == days
+        _latency(search["latency"])
+        assert search["slots_per_answer"]["min"] > 0
+
+
+def test_booking_throughput_has_both_sides_and_their_ratio(smoke: tuple[str, Any]) -> None:
+    _, results = smoke
+    throughput = results["booking_throughput"]
+    telehub, baseline = throughput["telehub"], throughput["baseline"]
+    assert telehub["bookings_per_s"] > 0 and set(telehub["statuses"]) == {"201"}
+    assert baseline["requests_per_s"] > 0 and set(baseline["statuses"]) == {"201"}
+    _latency(telehub["latency"])
+    _latency(baseline["latency"])
+    assert _number(throughput["ratio"]) and throughput["ratio"] > 0
+
+
+def test_no_two_active_bookings_of_a_consultant_overlap(smoke: tuple[str, Any]) -> None:
+    _, results = smoke
+    integrity = results["integrity"]
+    assert integrity["overlapping_pairs"] == 0
+    assert integrity["overlapping_pairs_with_buffers"] == 0
+    assert all(c["with_buffers"] == 0 for c in integrity["checked_after"].values())
+    assert integrity["answers_201"] > 0
+    assert integrity["bookings_created_via_api"] == integrity["answers_201"]
+    assert results["all_checks_passed"] is True
+
+
+def test_contended_booking_has_exactly_one_winner_per_slot(smoke: tuple[str, Any]) -> None:
+    _, results = smoke
+    contended, sizes = results["contended"], results["sizes"]
+    expected = sizes["contended_slots"] * sizes["contended_rounds"]
+    assert contended["expected_successes"] == expected
+    assert contended["successes"] == expected
+    for statuses in contended["statuses_per_round"]:
+        assert statuses == {
+            "201": sizes["contended_slots"],
+            "409": sizes["contended_clients"] - sizes["contended_slots"],
+        }
+    _latency(contended["latency"])
+
+
+def test_feeds_report_cold_changed_and_not_modified(smoke: tuple[str, Any]) -> None:
+    _, results = smoke
+    feeds = results["feeds"]
+    assert feeds["events"] == results["sizes"]["feed_events"]
+    for key in ("cold_render", "after_one_change", "not_modified_304"):
+        _latency(feeds[key])
+
+
+def test_scale_out_compares_one_process_with_two(smoke: tuple[str, Any]) -> None:
+    _, results = smoke
+    scale = results["scale_out"]
+    assert scale["one_process"]["server_processes"] == 1
+    assert scale["two_processes"]["server_processes"] == 2
+    assert scale["one_process"]["bookings_per_s"] > 0
+    assert scale["two_processes"]["bookings_per_s"] > 0
+    assert _number(scale["speedup"])
