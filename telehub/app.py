@@ -24,7 +24,7 @@ from scheduling.api import api as scheduling_api
 from spokes import feeds as spoke_feeds
 from spokes.api import api as spokes_api
 from spokes.web import routes as spoke_pages
-from telehub import health, oauth
+from telehub import health, housekeeping, oauth
 from telehub.api import ApiRoutes
 from telehub.api_registry import ApiRegistry
 from telehub.db import Pool, create_pool
@@ -69,6 +69,7 @@ def create_app(
     app.cleanup_ctx.append(_http_client)
     if settings.delivery_workers:
         app.cleanup_ctx.append(_delivery_worker)
+        app.cleanup_ctx.append(_housekeeping)
 
     env = aiohttp_jinja2.setup(
         app,
@@ -107,6 +108,16 @@ async def _http_client(app: web.Application) -> AsyncIterator[None]:
     ) as session:
         app[HTTP] = session
         yield
+
+
+async def _housekeeping(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(
+        housekeeping.run(app[POOL], app[SETTINGS].db_acquire_timeout), name="housekeeping"
+    )
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _delivery_worker(app: web.Application) -> AsyncIterator[None]:

@@ -126,16 +126,16 @@ async def test_a_retry_while_the_first_is_in_flight_gets_409(
 ) -> None:
     svc, consultant, spoke, patient = await _setup(network)
     body = _body(svc, consultant, patient, MONDAY_9_LA)
-    # Hold the consultant's row lock path: lock the bookings table so the first request
-    # stops inside its transaction, after claiming the key.
+    # Lock the bookings table so the first request stops inside its transaction, holding
+    # the key's advisory lock; the retry must not wait for it.
     async with pool.acquire() as blocker, blocker.transaction():
         await blocker.execute("LOCK TABLE bookings IN EXCLUSIVE MODE")
         first = asyncio.create_task(_book(client, spoke, body, key="slow"))
-        for _ in range(100):
-            claimed = await blocker.fetchval(
-                "SELECT count(*) FROM idempotency_keys WHERE key = 'slow'"
+        for _ in range(200):
+            holding = await blocker.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
             )
-            if claimed:
+            if holding:
                 break
             await asyncio.sleep(0.02)
         status, problem = await _book(client, spoke, body, key="slow")
