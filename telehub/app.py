@@ -16,6 +16,7 @@ from aiohttp import web
 from consults.api import api as consults_api
 from consults.delivery import CLAIM_BATCH, run_worker
 from consults.delivery_api import api as delivery_api
+from consults.notes_api import api as notes_api
 from hub import feeds as hub_feeds
 from hub.api import api as hub_api
 from hub.coordinator_web import routes as coordinator_pages
@@ -41,6 +42,7 @@ API_PACKAGES: tuple[ApiRoutes, ...] = (
     scheduling_api,
     spokes_api,
     consults_api,
+    notes_api,
     delivery_api,
     hub_feeds.api,
     spoke_feeds.api,

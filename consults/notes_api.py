@@ -1,0 +1,229 @@
+"""Notes API: drafting, signing and amending consult notes; the clinic's inbox."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from consults import notes
+from consults.note_store import Note, Subject
+from consults.schemas import NoteIn, NoteOut, NoteQuery, NotesOut
+from telehub.api import ApiRoutes, NoInput, now_of, trail_of, unit_of_work, uuid_param
+from telehub.auth import Caller
+from telehub.keys import OUTBOX_WAKE, SETTINGS
+
+api = ApiRoutes(tag="notes")
+ID = {"id": "uuid"}
+
+
+def note_out(n: Note) -> NoteOut:
+    """The API view of a note version."""
+    return NoteOut(
+        id=n.id,
+        econsult_id=n.econsult_id,
+        booking_id=n.booking_id,
+        spoke_id=n.spoke_id,
+        patient_id=n.patient_id,
+        consultant_id=n.consultant_id,
+        version=n.version,
+        status="signed" if n.signed_at else "draft",
+        sections=n.sections,
+        created_at=n.created_at,
+        updated_at=n.updated_at,
+        signed_at=n.signed_at,
+        acknowledged_at=n.acknowledged_at,
+    )
+
+
+async def _draft(request: web.Request, caller: Caller, body: NoteIn, subject: Subject) -> NoteOut:
+    async with unit_of_work(request) as conn:
+        note = await notes.start_draft(
+            conn, caller, trail_of(request, caller), subject, body.sections.model_dump()
+        )
+    return note_out(note)
+
+
+async def _versions(request: web.Request, caller: Caller, subject: Subject) -> NotesOut:
+    async with unit_of_work(request) as conn:
+        found = await notes.versions(conn, caller, trail_of(request, caller), subject)
+    return NotesOut(notes=[note_out(n) for n in found])
+
+
+@api.operation(
+    "POST",
+    "/api/v1/econsults/{id}/notes",
+    name="draft_econsult_note",
+    summary="Draft the e-consult's note (an amendment once a version is signed)",
+    scope="notes:write",
+    input=NoteIn,
+    output=NoteOut,
+    status=201,
+    errors=(404, 409, 422),
+    path_params=ID,
+)
+async def draft_econsult_note(request: web.Request, caller: Caller, body: NoteIn) -> NoteOut:
+    """Start a draft answer to the e-consult."""
+    return await _draft(request, caller, body, Subject(econsult_id=uuid_param(request, "id")))
+
+
+@api.operation(
+    "GET",
+    "/api/v1/econsults/{id}/notes",
+    name="list_econsult_notes",
+    summary="Every version of the e-consult's note",
+    scope="notes:read",
+    input=NoInput,
+    output=NotesOut,
+    errors=(404,),
+    path_params=ID,
+)
+async def list_econsult_notes(request: web.Request, caller: Caller, _: NoInput) -> NotesOut:
+    """Versions, oldest first (a clinic sees signed ones)."""
+    return await _versions(request, caller, Subject(econsult_id=uuid_param(request, "id")))
+
+
+@api.operation(
+    "POST",
+    "/api/v1/bookings/{id}/notes",
+    name="draft_booking_note",
+    summary="Draft the note of a video session or case review",
+    scope="notes:write",
+    input=NoteIn,
+    output=NoteOut,
+    status=201,
+    errors=(404, 409, 422),
+    path_params=ID,
+)
+async def draft_booking_note(request: web.Request, caller: Caller, body: NoteIn) -> NoteOut:
+    """Start a draft note for a booked session."""
+    return await _draft(request, caller, body, Subject(booking_id=uuid_param(request, "id")))
+
+
+@api.operation(
+    "GET",
+    "/api/v1/bookings/{id}/notes",
+    name="list_booking_notes",
+    summary="Every version of a session's note",
+    scope="notes:read",
+    input=NoInput,
+    output=NotesOut,
+    errors=(404,),
+    path_params=ID,
+)
+async def list_booking_notes(request: web.Request, caller: Caller, _: NoInput) -> NotesOut:
+    """Versions, oldest first (a clinic sees signed ones)."""
+    return await _versions(request, caller, Subject(booking_id=uuid_param(request, "id")))
+
+
+@api.operation(
+    "PUT",
+    "/api/v1/notes/{id}",
+    name="edit_note",
+    summary="Edit a draft (signed: 409)",
+    scope="notes:write",
+    input=NoteIn,
+    output=NoteOut,
+    errors=(404, 409, 422),
+    path_params=ID,
+)
+async def edit_note(request: web.Request, caller: Caller, body: NoteIn) -> NoteOut:
+    """Replace a draft's sections."""
+    async with unit_of_work(request) as conn:
+        edited = await notes.edit_draft(
+            conn,
+            caller,
+            trail_of(request, caller),
+            uuid_param(request, "id"),
+            body.sections.model_dump(),
+        )
+    return note_out(edited)
+
+
+@api.operation(
+    "POST",
+    "/api/v1/notes/{id}/sign",
+    name="sign_note",
+    summary="Sign a draft: final from now on, and sent to the clinic",
+    scope="notes:write",
+    input=NoInput,
+    output=NoteOut,
+    errors=(404, 409, 422),
+    path_params=ID,
+)
+async def sign_note(request: web.Request, caller: Caller, _: NoInput) -> NoteOut:
+    """Sign; the outbox event is written in the same transaction."""
+    async with unit_of_work(request) as conn:
+        signed = await notes.sign(
+            conn,
+            caller,
+            trail_of(request, caller),
+            uuid_param(request, "id"),
+            base_url=request.app[SETTINGS].base_url,
+            now=now_of(request),
+        )
+    request.app[OUTBOX_WAKE].set()  # committed: deliver now rather than at the next poll
+    return note_out(signed)
+
+
+@api.operation(
+    "GET",
+    "/api/v1/notes",
+    name="list_notes",
+    summary="Signed notes for the clinic (its inbox); ?acknowledged=false for open loops",
+    scope="notes:read",
+    input=NoteQuery,
+    output=NotesOut,
+    errors=(422,),
+)
+async def list_notes(request: web.Request, caller: Caller, query: NoteQuery) -> NotesOut:
+    """The inbox, oldest signature first."""
+    async with unit_of_work(request) as conn:
+        found = await notes.inbox(
+            conn,
+            caller,
+            trail_of(request, caller),
+            acknowledged=query.acknowledged,
+            limit=query.limit,
+        )
+    return NotesOut(notes=[note_out(n) for n in found])
+
+
+@api.operation(
+    "GET",
+    "/api/v1/notes/{id}",
+    name="get_note",
+    summary="One note version",
+    scope="notes:read",
+    input=NoInput,
+    output=NoteOut,
+    errors=(404,),
+    path_params=ID,
+)
+async def get_note(request: web.Request, caller: Caller, _: NoInput) -> NoteOut:
+    """A note the caller may see (another clinic's, or a draft to a clinic: 404)."""
+    async with unit_of_work(request) as conn:
+        found = await notes.get(conn, caller, trail_of(request, caller), uuid_param(request, "id"))
+    return note_out(found)
+
+
+@api.operation(
+    "POST",
+    "/api/v1/notes/{id}/acknowledge",
+    name="acknowledge_note",
+    summary="The clinic has the note: the loop closes",
+    scope="notes:acknowledge",
+    input=NoInput,
+    output=NoteOut,
+    errors=(404,),
+    path_params=ID,
+)
+async def acknowledge_note(request: web.Request, caller: Caller, _: NoInput) -> NoteOut:
+    """Acknowledge a signed note (again: no change)."""
+    async with unit_of_work(request) as conn:
+        done = await notes.acknowledge(
+            conn,
+            caller,
+            trail_of(request, caller),
+            uuid_param(request, "id"),
+            now=now_of(request),
+        )
+    return note_out(done)
