@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import asyncpg
 from aiohttp import web
 
-from consults import econsults
+from consults import econsults, store
 from consults.schemas import (
     AssignIn,
     EconsultIn,
     EconsultOut,
     EconsultQuery,
     EconsultsOut,
+    HolidaysIn,
+    HolidaysOut,
     MessageIn,
     MessageOut,
     MessagesOut,
@@ -30,6 +34,7 @@ from telehub.api import (
     uuid_param,
 )
 from telehub.auth import Caller
+from telehub.errors import Forbidden
 from telehub.keys import SETTINGS
 
 api = ApiRoutes(tag="consults")
@@ -253,3 +258,42 @@ async def book_visit(request: web.Request, caller: Caller, body: VisitIn) -> web
         return booking_out(booked)
 
     return await idempotent(request, caller, body, work, status=201, key_required=False)
+
+
+def _holidays_out(days: list[tuple[date, str]]) -> HolidaysOut:
+    return HolidaysOut(holidays=[{"day": d.isoformat(), "name": n} for d, n in days])
+
+
+@api.operation(
+    "GET",
+    "/api/v1/hub/holidays",
+    name="list_holidays",
+    summary="The hub's holidays (the e-consult clock stops on them)",
+    scope="econsults:read",
+    input=NoInput,
+    output=HolidaysOut,
+)
+async def list_holidays(request: web.Request, caller: Caller, _: NoInput) -> HolidaysOut:
+    """Local dates the hub is closed."""
+    async with unit_of_work(request) as conn:
+        return _holidays_out(await store.list_holidays(conn))
+
+
+@api.operation(
+    "PUT",
+    "/api/v1/hub/holidays",
+    name="replace_holidays",
+    summary="Replace the hub's holidays (hub admin)",
+    scope="econsults:write",
+    input=HolidaysIn,
+    output=HolidaysOut,
+    errors=(422,),
+)
+async def replace_holidays(request: web.Request, caller: Caller, body: HolidaysIn) -> HolidaysOut:
+    """New due-by times count them; e-consults already queued keep theirs."""
+    if not caller.is_hub_admin:
+        raise Forbidden("the hub sets its holidays")
+    days = [(h.day, h.name) for h in body.holidays]
+    async with unit_of_work(request) as conn:
+        await store.replace_holidays(conn, days)
+        return _holidays_out(await store.list_holidays(conn))

@@ -93,6 +93,33 @@ class ClinicalContext(Input):
         return values
 
 
+class Holiday(Input):
+    """A local date the hub is closed: the e-consult clock does not run."""
+
+    day: date
+    name: str = Field(min_length=1, max_length=100)
+
+
+class HolidaysIn(Input):
+    """The hub's holidays (replaces the list)."""
+
+    holidays: list[Holiday] = Field(max_length=400)
+
+    @field_validator("holidays")
+    @classmethod
+    def _unique(cls, values: list[Holiday]) -> list[Holiday]:
+        days = [h.day for h in values]
+        if len(set(days)) != len(days):
+            raise ValueError("each date once")
+        return values
+
+
+class HolidaysOut(Output):
+    """The hub's holidays, by date."""
+
+    holidays: list[dict[str, str]]
+
+
 class ReviewSlot(Input):
     """A consultant's e-consult review slot to book for this question."""
 

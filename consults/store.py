@@ -266,6 +266,18 @@ async def econsults_by_booking(
     return {r["booking_id"]: r["id"] for r in rows}
 
 
+async def list_holidays(conn: asyncpg.Connection) -> list[tuple[date, str]]:
+    """The hub's holidays, by date."""
+    rows = await conn.fetch("SELECT day, name FROM hub_holidays ORDER BY day")
+    return [(r["day"], r["name"]) for r in rows]
+
+
+async def replace_holidays(conn: asyncpg.Connection, days: list[tuple[date, str]]) -> None:
+    """Replace the hub's holidays as a whole."""
+    await conn.execute("DELETE FROM hub_holidays")
+    await conn.executemany("INSERT INTO hub_holidays (day, name) VALUES ($1, $2)", days)
+
+
 async def holidays(conn: asyncpg.Connection) -> frozenset[date]:
     """The local dates the hub is closed."""
     return frozenset(r["day"] for r in await conn.fetch("SELECT day FROM hub_holidays"))

@@ -304,3 +304,30 @@ async def test_a_malformed_econsult_names_the_field_and_writes_nothing(
     assert refused.status == 422
     assert field in [e["field"] for e in (await refused.json())["errors"]]
     assert await conn.fetchval("SELECT count(*) FROM econsults") == 0
+
+
+async def test_a_hub_holiday_stops_the_clock_for_new_econsults(
+    client: TestClient, network: Network, world: World, clock: Clock
+) -> None:
+    admin = network.hub_admin_headers()
+    put = await client.put(
+        "/api/v1/hub/holidays",
+        headers=admin,
+        json={"holidays": [{"day": "2027-03-15", "name": "Hub training day"}]},
+    )
+    assert put.status == 200
+    assert (await put.json())["holidays"] == [{"day": "2027-03-15", "name": "Hub training day"}]
+    clock.now = FRIDAY_3PM
+    econsult = await _submit(client, world)
+    # Friday 2 hours, Monday the 15th closed, Tuesday 6 hours from 08:00 EDT: 14:00 EDT.
+    assert econsult["due_at"] == "2027-03-16T18:00:00Z"
+    refused = await client.put(
+        "/api/v1/hub/holidays", headers=world.spoke.headers, json={"holidays": []}
+    )
+    assert refused.status == 403
+    twice = await client.put(
+        "/api/v1/hub/holidays",
+        headers=admin,
+        json={"holidays": [{"day": "2027-12-25", "name": "a"}, {"day": "2027-12-25", "name": "b"}]},
+    )
+    assert twice.status == 422
