@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -206,8 +207,8 @@ def _tuple(ids: list[int] | None) -> tuple[int, ...] | None:
     return None if ids is None else tuple(ids)
 
 
-def _ids_text(text: str) -> frozenset[int] | None:
-    return None if text == "*" else frozenset(int(i) for i in text.split(",") if i)
+def _frozen(ids: list[int] | None) -> frozenset[int] | None:
+    return None if ids is None else frozenset(ids)
 
 
 async def load_calendars(
@@ -220,86 +221,86 @@ async def load_calendars(
 ) -> list[ConsultantCalendar]:
     """The calendars of every active consultant offering the service, for slot search.
 
-    One query, whatever the number of consultants or days: a row per consultant with its
-    rules, exceptions and busy periods as parallel arrays.
+    Four queries whatever the number of consultants or days: consultants, rules,
+    exceptions and busy periods, each for all consultants at once.
     """
     # Wide enough to see anything whose buffers could reach into the window.
     margin = timedelta(days=1)
     around = Range(window.start - margin, window.end + margin)
-    rows = await conn.fetch(
+    people = await conn.fetch(
         """
-        SELECT c.id, c.timezone, c.licensed_states,
-               r.weekdays, r.starts, r.ends, r.rule_services, r.valid_froms, r.valid_untils,
-               e.kinds, e.periods, e.exception_services, b.blocked
-        FROM consultants c
-        JOIN consultant_services cs ON cs.consultant_id = c.id AND cs.service_id = $1
-        LEFT JOIN LATERAL (
-            SELECT array_agg(weekday ORDER BY id) AS weekdays,
-                   array_agg(start_time ORDER BY id) AS starts,
-                   array_agg(end_time ORDER BY id) AS ends,
-                   array_agg(coalesce(array_to_string(service_ids, ','), '*') ORDER BY id)
-                       AS rule_services,
-                   array_agg(valid_from ORDER BY id) AS valid_froms,
-                   array_agg(valid_until ORDER BY id) AS valid_untils
-            FROM availability_rules WHERE consultant_id = c.id
-        ) r ON true
-        LEFT JOIN LATERAL (
-            SELECT array_agg(kind ORDER BY id) AS kinds,
-                   array_agg(period ORDER BY id) AS periods,
-                   array_agg(coalesce(array_to_string(service_ids, ','), '*') ORDER BY id)
-                       AS exception_services
-            FROM availability_exceptions
-            WHERE consultant_id = c.id AND period && $3::tstzrange
-        ) e ON true
-        LEFT JOIN LATERAL (
-            SELECT array_agg(blocked) AS blocked
-            FROM bookings
-            WHERE consultant_id = c.id AND status <> 'cancelled'
-              AND upper(blocked) > $4 AND lower(blocked) < $5
-              AND ($6::uuid IS NULL OR id <> $6)
-        ) b ON true
-        WHERE c.active AND ($2::bigint IS NULL OR c.id = $2)
+        SELECT c.id, c.timezone, c.licensed_states
+        FROM consultants c JOIN consultant_services cs ON cs.consultant_id = c.id
+        WHERE cs.service_id = $1 AND c.active AND ($2::bigint IS NULL OR c.id = $2)
         ORDER BY c.id
         """,
         service.id,
         consultant_id,
+    )
+    if not people:
+        return []
+    ids = [p["id"] for p in people]
+    rules: dict[int, list[WeeklyRule]] = defaultdict(list)
+    for r in await conn.fetch(
+        """
+        SELECT consultant_id, weekday, start_time, end_time, service_ids, valid_from, valid_until
+        FROM availability_rules
+        WHERE consultant_id = ANY ($1::bigint[])
+        """,
+        ids,
+    ):
+        # Every rule, whatever its dates: a handful per consultant, and the engine may look
+        # back past the window to find where an unbroken run of hours begins.
+        rules[r["consultant_id"]].append(
+            WeeklyRule(
+                r["weekday"],
+                r["start_time"],
+                r["end_time"],
+                _frozen(r["service_ids"]),
+                r["valid_from"],
+                r["valid_until"],
+            )
+        )
+    time_off: dict[int, list[Period]] = defaultdict(list)
+    extra: dict[int, list[ExtraHours]] = defaultdict(list)
+    for e in await conn.fetch(
+        """
+        SELECT consultant_id, kind, lower(period) AS start, upper(period) AS "end", service_ids
+        FROM availability_exceptions
+        WHERE consultant_id = ANY ($1::bigint[]) AND period && $2::tstzrange
+        """,
+        ids,
         around,
+    ):
+        period = Period(e["start"], e["end"])
+        if e["kind"] == "time_off":
+            time_off[e["consultant_id"]].append(period)
+        else:
+            extra[e["consultant_id"]].append(ExtraHours(period, _frozen(e["service_ids"])))
+    busy: dict[int, list[Period]] = defaultdict(list)
+    for b in await conn.fetch(
+        """
+        SELECT consultant_id, lower(blocked) AS start, upper(blocked) AS "end"
+        FROM bookings
+        WHERE consultant_id = ANY ($1::bigint[]) AND status <> 'cancelled'
+          AND upper(blocked) > $2 AND lower(blocked) < $3
+          AND ($4::uuid IS NULL OR id <> $4)
+        """,
+        ids,
         around.lower,
         around.upper,
         ignore_booking,
-    )
-    return [_calendar(row) for row in rows]
-
-
-def _calendar(row: asyncpg.Record) -> ConsultantCalendar:
-    rules = tuple(
-        WeeklyRule(day, start, end, _ids_text(ids), valid_from, valid_until)
-        for day, start, end, ids, valid_from, valid_until in zip(
-            row["weekdays"] or (),
-            row["starts"] or (),
-            row["ends"] or (),
-            row["rule_services"] or (),
-            row["valid_froms"] or (),
-            row["valid_untils"] or (),
-            strict=True,
-        )
-    )
-    time_off: list[Period] = []
-    extra: list[ExtraHours] = []
-    for kind, period, ids in zip(
-        row["kinds"] or (), row["periods"] or (), row["exception_services"] or (), strict=True
     ):
-        span = Period(period.lower, period.upper)
-        if kind == "time_off":
-            time_off.append(span)
-        else:
-            extra.append(ExtraHours(span, _ids_text(ids)))
-    return ConsultantCalendar(
-        consultant_id=row["id"],
-        zone=ZoneInfo(row["timezone"]),
-        rules=rules,
-        licensed_states=frozenset(row["licensed_states"]),
-        extra_hours=tuple(extra),
-        time_off=tuple(time_off),
-        busy=tuple(Period(b.lower, b.upper) for b in row["blocked"] or ()),
-    )
+        busy[b["consultant_id"]].append(Period(b["start"], b["end"]))
+    return [
+        ConsultantCalendar(
+            consultant_id=p["id"],
+            zone=ZoneInfo(p["timezone"]),
+            rules=tuple(rules[p["id"]]),
+            licensed_states=frozenset(p["licensed_states"]),
+            extra_hours=tuple(extra[p["id"]]),
+            time_off=tuple(time_off[p["id"]]),
+            busy=tuple(busy[p["id"]]),
+        )
+        for p in people
+    ]
