@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import secrets
@@ -39,11 +40,23 @@ def _log(settings: Settings) -> None:
     configure_logging(json=json_logs)
 
 
+async def _settle_garbage_collector(app: web.Application) -> None:
+    # Everything built at start-up lives as long as the process: take it out of the
+    # collector's sight, and collect the young generation less often. Requests allocate
+    # thousands of small objects (a month of slots), and frequent full passes over the
+    # start-up heap showed up as latency spikes.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
+
+
 def _serve(settings: Settings) -> None:
     asyncio.run(wait_for_database(settings.database_url))
     asyncio.run(migrate_url(settings.database_url))
+    app = create_app(settings)
+    app.on_startup.append(_settle_garbage_collector)
     web.run_app(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         access_log=None,
