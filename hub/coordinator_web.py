@@ -21,6 +21,7 @@ from consults.measure_store import Measures
 from hub import charts
 from hub import store as hub_store
 from scheduling import capacity, capacity_store
+from scheduling import store as scheduling_store
 from scheduling.slots import Period
 from spokes import store as spokes_store
 from telehub.api import now_of, unit_of_work
@@ -121,8 +122,8 @@ async def dashboard(request: web.Request) -> web.Response:
     ahead = capacity.weeks(now, zone, first=0, count=WEEKS_AHEAD)
     back = capacity.weeks(now, zone, first=1 - WEEKS_BACK, count=WEEKS_BACK)
     async with unit_of_work(request) as conn:
-        calendars = await capacity_store.load_availability(
-            conn, Period(ahead[0].start, ahead[-1].end)
+        calendars = await scheduling_store.load_calendars(
+            conn, None, Period(ahead[0].start, ahead[-1].end), with_busy=False
         )
         booked = await capacity_store.booked_hours(conn, ahead)
         outcomes = await capacity_store.session_outcomes(conn, back)

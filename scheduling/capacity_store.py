@@ -1,84 +1,16 @@
-"""SQL for the program dashboard: availability to count, booked hours and session outcomes."""
+"""SQL for the program dashboard: booked hours and session outcomes.
+
+The availability it counts comes from scheduling.store.load_calendars (without bookings).
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
-from zoneinfo import ZoneInfo
 
 import asyncpg
-from asyncpg import Range
 
 from scheduling.capacity import WeekOutcomes
-from scheduling.slots import ConsultantCalendar, ExtraHours, Period, WeeklyRule
-
-
-def _frozen(ids: list[int] | None) -> frozenset[int] | None:
-    return None if ids is None else frozenset(ids)
-
-
-async def load_availability(conn: asyncpg.Connection, window: Period) -> list[ConsultantCalendar]:
-    """Every active consultant's weekly rules, and the exceptions that touch the window.
-
-    Three queries whatever the number of consultants. Bookings are left out (`busy` is empty):
-    capacity is what was offered, and booked time is counted on its own.
-    """
-    people = await conn.fetch(
-        "SELECT id, timezone, licensed_states FROM consultants WHERE active ORDER BY id"
-    )
-    if not people:
-        return []
-    ids = [p["id"] for p in people]
-    rules: dict[int, list[WeeklyRule]] = defaultdict(list)
-    for r in await conn.fetch(
-        """
-        SELECT consultant_id, weekday, start_time, end_time, service_ids, valid_from, valid_until
-        FROM availability_rules
-        WHERE consultant_id = ANY ($1::bigint[])
-          AND (valid_from IS NULL OR valid_from <= $3::timestamptz::date + 1)
-          AND (valid_until IS NULL OR valid_until >= $2::timestamptz::date - 1)
-        """,
-        ids,
-        window.start,
-        window.end,
-    ):
-        rules[r["consultant_id"]].append(
-            WeeklyRule(
-                r["weekday"],
-                r["start_time"],
-                r["end_time"],
-                _frozen(r["service_ids"]),
-                r["valid_from"],
-                r["valid_until"],
-            )
-        )
-    time_off: dict[int, list[Period]] = defaultdict(list)
-    extra: dict[int, list[ExtraHours]] = defaultdict(list)
-    for e in await conn.fetch(
-        """
-        SELECT consultant_id, kind, lower(period) AS start, upper(period) AS "end", service_ids
-        FROM availability_exceptions
-        WHERE consultant_id = ANY ($1::bigint[]) AND period && $2::tstzrange
-        """,
-        ids,
-        Range(window.start, window.end),
-    ):
-        period = Period(e["start"], e["end"])
-        if e["kind"] == "time_off":
-            time_off[e["consultant_id"]].append(period)
-        else:
-            extra[e["consultant_id"]].append(ExtraHours(period, _frozen(e["service_ids"])))
-    return [
-        ConsultantCalendar(
-            consultant_id=p["id"],
-            zone=ZoneInfo(p["timezone"]),
-            rules=tuple(rules[p["id"]]),
-            licensed_states=frozenset(p["licensed_states"]),
-            extra_hours=tuple(extra[p["id"]]),
-            time_off=tuple(time_off[p["id"]]),
-        )
-        for p in people
-    ]
+from scheduling.slots import Period
 
 
 async def booked_hours(conn: asyncpg.Connection, weeks: Sequence[Period]) -> list[float]:

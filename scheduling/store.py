@@ -213,16 +213,18 @@ def _frozen(ids: list[int] | None) -> frozenset[int] | None:
 
 async def load_calendars(
     conn: asyncpg.Connection,
-    service: Service,
+    service: Service | None,
     window: Period,
     *,
     consultant_id: int | None = None,
     ignore_booking: object | None = None,
+    with_busy: bool = True,
 ) -> list[ConsultantCalendar]:
-    """The calendars of every active consultant offering the service, for slot search.
+    """The calendars of every active consultant offering the service (None: every one).
 
     Four queries whatever the number of consultants or days: consultants, rules,
-    exceptions and busy periods, each for all consultants at once.
+    exceptions and busy periods, each for all consultants at once. Without `with_busy`
+    (capacity: what was offered, not what is left) the bookings are not read.
     """
     # Wide enough to see anything whose buffers could reach into the window.
     margin = timedelta(days=1)
@@ -230,11 +232,14 @@ async def load_calendars(
     people = await conn.fetch(
         """
         SELECT c.id, c.timezone, c.licensed_states
-        FROM consultants c JOIN consultant_services cs ON cs.consultant_id = c.id
-        WHERE cs.service_id = $1 AND c.active AND ($2::bigint IS NULL OR c.id = $2)
+        FROM consultants c
+        WHERE c.active AND ($2::bigint IS NULL OR c.id = $2)
+          AND ($1::bigint IS NULL OR EXISTS (
+                  SELECT 1 FROM consultant_services cs
+                  WHERE cs.consultant_id = c.id AND cs.service_id = $1))
         ORDER BY c.id
         """,
-        service.id,
+        service.id if service else None,
         consultant_id,
     )
     if not people:
@@ -278,19 +283,24 @@ async def load_calendars(
         else:
             extra[e["consultant_id"]].append(ExtraHours(period, _frozen(e["service_ids"])))
     busy: dict[int, list[Period]] = defaultdict(list)
-    for b in await conn.fetch(
-        """
-        SELECT consultant_id, lower(blocked) AS start, upper(blocked) AS "end"
-        FROM bookings
-        WHERE consultant_id = ANY ($1::bigint[]) AND status <> 'cancelled'
-          AND upper(blocked) > $2 AND lower(blocked) < $3
-          AND ($4::uuid IS NULL OR id <> $4)
-        """,
-        ids,
-        around.lower,
-        around.upper,
-        ignore_booking,
-    ):
+    booked = (
+        await conn.fetch(
+            """
+            SELECT consultant_id, lower(blocked) AS start, upper(blocked) AS "end"
+            FROM bookings
+            WHERE consultant_id = ANY ($1::bigint[]) AND status <> 'cancelled'
+              AND upper(blocked) > $2 AND lower(blocked) < $3
+              AND ($4::uuid IS NULL OR id <> $4)
+            """,
+            ids,
+            around.lower,
+            around.upper,
+            ignore_booking,
+        )
+        if with_busy
+        else []
+    )
+    for b in booked:
         busy[b["consultant_id"]].append(Period(b["start"], b["end"]))
     return [
         ConsultantCalendar(
