@@ -86,9 +86,9 @@ async def test_a_role_cannot_open_another_roles_pages(client: TestClient, networ
     spoke = await network.spoke()
     email, password = await network.user("spoke_scheduler", spoke_id=spoke.id)
     await sign_in(client, email, password)
-    refused = await client.get("/coordinator")
-    assert refused.status in (403, 404)  # 404 until the coordinator pages are mounted
-    if refused.status == 403:
+    for path in ("/coordinator", "/hub", "/hub/worklist", "/coordinator/clients"):
+        refused = await client.get(path)
+        assert refused.status == 403, path
         assert "not part of your role" in await refused.text()
 
 
