@@ -160,6 +160,8 @@ def cmd_dev(args: argparse.Namespace, env: dict[str, str]) -> int:
         env["DATABASE_URL"] = server.url("telehub")
     env.setdefault("TELEHUB_SECRET_KEY", _secret_key(var / "secret_key"))
     env.setdefault("TELEHUB_BASE_URL", f"http://{host}:{port}")
+    # The demo's clinics receive webhooks on this machine.
+    env.setdefault("TELEHUB_WEBHOOK_ALLOW_PRIVATE", "true")
     settings = Settings.from_env(env, host=host, port=port)
     _log(settings)
     logins = var / "demo.json"

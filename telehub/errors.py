@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,12 +138,36 @@ class PayloadTooLarge(Problem):
     title = "Request body too large"
 
 
+class UnsupportedMediaType(Problem):
+    """The body is in a format this operation does not read."""
+
+    status = 415
+    slug = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
+class TooManyRequests(Problem):
+    """Too many failed attempts from this client or address; wait `Retry-After` seconds."""
+
+    status = 429
+    slug = "too-many-requests"
+    title = "Too many attempts"
+
+    def __init__(self, detail: str, *, retry_after: float, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
+
+
 class ServiceUnavailable(Problem):
-    """A dependency (the database pool) is saturated; retry shortly."""
+    """The database is busy or out of reach; retry after `Retry-After` seconds."""
 
     status = 503
     slug = "unavailable"
     title = "Service busy"
+
+    def __init__(self, detail: str, *, retry_after: int = 1, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.headers["Retry-After"] = str(retry_after)
 
 
 @dataclass(frozen=True, slots=True)

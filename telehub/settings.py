@@ -30,6 +30,11 @@ class Settings:
     db_pool_max: int = 10
     db_acquire_timeout: float = 2.0
     db_statement_timeout_ms: int = 10_000
+    # Client side: a database that stops answering frees the connection after this long
+    # (asyncpg's command_timeout); a little longer than the server's statement_timeout.
+    db_command_timeout: float = 12.0
+    # How long `telehub serve` waits for the database at start; 0 waits for ever.
+    db_start_timeout: float = 0.0
     access_token_ttl: int = 300
     video_url_template: str = DEFAULT_VIDEO_URL_TEMPLATE
     max_body_bytes: int = 256 * 1024
@@ -47,6 +52,12 @@ class Settings:
     webhook_backoff_base: float = 30.0
     webhook_backoff_max: float = 3600.0
     webhook_retry_days: float = 4.0  # at least three days of retries, then kept as failed
+    # Webhooks go only to https on a public address unless this is set (dev, demo, tests).
+    webhook_allow_private: bool = False
+    # Web sessions end after this many idle minutes (HIPAA automatic logoff).
+    session_idle_minutes: int = 30
+    # Rendered calendar events kept in memory, at most this many bytes.
+    feed_cache_bytes: int = 16 * 1024 * 1024
 
     @property
     def issuer(self) -> str:
@@ -80,6 +91,8 @@ class Settings:
             ("db_pool_max", int),
             ("db_acquire_timeout", float),
             ("db_statement_timeout_ms", int),
+            ("db_command_timeout", float),
+            ("db_start_timeout", float),
             ("access_token_ttl", int),
             ("video_url_template", str),
             ("max_body_bytes", int),
@@ -92,6 +105,8 @@ class Settings:
             ("webhook_backoff_base", float),
             ("webhook_backoff_max", float),
             ("webhook_retry_days", float),
+            ("session_idle_minutes", int),
+            ("feed_cache_bytes", int),
         ):
             var = "TELEHUB_" + name.upper()
             if var in env:
@@ -99,7 +114,12 @@ class Settings:
                     values[name] = kind(env[var])
                 except ValueError:
                     raise ConfigError(f"{var} must be a {kind.__name__}") from None
-        for name in ("log_json", "econsult_auto_assign", "delivery_workers"):
+        for name in (
+            "log_json",
+            "econsult_auto_assign",
+            "delivery_workers",
+            "webhook_allow_private",
+        ):
             var = "TELEHUB_" + name.upper()
             if var in env:
                 values[name] = env[var].lower() in {"1", "true", "yes", "on"}
@@ -118,6 +138,12 @@ class Settings:
             raise ConfigError("TELEHUB_VIDEO_URL_TEMPLATE must contain {room}")
         if not 1 <= self.db_pool_min <= self.db_pool_max:
             raise ConfigError("TELEHUB_DB_POOL_MIN must be between 1 and TELEHUB_DB_POOL_MAX")
+        if self.db_command_timeout * 1000 <= self.db_statement_timeout_ms:
+            raise ConfigError(
+                "TELEHUB_DB_COMMAND_TIMEOUT must be longer than TELEHUB_DB_STATEMENT_TIMEOUT_MS"
+            )
+        if self.session_idle_minutes < 1:
+            raise ConfigError("TELEHUB_SESSION_IDLE_MINUTES must be at least 1")
         if self.webhook_lease <= self.webhook_timeout:
             raise ConfigError("TELEHUB_WEBHOOK_LEASE must be longer than TELEHUB_WEBHOOK_TIMEOUT")
         try:

@@ -106,6 +106,7 @@ def settings(database_url: str) -> Settings:
         db_pool_min=1,
         db_pool_max=10,
         log_json=True,
+        webhook_allow_private=True,  # test receivers listen on loopback
     )
 
 

@@ -74,6 +74,7 @@ def start_server(database_url: str, secret_key: str, base_url: str, log: Path) -
         "TELEHUB_BASE_URL": base_url,
         "TELEHUB_PORT": str(port),
         "TELEHUB_LOG_JSON": "true",
+        "TELEHUB_WEBHOOK_ALLOW_PRIVATE": "true",
     }
     with log.open("wb") as sink:
         proc = subprocess.Popen(
