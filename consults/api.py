@@ -24,18 +24,13 @@ from consults.schemas import (
 from consults.store import Econsult, Message
 from scheduling.api import booking_out
 from scheduling.schemas import BookingOut
-from telehub.api import (
-    ApiRoutes,
-    NoInput,
-    idempotent,
-    now_of,
-    trail_of,
-    unit_of_work,
-    uuid_param,
-)
+from telehub.api import ApiRoutes
 from telehub.auth import Caller
 from telehub.errors import Forbidden
+from telehub.idempotency import idempotent
 from telehub.keys import SETTINGS
+from telehub.request import now_of, trail_of, unit_of_work, uuid_param
+from telehub.validation import NoInput
 
 api = ApiRoutes(tag="consults")
 ID = {"id": "uuid"}

@@ -20,10 +20,12 @@ from consults.schemas import (
 )
 from hub import store as hub_store
 from spokes import store as spokes_store
-from telehub.api import ApiRoutes, NoInput, int_param, now_of, unit_of_work
+from telehub.api import ApiRoutes
 from telehub.auth import Caller
 from telehub.errors import Conflict, Forbidden, NotFound
 from telehub.keys import OUTBOX_WAKE
+from telehub.request import int_param, now_of, unit_of_work
+from telehub.validation import NoInput
 
 api = ApiRoutes(tag="delivery")
 ID = {"id": "integer"}

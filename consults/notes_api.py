@@ -7,9 +7,11 @@ from aiohttp import web
 from consults import notes
 from consults.note_store import Note, Subject
 from consults.schemas import NoteIn, NoteOut, NoteQuery, NotesOut
-from telehub.api import ApiRoutes, NoInput, now_of, trail_of, unit_of_work, uuid_param
+from telehub.api import ApiRoutes
 from telehub.auth import Caller
 from telehub.keys import OUTBOX_WAKE, SETTINGS
+from telehub.request import now_of, trail_of, unit_of_work, uuid_param
+from telehub.validation import NoInput
 
 api = ApiRoutes(tag="notes")
 ID = {"id": "uuid"}

@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
-from telehub.api import FieldNamedError, Input, Output, UtcDatetime
 from telehub.fields import Id, Instant
+from telehub.validation import FieldNamedError, Input, Output, UtcDatetime
 
 MoudMedication = Literal[
     "none",

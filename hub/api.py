@@ -6,10 +6,12 @@ from aiohttp import web
 from pydantic import Field
 
 from hub import consultants, store
-from telehub.api import ApiRoutes, Input, NoInput, Output, int_param, unit_of_work
+from telehub.api import ApiRoutes
 from telehub.auth import Caller
 from telehub.errors import NotFound
 from telehub.fields import ConsultantRole, Id, TimeZoneName, UsState
+from telehub.request import int_param, unit_of_work
+from telehub.validation import Input, NoInput, Output
 
 api = ApiRoutes(tag="hub")
 

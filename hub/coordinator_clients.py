@@ -13,11 +13,12 @@ from consults.schemas import DeliveryQuery
 from hub import store as hub_store
 from hub.coordinator_web import form_errors, hub_zone, routes
 from spokes import store as spokes_store
-from telehub.api import FieldNamedError, Input, int_param, unit_of_work, validate
 from telehub.clients import create_client, list_clients, revoke_client
 from telehub.errors import FieldError, NotFound, ValidationFailed
 from telehub.fields import Id
 from telehub.keys import OUTBOX_WAKE, SETTINGS
+from telehub.request import int_param, unit_of_work
+from telehub.validation import FieldNamedError, Input, validate
 from telehub.web import ROLES_HUB_STAFF, errors_by_field, read_form, render, see_other, signed_in
 
 CLIENT_KINDS = (

@@ -19,10 +19,11 @@ from scheduling import store as scheduling_store
 from scheduling.schemas import ServiceIn
 from spokes import clinics
 from spokes import store as spokes_store
-from telehub.api import Input, int_param, unit_of_work
 from telehub.errors import Conflict, NotFound, ValidationFailed
 from telehub.fields import US_STATES, TimeZoneName, UsState
 from telehub.keys import OUTBOX_WAKE
+from telehub.request import int_param, unit_of_work
+from telehub.validation import Input
 from telehub.web import ROLES_HUB_STAFF, errors_by_field, read_form, render, see_other, signed_in
 
 ROLES = (

@@ -24,8 +24,8 @@ from scheduling import capacity, capacity_store
 from scheduling import store as scheduling_store
 from scheduling.slots import Period
 from spokes import store as spokes_store
-from telehub.api import now_of, unit_of_work
 from telehub.keys import SETTINGS
+from telehub.request import now_of, unit_of_work
 from telehub.web import ROLES_HUB_STAFF, render, signed_in
 
 routes = web.RouteTableDef()

@@ -20,9 +20,10 @@ from scheduling import store as scheduling_store
 from scheduling.bookings import VIRTUAL_KINDS
 from scheduling.schemas import OutcomeIn
 from spokes import store as spokes_store
-from telehub.api import Input, now_of, read_query, trail_of, unit_of_work, uuid_param
 from telehub.errors import FieldError, NotFound, ValidationFailed
+from telehub.request import now_of, trail_of, unit_of_work, uuid_param
 from telehub.users import User
+from telehub.validation import Input, read_query
 from telehub.web import read_form, render, see_other, signed_in
 
 routes = web.RouteTableDef()

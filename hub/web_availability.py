@@ -20,8 +20,9 @@ from hub.web import consultant_of, consultant_user, routes, services_by_id, zone
 from scheduling import availability
 from scheduling import store as scheduling_store
 from scheduling.schemas import WEEKDAYS, AvailabilityIn
-from telehub.api import now_of, unit_of_work, validate
 from telehub.errors import ValidationFailed
+from telehub.request import now_of, unit_of_work
+from telehub.validation import validate
 from telehub.web import errors_by_field, render, see_other
 
 HOUR_ROWS = 3  # time ranges offered per weekday (more appear if more are stored)

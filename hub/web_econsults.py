@@ -16,9 +16,9 @@ from hub.web import STATUS_LABELS, consultant_of, consultant_user, routes, spoke
 from hub.web_notes import Typed, editor, notice_for, read_note_form, save_note
 from scheduling import store as scheduling_store
 from spokes import store as spokes_store
-from telehub.api import now_of, trail_of, unit_of_work, uuid_param
 from telehub.errors import Conflict, ValidationFailed
 from telehub.keys import SETTINGS
+from telehub.request import now_of, trail_of, unit_of_work, uuid_param
 from telehub.web import errors_by_field, read_form, render, see_other
 
 MOUD = {

@@ -8,8 +8,8 @@ from hub.feeds import FEED_PATH
 from hub.web import consultant_of, consultant_user, routes
 from scheduling import feed_store, feeds
 from scheduling.feed_store import FeedOwner
-from telehub.api import unit_of_work
 from telehub.keys import SETTINGS
+from telehub.request import unit_of_work
 from telehub.web import render, see_other
 
 

@@ -17,10 +17,11 @@ from aiohttp import web
 from consults import notes
 from consults.note_store import Note, Subject
 from consults.schemas import NoteIn
-from telehub.api import now_of, trail_of, unit_of_work, validate
 from telehub.errors import Conflict, NotFound, ValidationFailed
 from telehub.keys import OUTBOX_WAKE, SETTINGS
+from telehub.request import now_of, trail_of, unit_of_work
 from telehub.users import User
+from telehub.validation import validate
 from telehub.web import errors_by_field
 
 RECOMMENDATIONS = (

@@ -24,7 +24,7 @@ from hub.web_notes import (
 from scheduling import bookings
 from scheduling import store as scheduling_store
 from spokes import store as spokes_store
-from telehub.api import now_of, trail_of, unit_of_work, uuid_param
+from telehub.request import now_of, trail_of, unit_of_work, uuid_param
 from telehub.web import render, see_other
 
 

@@ -33,19 +33,13 @@ from scheduling.schemas import (
     SlotsOut,
 )
 from scheduling.slots import Period, Slot
-from telehub.api import (
-    ApiRoutes,
-    NoInput,
-    idempotent,
-    int_param,
-    now_of,
-    trail_of,
-    unit_of_work,
-    uuid_param,
-)
+from telehub.api import ApiRoutes
 from telehub.auth import Caller
 from telehub.errors import FieldError, ValidationFailed
+from telehub.idempotency import idempotent
 from telehub.keys import SETTINGS
+from telehub.request import int_param, now_of, trail_of, unit_of_work, uuid_param
+from telehub.validation import NoInput
 
 api = ApiRoutes(tag="scheduling")
 

@@ -17,13 +17,15 @@ from scheduling import feed_store, feeds
 from scheduling.feed_store import FeedBooking, FeedOwner
 from scheduling.ical import render_calendar
 from telehub import audit
-from telehub.api import ApiRoutes, NoInput, Output, UtcDatetime, int_param, now_of, unit_of_work
+from telehub.api import ApiRoutes
 from telehub.audit import Trail
 from telehub.auth import Caller
 from telehub.conditional import conditional
 from telehub.db import connection
 from telehub.errors import NotFound
 from telehub.keys import POOL, SETTINGS
+from telehub.request import int_param, now_of, unit_of_work
+from telehub.validation import NoInput, Output, UtcDatetime
 
 FEED_FILE = "{token:[A-Za-z0-9_-]{20,100}}.ics"  # the secret part of a feed URL
 CACHE_CONTROL = "private, max-age=300"

@@ -9,8 +9,8 @@ from typing import Literal, Self, get_args
 from pydantic import Field, model_validator
 
 from scheduling.availability import MAX_SEARCH
-from telehub.api import FieldNamedError, Input, Output, UtcDatetime
 from telehub.fields import ConsultantRole, Id, Instant, ServiceKind, UsState
+from telehub.validation import FieldNamedError, Input, Output, UtcDatetime
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 WEEKDAYS: tuple[Weekday, ...] = get_args(Weekday)  # index = date.weekday()

@@ -10,19 +10,12 @@ from aiohttp import web
 from pydantic import Field, field_validator
 
 from spokes import patients, store
-from telehub.api import (
-    ApiRoutes,
-    Input,
-    NoInput,
-    Output,
-    UtcDatetime,
-    idempotent,
-    trail_of,
-    unit_of_work,
-    uuid_param,
-)
+from telehub.api import ApiRoutes
 from telehub.auth import Caller
 from telehub.fields import UsState
+from telehub.idempotency import idempotent
+from telehub.request import trail_of, unit_of_work, uuid_param
+from telehub.validation import Input, NoInput, Output, UtcDatetime
 
 api = ApiRoutes(tag="spokes")
 

@@ -11,7 +11,7 @@ from hub import store as hub_store
 from scheduling import bookings
 from scheduling import store as scheduling_store
 from spokes import store
-from telehub.api import now_of, trail_of, unit_of_work
+from telehub.request import now_of, trail_of, unit_of_work
 from telehub.web import ROLES_SPOKE, render, signed_in
 
 routes = web.RouteTableDef()

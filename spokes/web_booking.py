@@ -31,10 +31,11 @@ from spokes.web_forms import (
     url,
     utc_text,
 )
-from telehub.api import Input, now_of, trail_of, unit_of_work
 from telehub.errors import Conflict, NotAnOpenSlot, SlotTaken, ValidationFailed
 from telehub.fields import Id, Instant
 from telehub.keys import SETTINGS
+from telehub.request import now_of, trail_of, unit_of_work
+from telehub.validation import Input
 from telehub.web import ROLES_SPOKE, errors_by_field, see_other, signed_in
 
 PATIENT_INPUTS = ("mrn", "given_name", "family_name", "birth_date", "state", "phone", "email")

@@ -32,8 +32,8 @@ from spokes.web_forms import (
     url,
     utc_text,
 )
-from telehub.api import now_of, trail_of, unit_of_work, uuid_param
 from telehub.errors import Conflict, NotAnOpenSlot, SlotTaken, ValidationFailed
+from telehub.request import now_of, trail_of, unit_of_work, uuid_param
 from telehub.web import ROLES_SPOKE, errors_by_field, local_time, see_other, signed_in
 
 RESCHEDULE_DAYS = 14

@@ -39,9 +39,9 @@ from spokes.web_forms import (
     url,
     utc_text,
 )
-from telehub.api import now_of, trail_of, unit_of_work, uuid_param
 from telehub.errors import Conflict, NotAnOpenSlot, SlotTaken, ValidationFailed
 from telehub.keys import SETTINGS
+from telehub.request import now_of, trail_of, unit_of_work, uuid_param
 from telehub.web import ROLES_SPOKE, errors_by_field, local_time, see_other, signed_in
 
 OPEN = ("submitted", "assigned", "awaiting_clinic", "answered")

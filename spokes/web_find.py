@@ -27,9 +27,10 @@ from spokes.web_forms import (
     url,
     utc_text,
 )
-from telehub.api import Input, now_of, unit_of_work
 from telehub.errors import ValidationFailed
 from telehub.fields import ConsultantRole, Id, UsState
+from telehub.request import now_of, unit_of_work
+from telehub.validation import Input
 from telehub.web import ROLES_SPOKE, errors_by_field, signed_in
 
 

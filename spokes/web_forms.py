@@ -19,10 +19,10 @@ from aiohttp import web
 from consults.schemas import MoudMedication, Need, ScreenResult, Substance
 from scheduling.slots import Period
 from spokes import store as spokes_store
-from telehub.api import Input, validate
 from telehub.auth import Caller
 from telehub.errors import ValidationFailed
 from telehub.fields import US_STATES, ConsultantRole
+from telehub.validation import Input, validate
 from telehub.web import errors_by_field, render
 
 In = TypeVar("In", bound=Input)

@@ -17,7 +17,7 @@ from spokes.web_forms import (
     page,
     url,
 )
-from telehub.api import now_of, trail_of, unit_of_work, uuid_param
+from telehub.request import now_of, trail_of, unit_of_work, uuid_param
 from telehub.web import ROLES_SPOKE, see_other, signed_in
 
 

@@ -10,12 +10,25 @@ connection). A refusal rolls back, so nothing is kept and a retry simply runs ag
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import asyncpg
+from aiohttp import web
+from pydantic import BaseModel
 
-from telehub.errors import IdempotencyInFlight, IdempotencyKeyReused
+from telehub.auth import Caller
+from telehub.db import connection
+from telehub.errors import (
+    PROBLEM_JSON,
+    BadRequest,
+    FieldError,
+    IdempotencyInFlight,
+    IdempotencyKeyReused,
+)
+from telehub.keys import POOL, SETTINGS
+from telehub.validation import Input
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,3 +90,50 @@ async def run_once(
             answer.body,
         )
         return answer, False
+
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+async def idempotent(
+    request: web.Request,
+    caller: Caller,
+    data: Input,
+    work: Callable[[asyncpg.Connection], Awaitable[BaseModel]],
+    *,
+    status: int,
+    key_required: bool,
+) -> web.Response:
+    """Run `work` in one transaction, once per Idempotency-Key; replay the first answer."""
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None and key_required:
+        raise BadRequest(
+            f"an {IDEMPOTENCY_HEADER} header is required so retries cannot book twice",
+            errors=[FieldError(IDEMPOTENCY_HEADER, "is required")],
+        )
+    if key is not None and not _KEY.match(key):
+        raise BadRequest(
+            f"{IDEMPOTENCY_HEADER} must be 1-255 visible ASCII characters",
+            errors=[FieldError(IDEMPOTENCY_HEADER, "must be 1-255 visible ASCII characters")],
+        )
+
+    async def answer(conn: asyncpg.Connection) -> Answer:
+        return Answer(status, (await work(conn)).model_dump_json())
+
+    settings = request.app[SETTINGS]
+    async with connection(request.app[POOL], settings.db_acquire_timeout) as conn:
+        if key is None:
+            async with conn.transaction():
+                result = await answer(conn)
+            replayed = False
+        else:
+            print_ = fingerprint(request.method, request.path, data.model_dump_json())
+            result, replayed = await run_once(conn, caller.client_id, key, print_, answer)
+    kind = "application/json" if result.status < 400 else PROBLEM_JSON
+    response = web.Response(text=result.body, status=result.status, content_type=kind)
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")

@@ -9,10 +9,11 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from telehub.api import NoInput, Operation
+from telehub.api import Operation
 from telehub.auth import ALL_SCOPES
 from telehub.errors import problem_types
 from telehub.settings import Settings
+from telehub.validation import NoInput
 
 _PATH_PARAM = re.compile(r"\{(\w+)\}")
 

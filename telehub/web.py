@@ -22,7 +22,6 @@ import structlog
 from aiohttp import web
 
 from telehub import sessions
-from telehub.api import Input, validate
 from telehub.auth import hash_password, hash_secret, password_matches
 from telehub.db import connection
 from telehub.errors import FieldError, Forbidden, ValidationFailed
@@ -30,6 +29,7 @@ from telehub.keys import POOL, SESSION, SESSION_HASH, SETTINGS
 from telehub.middleware import RequestHandler, is_page, page_basics
 from telehub.sessions import Session
 from telehub.users import User
+from telehub.validation import Input, validate
 
 COOKIE = "telehub_session"
 SIGNIN_COOKIE = "telehub_signin"  # double-submit CSRF token for the sign-in form itself

@@ -1,0 +1,141 @@
+"""Reading requests: typed input models, JSON bodies and query strings, and the field errors
+they refuse with (shared by the API and the pages)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
+
+from aiohttp import web
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+
+from telehub.errors import BadRequest, FieldError, ValidationFailed
+
+
+class Input(BaseModel):
+    """Base of request bodies and query strings: unknown fields are an error, not ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Output(BaseModel):
+    """Base of response bodies."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+class FieldNamedError(ValueError):
+    """A cross-field validation error (raised in a model validator) that names its field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NoInput(Input):
+    """An operation that takes no body or query parameters."""
+
+
+def _in_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+# Every time in a response is UTC, RFC 3339, with a `Z`: moved to UTC when the response
+# model is built, so pydantic's own (fast) serializer writes it with a `Z`.
+UtcDatetime = Annotated[datetime, AfterValidator(_in_utc)]
+
+In = TypeVar("In", bound=Input)
+
+
+async def read_body(request: web.Request, model: type[In]) -> In:
+    """Decode a JSON body into the model; 400 for unreadable JSON, 422 naming bad fields."""
+    if request.content_type != "application/json":
+        raise BadRequest(
+            "the body must be JSON",
+            errors=[FieldError("Content-Type", "must be application/json")],
+        )
+    raw = await request.read()
+    try:
+        value = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadRequest(
+            f"the body is not valid JSON: {exc}", errors=[FieldError("body", str(exc))]
+        ) from None
+    if not isinstance(value, dict):
+        raise ValidationFailed(
+            "the body must be a JSON object", errors=[FieldError("body", "must be an object")]
+        )
+    return validate(model, value)
+
+
+# In a query string an unencoded '+' arrives as a space: "…T09:00:00 05:00" meant "+05:00".
+_SPACE_OFFSET = re.compile(r"^(\d{4}-\d\d-\d\dT[\d:.]+) (\d\d:?\d\d)$")
+
+
+def read_query(request: web.Request, model: type[In]) -> In:
+    """Decode the query string into the model; 422 naming bad parameters."""
+    values: dict[str, Any] = {}
+    for key in request.query:
+        items = request.query.getall(key)
+        if len(items) > 1:
+            raise ValidationFailed(
+                f"{key} is given more than once", errors=[FieldError(key, "give it once")]
+            )
+        values[key] = _SPACE_OFFSET.sub(r"\1+\2", items[0])
+    return validate(model, values)
+
+
+def validate(model: type[In], value: dict[str, Any]) -> In:
+    """Validate plain data against a model, turning pydantic errors into field errors."""
+    nul = _nul_field(value, "")
+    if nul is not None:
+        # PostgreSQL text cannot hold U+0000; refuse it here, naming the field.
+        raise ValidationFailed(
+            f"{nul}: must not contain the NUL character",
+            errors=[FieldError(nul, "must not contain the NUL character")],
+        )
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        errors = [_field_error(e) for e in exc.errors(include_url=False)]
+        summary = "; ".join(f"{e.field}: {e.detail}" for e in errors[:5])
+        raise ValidationFailed(summary, errors=errors) from None
+
+
+def _nul_field(value: object, where: str) -> str | None:
+    """The path of the first string (key or value) holding U+0000, if any."""
+    if isinstance(value, str):
+        return (where or "body") if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{where}.{key}" if where else str(key)
+            if "\x00" in str(key):
+                return where or "body"
+            found = _nul_field(item, path)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _nul_field(item, f"{where}.{i}" if where else str(i))
+            if found is not None:
+                return found
+    return None
+
+
+def _field_error(error: Any) -> FieldError:
+    where = ".".join(str(p) for p in error["loc"])
+    cause = error.get("ctx", {}).get("error")
+    if isinstance(cause, FieldNamedError):
+        return FieldError(".".join(filter(None, [where, cause.field])), str(cause))
+    where = where or "body"
+    kind = error["type"]
+    if kind == "missing":
+        return FieldError(where, "is required")
+    if kind == "extra_forbidden":
+        return FieldError(where, "is not a known field")
+    if kind == "timezone_aware":
+        return FieldError(where, "needs a UTC offset, for example 2027-03-08T09:00:00-08:00")
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return FieldError(where, message)
