@@ -14,12 +14,24 @@ import structlog
 from aiohttp import web
 
 from telehub.errors import PROBLEM_JSON, HttpProblem, PayloadTooLarge, Problem
-from telehub.keys import REQUEST_ID, SESSION
+from telehub.keys import REQUEST_ID, SESSION, SETTINGS
 
 log = structlog.get_logger("telehub.request")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 RequestHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+HSTS = "max-age=31536000; includeSubDomains"
+OPENAPI_PATH = "/api/v1/openapi.json"
 
 
 def is_page(request: web.Request) -> bool:
@@ -32,6 +44,26 @@ def route_of(request: web.Request) -> str:
     route = request.match_info.route
     resource = route.resource
     return resource.canonical if resource is not None else "-"
+
+
+def _keeps_no_store(request: web.Request) -> bool:
+    """Pages and the API carry patient data; tokens are secrets. Feeds set their own caching."""
+    if request.path == OPENAPI_PATH:
+        return False
+    return is_page(request) or request.path.startswith(("/api/", "/oauth/"))
+
+
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """`on_response_prepare`: the one place every response passes, whatever produced it.
+
+    A signal, not a middleware, so that redirects raised as `web.HTTPException`, aiohttp's own
+    refusals and static files get the same headers as handler responses and problems.
+    """
+    response.headers.update(SECURITY_HEADERS)
+    if request.app[SETTINGS].base_url.startswith("https://"):
+        response.headers["Strict-Transport-Security"] = HSTS
+    if _keeps_no_store(request):
+        response.headers["Cache-Control"] = "no-store"
 
 
 @web.middleware

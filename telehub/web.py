@@ -39,16 +39,6 @@ In = TypeVar("In", bound=Input)
 routes = web.RouteTableDef()
 log = structlog.get_logger(__name__)
 
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-}
-
 
 @web.middleware
 async def web_sessions(request: web.Request, handler: RequestHandler) -> web.StreamResponse:
@@ -67,11 +57,7 @@ async def web_sessions(request: web.Request, handler: RequestHandler) -> web.Str
             structlog.contextvars.bind_contextvars(actor=f"user:{session.user.id}")
     if request.method not in ("GET", "HEAD"):
         await _check_csrf(request)
-    response = await handler(request)
-    if response.content_type == "text/html":
-        response.headers.update(SECURITY_HEADERS)
-        response.headers["Cache-Control"] = "no-store"  # pages hold patient data
-    return response
+    return await handler(request)  # security headers: telehub.middleware.security_headers
 
 
 async def _check_csrf(request: web.Request) -> None:
