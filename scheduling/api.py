@@ -340,7 +340,7 @@ async def cancel_booking(request: web.Request, caller: Caller, body: CancelIn) -
     "/api/v1/bookings/{id}/outcome",
     name="record_booking_outcome",
     summary="Record that a session took place, or was a no-show (hub)",
-    scope="bookings:read",
+    scope="bookings:outcome",
     input=OutcomeIn,
     output=BookingOut,
     errors=(404, 409, 422),
