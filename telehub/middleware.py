@@ -94,11 +94,24 @@ async def request_log(request: web.Request, handler: RequestHandler) -> web.Stre
         )
 
 
+# RFC 6749 section 5.2 codes for problems that do not name their own `error`.
+_OAUTH_ERRORS = {401: "invalid_client", 500: "server_error", 503: "temporarily_unavailable"}
+
+
 def problem_response(request: web.Request, problem: Problem) -> web.Response:
-    """Render a problem: a page for people, a problem document (RFC 9457) for machines."""
+    """Render a problem: a page for people, a problem document (RFC 9457) for machines,
+    and RFC 6749 error JSON on the token endpoint, which OAuth clients read strictly."""
     if is_page(request):
         return error_page(request, problem)
-    body = problem.body(route_of(request), request.get(REQUEST_ID))
+    if request.path.startswith("/oauth/"):
+        error = problem.extra.get("error") or _OAUTH_ERRORS.get(problem.status, "invalid_request")
+        oauth_body = {"error": error, "error_description": problem.detail}
+        response = web.json_response(oauth_body, status=problem.status)
+        response.headers.update(problem.headers)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    # The path as the client sent it (still percent-encoded), never the route template.
+    body = problem.body(request.rel_url.raw_path, request.get(REQUEST_ID))
     response = web.Response(text=json.dumps(body), status=problem.status, content_type=PROBLEM_JSON)
     response.headers.update(problem.headers)
     return response
