@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from telehub.db import connection
-from telehub.errors import ServiceUnavailable, problem_types
+from telehub.errors import problem_types
 from telehub.keys import API, POOL, SETTINGS
 from telehub.openapi import build_openapi
 from telehub.web import render
@@ -21,13 +21,14 @@ async def healthz(request: web.Request) -> web.Response:
 
 @routes.get("/readyz", name="readyz")
 async def readyz(request: web.Request) -> web.Response:
-    """The process can reach its database; a load balancer may send traffic."""
+    """The process can reach its database; a load balancer may send traffic.
+
+    Unreachable, starting up, too many clients or too slow: `connection` answers 503 with
+    Retry-After for each.
+    """
     settings = request.app[SETTINGS]
-    try:
-        async with connection(request.app[POOL], settings.db_acquire_timeout) as conn:
-            await conn.fetchval("SELECT 1")
-    except (OSError, TimeoutError) as exc:
-        raise ServiceUnavailable(f"database unreachable: {type(exc).__name__}") from None
+    async with connection(request.app[POOL], settings.db_acquire_timeout) as conn:
+        await conn.fetchval("SELECT 1")
     return web.json_response({"status": "ready"})
 
 

@@ -58,7 +58,12 @@ def now_of(request: web.Request) -> datetime:
 
 @asynccontextmanager
 async def unit_of_work(request: web.Request) -> AsyncIterator[asyncpg.Connection]:
-    """One pooled connection in one transaction, for one request's work."""
+    """One pooled connection in one transaction, for one request's work.
+
+    A database out of reach, too slow, or a deadlock answers 503 with Retry-After (see
+    telehub.db.connection); work that should be retried after a deadlock goes through
+    telehub.idempotency.idempotent, which runs the whole transaction again.
+    """
     settings = request.app[SETTINGS]
     async with transaction(request.app[POOL], settings.db_acquire_timeout) as conn:
         yield conn
