@@ -130,6 +130,8 @@ async def book(
     if patient is None:
         raise _invalid("patient_id", "no such patient at this clinic")
     service = await _service(conn, new.service_id)
+    # From here to commit, other writes of this consultant's time wait their turn.
+    await bs.lock_consultants_time(conn, new.consultant_id)
     calendar = await _calendar_around(conn, service, new.consultant_id, new.start, None)
     _check_open(calendar, service, new.start, now, patient.state)
     period = Period(new.start, new.start + timedelta(minutes=service.duration_minutes))
@@ -186,6 +188,7 @@ async def reschedule(
     patient = await spokes_store.get_patient(conn, booking.spoke_id, booking.patient_id)
     assert patient is not None  # the schema ties every booking to its spoke's patient
     target = consultant_id or booking.consultant_id
+    await bs.lock_consultants_time(conn, booking.consultant_id, target)
     calendar = await _calendar_around(conn, service, target, start, booking.id)
     _check_open(calendar, service, start, now, patient.state)
     period = Period(start, start + timedelta(minutes=service.duration_minutes))

@@ -4,7 +4,13 @@ Everything happens in the transaction that does the work. A transaction-scoped a
 lock on (client, key) marks the request in flight: a concurrent retry cannot take it and
 gets 409 at once. The answer is stored in the same transaction as the work, so either both
 are committed or neither is (a crash leaves nothing half done, and the lock goes with the
-connection). A refusal rolls back, so nothing is kept and a retry simply runs again.
+connection).
+
+Only a success is kept and replayed. A refusal (any problem: 409 slot taken, 422, 503) rolls
+back with the work, so the key is kept for nothing and a retry with it simply runs again: a
+clinic that was told "taken" may retry the same request once the time is free, and a 503 is
+never replayed for a day. (The IETF httpapi Idempotency-Key draft replays errors too; for
+bookings a replayed 409 would only make the client invent a new key for the same intent.)
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from telehub.auth import Caller
-from telehub.db import connection
+from telehub.db import connection, retrying
 from telehub.errors import (
     PROBLEM_JSON,
     BadRequest,
@@ -121,14 +127,18 @@ async def idempotent(
         return Answer(status, (await work(conn)).model_dump_json())
 
     settings = request.app[SETTINGS]
-    async with connection(request.app[POOL], settings.db_acquire_timeout) as conn:
-        if key is None:
-            async with conn.transaction():
-                result = await answer(conn)
-            replayed = False
-        else:
+
+    async def attempt() -> tuple[Answer, bool]:
+        async with connection(request.app[POOL], settings.db_acquire_timeout) as conn:
+            if key is None:
+                async with conn.transaction():
+                    return await answer(conn), False
             print_ = fingerprint(request.method, request.path, data.model_dump_json())
-            result, replayed = await run_once(conn, caller.client_id, key, print_, answer)
+            return await run_once(conn, caller.client_id, key, print_, answer)
+
+    # A deadlock or serialization failure aborts the whole transaction, key included:
+    # the whole of it runs again, a few times, before the client gets a 503.
+    result, replayed = await retrying(attempt)
     kind = "application/json" if result.status < 400 else PROBLEM_JSON
     response = web.Response(text=result.body, status=result.status, content_type=kind)
     if replayed:
