@@ -20,7 +20,7 @@ from telehub import demo, embedded
 from telehub.app import create_app
 from telehub.auth import parse_jwks
 from telehub.clients import create_client
-from telehub.db import connect, migrate_url, wait_for_database
+from telehub.db import DatabaseNotReady, connect, migrate_url, wait_for_database
 from telehub.logging import configure_logging
 from telehub.settings import ConfigError, Settings
 from telehub.users import create_user
@@ -51,7 +51,9 @@ async def _settle_garbage_collector(app: web.Application) -> None:
 
 
 def _serve(settings: Settings) -> None:
-    asyncio.run(wait_for_database(settings.database_url))
+    # A host booting PostgreSQL and the service together: wait (with backoff, one line per
+    # attempt) rather than exit, as long as db_start_timeout allows (0: for ever).
+    asyncio.run(wait_for_database(settings.database_url, settings.db_start_timeout))
     asyncio.run(migrate_url(settings.database_url))
     app = create_app(settings)
     app.on_startup.append(_settle_garbage_collector)
@@ -74,7 +76,11 @@ def cmd_serve(args: argparse.Namespace, env: dict[str, str]) -> int:
         overrides["port"] = args.port
     settings = Settings.from_env(env, **overrides)
     _log(settings)
-    _serve(settings)
+    try:
+        _serve(settings)
+    except DatabaseNotReady as exc:
+        print(f"telehub: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
