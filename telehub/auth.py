@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import secrets
 import time
 import uuid
@@ -56,9 +57,14 @@ ALL_SCOPES = frozenset(
     }
 )
 
-# What each kind of caller may ever be granted; a client's own scopes are a subset.
+# Patients are kept by their clinic and only the referring clinic acknowledges its notes
+# (spokes/patients.py, consults/notes.py): a hub token could hold these but never use them.
+SPOKE_ONLY_SCOPES = frozenset({"patients:read", "patients:write", "notes:acknowledge"})
+
+# What each kind of caller may ever be granted (only scopes it can use); a client's own
+# scopes are a subset, refused beyond it when the client is created and when a token is asked.
 KIND_SCOPES: dict[CallerKind, frozenset[str]] = {
-    "hub_admin": ALL_SCOPES,
+    "hub_admin": ALL_SCOPES - SPOKE_ONLY_SCOPES,
     "consultant": frozenset(
         {
             "services:read",
@@ -146,8 +152,36 @@ def issue_access_token(settings: Settings, caller: Caller, *, now: float | None 
     return jwt.encode(claims, _access_key(settings), algorithm="HS256")
 
 
+def _numeric_date(claims: dict[str, Any], name: str) -> float | None:
+    """A NumericDate claim (RFC 7519 section 2) if present: a finite JSON number, never a
+    boolean, string, NaN or Infinity (PyJWT would read `true` as 1 and `"5"` as 5)."""
+    value = claims.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidToken(f"{name} must be a number of seconds")
+    return float(value)
+
+
+def _identifier(value: object) -> int | None:
+    """An id claim: a positive JSON integer (`true` is not spoke 1), or absent."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidToken("spoke_id and consultant_id must be positive integers")
+    return value
+
+
+def _text(claims: dict[str, Any], name: str) -> str:
+    value = claims[name]
+    if not isinstance(value, str):
+        raise InvalidToken(f"{name} must be a string")
+    return value
+
+
 def read_access_token(settings: Settings, token: str) -> Caller:
-    """The caller a bearer token names; InvalidToken for anything not signed and current."""
+    """The caller a bearer token names; InvalidToken for anything not signed and current,
+    lasting longer than this service issues, or with a claim of the wrong type."""
     try:
         claims = jwt.decode(
             token,
@@ -160,16 +194,26 @@ def read_access_token(settings: Settings, token: str) -> Caller:
         )
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc)) from None
-    kind = claims["kind"]
+    issued, expires = _numeric_date(claims, "iat"), _numeric_date(claims, "exp")
+    _numeric_date(claims, "nbf")
+    assert issued is not None and expires is not None  # required above
+    # A token this service signed lives access_token_ttl seconds; a longer one was not issued
+    # by it (or by a deployment with other settings), however valid its signature.
+    if expires - issued > settings.access_token_ttl + CLOCK_SKEW:
+        raise InvalidToken("the token lasts longer than this service issues tokens for")
+    kind, subject, scope = _text(claims, "kind"), _text(claims, "sub"), _text(claims, "scope")
     if kind not in KIND_SCOPES:
         raise InvalidToken("unknown caller kind")
-    scopes = frozenset(str(claims["scope"]).split())
-    spoke_id, consultant_id = claims.get("spoke_id"), claims.get("consultant_id")
-    if (kind == "spoke") != isinstance(spoke_id, int) or (kind == "consultant") != isinstance(
-        consultant_id, int
+    if "jti" in claims:
+        _text(claims, "jti")
+    spoke_id = _identifier(claims.get("spoke_id"))
+    consultant_id = _identifier(claims.get("consultant_id"))
+    if (kind == "spoke") != (spoke_id is not None) or (kind == "consultant") != (
+        consultant_id is not None
     ):
         raise InvalidToken("caller claims do not fit the caller kind")
-    return Caller(kind, str(claims["sub"]), scopes & KIND_SCOPES[kind], spoke_id, consultant_id)
+    scopes = frozenset(scope.split()) & KIND_SCOPES[kind]
+    return Caller(kind, subject, scopes, spoke_id, consultant_id)
 
 
 def new_client_secret() -> str:
@@ -191,6 +235,11 @@ def secret_matches(secret: str, stored: bytes | None) -> bool:
     return stored is not None and hmac.compare_digest(hash_secret(secret), stored)
 
 
+def is_vschar(text: str) -> bool:
+    """Printable ASCII (RFC 6749 appendix A VSCHAR), as client ids and secrets must be."""
+    return all(" " <= c <= "~" for c in text)
+
+
 def unverified_assertion_issuer(assertion: str) -> str:
     """The `iss` of a client assertion, read before we know which keys to check it with."""
     try:
@@ -200,6 +249,8 @@ def unverified_assertion_issuer(assertion: str) -> str:
     issuer = claims.get("iss")
     if not isinstance(issuer, str) or not issuer:
         raise InvalidToken("client assertion has no iss")
+    if not is_vschar(issuer):
+        raise InvalidToken("client assertion iss must be a client id (printable ASCII)")
     return issuer
 
 
@@ -214,7 +265,10 @@ class Assertion:
 def verify_client_assertion(
     settings: Settings, assertion: str, client_id: str, jwks: dict[str, Any], *, now: float
 ) -> Assertion:
-    """Check a SMART-style client assertion against the client's registered public keys."""
+    """Check a SMART-style client assertion against the client's registered public keys.
+
+    Its `aud` may name the token endpoint or the issuer (RFC 7523 section 3).
+    """
     try:
         header = jwt.get_unverified_header(assertion)
     except jwt.PyJWTError as exc:
@@ -232,7 +286,7 @@ def verify_client_assertion(
                 assertion,
                 key.key,
                 algorithms=[algorithm],
-                audience=settings.token_endpoint,
+                audience=[settings.token_endpoint, settings.issuer],
                 issuer=client_id,
                 # Expiry is checked below against `now`, so callers and tests agree on time.
                 options={"require": ["exp", "iss", "sub", "aud", "jti"], "verify_exp": False},
@@ -241,18 +295,21 @@ def verify_client_assertion(
             continue  # not this key: try the next one
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from None  # signed by this key, but its claims are off
-        if not isinstance(claims["exp"], int | float):
-            raise InvalidToken("assertion exp must be a number")
-        if claims["exp"] < now - CLOCK_SKEW:
+        expires = _numeric_date(claims, "exp")
+        for name in ("iat", "nbf"):
+            _numeric_date(claims, name)
+        assert expires is not None  # required above
+        if expires < now - CLOCK_SKEW:
             raise InvalidToken("assertion has expired")
         if claims["sub"] != client_id:
             raise InvalidToken("assertion sub must equal the client id")
-        if claims["exp"] > now + ASSERTION_MAX_LIFETIME + CLOCK_SKEW:
+        if expires > now + ASSERTION_MAX_LIFETIME + CLOCK_SKEW:
             raise InvalidToken("assertion must expire within five minutes")
         jti = claims["jti"]
-        if not isinstance(jti, str) or not 1 <= len(jti) <= 255:
-            raise InvalidToken("assertion jti must be a string")
-        return Assertion(jti=jti, expires_at=float(claims["exp"]))
+        # Printable: it is stored, and PostgreSQL text cannot hold NUL.
+        if not isinstance(jti, str) or not 1 <= len(jti) <= 255 or not jti.isprintable():
+            raise InvalidToken("assertion jti must be a string of printable characters")
+        return Assertion(jti=jti, expires_at=expires)
     raise InvalidToken("assertion is not signed by a registered key")
 
 
