@@ -100,7 +100,7 @@ def _unavailable(
     # Acquiring, any OSError is the way to the database. Inside a block, asyncpg's
     # InterfaceError is also a programming error or bad input to an encoder, and an OSError
     # may be the request's own (a DNS lookup): only a closed connection makes them an outage.
-    closed = conn is None or conn.is_closed()
+    closed = conn is None or _is_closed(conn)
     lost = isinstance(exc, ConnectionError | TimeoutError) or (
         isinstance(exc, OSError | asyncpg.InterfaceError) and closed
     )
@@ -110,6 +110,13 @@ def _unavailable(
             return ServiceUnavailable("the database took too long to answer; retry shortly")
         return ServiceUnavailable("the database cannot be reached right now; retry shortly")
     return None
+
+
+def _is_closed(conn: asyncpg.Connection) -> bool:
+    try:
+        return conn.is_closed()
+    except asyncpg.InterfaceError:  # a lost connection's proxy is already detached
+        return True
 
 
 def _describe(exc: BaseException) -> str:
