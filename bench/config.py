@@ -8,6 +8,9 @@ from typing import Any
 # Every telehub process of a run shares these: tokens minted by the bench name this issuer.
 SECRET_KEY = "bench-secret-key-" + "b" * 40
 BASE_URL = "http://telehub.bench"
+# The bench mints its own tokens for an hour (a run is shorter); the servers must accept them,
+# since a server refuses tokens that live longer than it would issue (TELEHUB_ACCESS_TOKEN_TTL).
+ACCESS_TOKEN_TTL = 3600
 SEARCH_STATE = "VT"  # every consultant is licensed here: a search sees the whole hub
 POOL_MIN = 2  # telehub's defaults (TELEHUB_DB_POOL_MIN / MAX); the baseline uses the same
 POOL_MAX = 10

@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 
-from bench.config import BASE_URL, SEARCH_STATE, SECRET_KEY, Sizes
+from bench.config import ACCESS_TOKEN_TTL, BASE_URL, SEARCH_STATE, SECRET_KEY, Sizes
 from hub import store as hub_store
 from scheduling import services
 from scheduling import store as scheduling_store
@@ -140,7 +140,7 @@ def bench_settings(database_url: str) -> Settings:
         database_url=database_url,
         secret_key=SECRET_KEY,
         base_url=BASE_URL,
-        access_token_ttl=3600,
+        access_token_ttl=ACCESS_TOKEN_TTL,
     )
 
 

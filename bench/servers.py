@@ -12,7 +12,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.config import BASE_URL, POOL_MAX, POOL_MIN, SECRET_KEY
+from bench.config import ACCESS_TOKEN_TTL, BASE_URL, POOL_MAX, POOL_MIN, SECRET_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 TELEHUB = str(Path(sys.executable).parent / "telehub")
@@ -75,20 +75,26 @@ def _spawn(name: str, argv: list[str], env: dict[str, str], log: Path, port: int
     return Server(name, proc, port, log)
 
 
-def start_telehub(name: str, database_url: str, logs: Path) -> Server:
-    """One `telehub serve` process (it migrates at start), with production defaults."""
-    port = free_port()
-    env = {
+def telehub_env(database_url: str, port: int) -> dict[str, str]:
+    """The environment of a bench `telehub serve`: production defaults, the bench's key."""
+    return {
         **os.environ,
         "DATABASE_URL": database_url,
         "TELEHUB_SECRET_KEY": SECRET_KEY,
         "TELEHUB_BASE_URL": BASE_URL,
+        "TELEHUB_ACCESS_TOKEN_TTL": str(ACCESS_TOKEN_TTL),
         "TELEHUB_HOST": HOST,
         "TELEHUB_PORT": str(port),
         "TELEHUB_DB_POOL_MIN": str(POOL_MIN),
         "TELEHUB_DB_POOL_MAX": str(POOL_MAX),
         "TELEHUB_LOG_JSON": "true",
     }
+
+
+def start_telehub(name: str, database_url: str, logs: Path) -> Server:
+    """One `telehub serve` process (it migrates at start), with production defaults."""
+    port = free_port()
+    env = telehub_env(database_url, port)
     return _spawn(name, [TELEHUB, "serve"], env, logs / f"{name}.log", port)
 
 

@@ -135,3 +135,15 @@ def test_scale_out_compares_one_process_with_two(smoke: tuple[str, Any]) -> None
     assert scale["one_process"]["bookings_per_s"] > 0
     assert scale["two_processes"]["bookings_per_s"] > 0
     assert _number(scale["speedup"])
+
+
+def test_the_bench_servers_accept_the_tokens_the_bench_mints() -> None:
+    from bench.network import bench_settings
+    from bench.servers import telehub_env
+    from telehub.settings import Settings
+
+    minted = bench_settings("postgresql://bench@127.0.0.1/bench").access_token_ttl
+    served = Settings.from_env(telehub_env("postgresql://bench@127.0.0.1/bench", 8123))
+
+    # A server refuses a token that lives longer than the tokens it would issue itself.
+    assert served.access_token_ttl >= minted
