@@ -129,7 +129,10 @@ def _availability_out(
     timezone: str,
     rules: list[store.RuleRow],
     exceptions: list[store.ExceptionRow],
+    *,
+    hub: bool,
 ) -> AvailabilityOut:
+    """Hours and exceptions; an exception's note is the hub's own, so a clinic gets null."""
     return AvailabilityOut(
         consultant_id=consultant_id,
         timezone=timezone,
@@ -150,7 +153,7 @@ def _availability_out(
                 start=e.start,
                 end=e.end,
                 service_ids=list(e.service_ids) if e.service_ids is not None else None,
-                note=e.note,
+                note=e.note if hub else None,
             )
             for e in exceptions
         ],
@@ -197,7 +200,9 @@ async def put_availability(
     async with unit_of_work(request) as conn:
         consultant = await availability.publish(conn, caller, consultant_id, rules, exceptions)
         saved = await store.get_availability(conn, consultant_id)
-    return _availability_out(consultant.id, consultant.timezone, *saved)
+    return _availability_out(
+        consultant.id, consultant.timezone, *saved, hub=caller.spoke_id is None
+    )
 
 
 @api.operation(
@@ -216,7 +221,9 @@ async def get_availability(request: web.Request, caller: Caller, _: NoInput) -> 
     consultant_id = int_param(request, "id")
     async with unit_of_work(request) as conn:
         consultant, rules, exceptions = await availability.hours_of(conn, consultant_id)
-    return _availability_out(consultant_id, consultant.timezone, rules, exceptions)
+    return _availability_out(
+        consultant_id, consultant.timezone, rules, exceptions, hub=caller.spoke_id is None
+    )
 
 
 def booking_out(b: Booking) -> BookingOut:
@@ -388,7 +395,11 @@ def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
         return None
     try:
         start, _, booking_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(start), uuid.UUID(booking_id)
+        after = datetime.fromisoformat(start)
+        # A hand-made cursor may hold any year; only the years the API accepts reach SQL.
+        if after.tzinfo is None or not 1900 <= after.year <= 2200:
+            raise ValueError("out of range")
+        return after, uuid.UUID(booking_id)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise ValidationFailed(
             "cursor: not a cursor this API gave", errors=[FieldError("cursor", "is not valid")]

@@ -150,7 +150,7 @@ class ExceptionOut(Output):
     start: UtcDatetime
     end: UtcDatetime
     service_ids: list[int] | None
-    note: str
+    note: str | None = Field(description="Shown to the hub only: null when a clinic asks")
 
 
 class AvailabilityOut(Output):

@@ -30,7 +30,12 @@ from telehub.api import ApiRoutes
 from telehub.api_registry import ApiRegistry
 from telehub.db import Pool, create_pool
 from telehub.keys import API, CLOCK, HTTP, OUTBOX_WAKE, POOL, SETTINGS, Clock
-from telehub.middleware import problems, request_log, security_headers
+from telehub.middleware import (
+    problems,
+    refuse_control_characters,
+    request_log,
+    security_headers,
+)
 from telehub.settings import Settings
 from telehub.web import local_time, web_sessions
 from telehub.web import routes as web_routes
@@ -58,7 +63,7 @@ def create_app(
 ) -> web.Application:
     """Build the application; an injected pool (tests) is used as is and not closed."""
     app = web.Application(
-        middlewares=[request_log, problems, web_sessions],
+        middlewares=[request_log, problems, refuse_control_characters, web_sessions],
         client_max_size=settings.max_body_bytes,
     )
     app.on_response_prepare.append(security_headers)

@@ -13,11 +13,23 @@ import aiohttp_jinja2
 import structlog
 from aiohttp import web
 
-from telehub.errors import PROBLEM_JSON, HttpProblem, PayloadTooLarge, Problem
+from telehub.errors import (
+    PROBLEM_JSON,
+    BadRequest,
+    FieldError,
+    HttpProblem,
+    PayloadTooLarge,
+    Problem,
+)
 from telehub.keys import REQUEST_ID, SESSION, SETTINGS
 
 log = structlog.get_logger("telehub.request")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# C0 controls and DEL. A form field may hold lines (tab, newline, CR); nothing else may.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_IN_HEADER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # tab separates words
+_CONTROL_IN_FORM = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 RequestHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -138,6 +150,36 @@ def error_page(request: web.Request, problem: Problem) -> web.Response:
     )
     response.headers.update(problem.headers)
     return response
+
+
+@web.middleware
+async def refuse_control_characters(
+    request: web.Request, handler: RequestHandler
+) -> web.StreamResponse:
+    """400 naming the field for a control character where text cannot hold one: a path
+    segment, a query parameter, a header, a form field (which may hold lines). Checked once,
+    here, before any handler; PostgreSQL text cannot even store NUL."""
+    for name, value in request.match_info.items():
+        _refuse(_CONTROL, name, value, "the path")
+    for name, value in request.query.items():
+        _refuse(_CONTROL, name, name + value, "the query string")
+    for name, value in request.headers.items():  # aiohttp's parser refuses them first today
+        _refuse(_CONTROL_IN_HEADER, name, value, "a header")
+    if request.method not in ("GET", "HEAD") and request.content_type in _FORMS:
+        form = await request.post()  # cached by aiohttp: the handler reads it again for free
+        for name, item in form.items():
+            if isinstance(item, str):
+                _refuse(_CONTROL_IN_FORM, name, name + item, "the form")
+    return await handler(request)
+
+
+def _refuse(control: re.Pattern[str], name: str, value: str, where: str) -> None:
+    if control.search(value):
+        field = _CONTROL.sub("?", name)
+        raise BadRequest(
+            f"{field} in {where} holds a control character (such as NUL or a line break)",
+            errors=[FieldError(field, "must not contain control characters")],
+        )
 
 
 @web.middleware

@@ -4,14 +4,16 @@ they refuse with (shared by the API and the pages)."""
 from __future__ import annotations
 
 import json
+import math
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from aiohttp import web
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
-from telehub.errors import BadRequest, FieldError, ValidationFailed
+from telehub.errors import BadRequest, FieldError, UnsupportedMediaType, ValidationFailed
 
 
 class Input(BaseModel):
@@ -49,25 +51,66 @@ UtcDatetime = Annotated[datetime, AfterValidator(_in_utc)]
 In = TypeVar("In", bound=Input)
 
 
+MAX_JSON_DEPTH = 32
+MAX_NUMBER_CHARS = 40  # an id is at most 19 digits; no field needs more than a few
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
 async def read_body(request: web.Request, model: type[In]) -> In:
-    """Decode a JSON body into the model; 400 for unreadable JSON, 422 naming bad fields."""
+    """Decode a JSON body into the model: 415 unless it is JSON, 400 unless it is a JSON
+    object (read within limits of depth and number size), 422 naming bad fields."""
     if request.content_type != "application/json":
-        raise BadRequest(
+        raise UnsupportedMediaType(
             "the body must be JSON",
             errors=[FieldError("Content-Type", "must be application/json")],
         )
     raw = await request.read()
     try:
-        value = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        value = decode_json(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(
             f"the body is not valid JSON: {exc}", errors=[FieldError("body", str(exc))]
         ) from None
     if not isinstance(value, dict):
-        raise ValidationFailed(
+        raise BadRequest(
             "the body must be a JSON object", errors=[FieldError("body", "must be an object")]
         )
     return validate(model, value)
+
+
+def decode_json(raw: bytes | str) -> Any:
+    """`json.loads` within limits: nesting at most MAX_JSON_DEPTH deep (deeper exhausts the
+    parser's recursion), numbers of at most MAX_NUMBER_CHARS characters (a 4,300-digit
+    integer is refused by int() itself), and no NaN or Infinity, which JSON does not have.
+    Every refusal is a ValueError."""
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    depth = 0
+    for char in _JSON_STRING.sub("", text):
+        if char in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                raise ValueError(f"nested more than {MAX_JSON_DEPTH} levels deep")
+        elif char in "]}":
+            depth -= 1
+    return json.loads(
+        text, parse_int=_bounded(int), parse_float=_bounded(float), parse_constant=_no_constant
+    )
+
+
+def _bounded(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+    def parse(digits: str) -> Any:
+        if len(digits) > MAX_NUMBER_CHARS:
+            raise ValueError(f"a number longer than {MAX_NUMBER_CHARS} characters")
+        value = kind(digits)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{digits} is out of range")
+        return value
+
+    return parse
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 # In a query string an unencoded '+' arrives as a space: "…T09:00:00 05:00" meant "+05:00".

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import time
 
 from aiohttp.test_utils import TestClient
@@ -59,10 +60,38 @@ async def test_a_consultant_publishes_hours_and_slots_follow_them(
         "2027-03-08T16:00:00Z",
         "2027-03-09T21:00:00Z",
     ]
-    fetched = await client.get(
-        f"/api/v1/consultants/{consultant.id}/availability", headers=spoke.headers
+    as_hub = await client.get(
+        f"/api/v1/consultants/{consultant.id}/availability", headers=network.hub_admin_headers()
     )
-    assert await fetched.json() == body
+    assert await as_hub.json() == body
+
+
+async def test_a_clinic_sees_the_hours_but_not_the_hubs_notes_on_exceptions(
+    client: TestClient, network: Network
+) -> None:
+    svc = await network.service()
+    consultant = await network.consultant([svc], hours=())
+    spoke = await network.spoke()
+    path = f"/api/v1/consultants/{consultant.id}/availability"
+    time_off = {
+        "kind": "time_off",
+        "start": "2027-03-09T14:00:00-08:00",
+        "end": "2027-03-09T15:00:00-08:00",
+        "note": "Family leave",
+    }
+    published = await client.put(
+        path,
+        json={"rules": [], "exceptions": [time_off]},
+        headers=network.consultant_headers(consultant.id),
+    )
+    assert published.status == 200, await published.text()
+    assert (await published.json())["exceptions"][0]["note"] == "Family leave"
+
+    seen = await (await client.get(path, headers=spoke.headers)).json()
+
+    assert [e["note"] for e in seen["exceptions"]] == [None]
+    assert "Family leave" not in json.dumps(seen)
+    assert seen["exceptions"][0]["start"] == "2027-03-09T22:00:00Z"
 
 
 async def test_rules_can_be_limited_to_some_services_and_some_dates(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from collections.abc import Callable, Mapping
@@ -239,7 +240,14 @@ BOOKINGS = "/api/v1/bookings"
 RESCHEDULE = "/api/v1/bookings/{booking}/reschedule"
 CANCEL = "/api/v1/bookings/{booking}/cancel"
 MALFORMED = b'{"start": "2027-03-08T17:00:00Z",'
+DEEP = b'{"reason": ' + b"[" * 1200 + b"]" * 1200 + b"}"
+HUGE_INT = b'{"service_id": ' + b"9" * 5000 + b"}"
 FORM = "application/x-www-form-urlencoded"
+
+
+def cursor_of(start: str) -> str:
+    """A bookings cursor as the API encodes one, for any start."""
+    return base64.urlsafe_b64encode(f"{start}|{uuid.uuid4()}".encode()).decode()
 
 
 def start_twice(w: World) -> list[tuple[str, str]]:
@@ -260,19 +268,19 @@ CASES = [
         id="booking-malformed-json",
     ),
     pytest.param(
-        raw("POST", BOOKINGS, 422, "validation", "body", b"[]", idempotency_key=KEY),
+        raw("POST", BOOKINGS, 400, "bad-request", "body", b"[]", idempotency_key=KEY),
         id="booking-json-array",
     ),
     pytest.param(
-        raw("POST", BOOKINGS, 422, "validation", "body", b"null", idempotency_key=KEY),
+        raw("POST", BOOKINGS, 400, "bad-request", "body", b"null", idempotency_key=KEY),
         id="booking-json-null",
     ),
     pytest.param(
         raw(
             "POST",
             BOOKINGS,
-            400,
-            "bad-request",
+            415,
+            "unsupported-media-type",
             "Content-Type",
             b"service_id=1&consultant_id=1",
             content_type=FORM,
@@ -363,7 +371,7 @@ CASES = [
         id="reschedule-malformed-json",
     ),
     pytest.param(
-        raw("POST", RESCHEDULE, 422, "validation", "body", b'["x"]'), id="reschedule-json-array"
+        raw("POST", RESCHEDULE, 400, "bad-request", "body", b'["x"]'), id="reschedule-json-array"
     ),
     pytest.param(reschedule(422, "validation", "start", start=DROP), id="reschedule-missing-start"),
     pytest.param(
@@ -393,7 +401,15 @@ CASES = [
     pytest.param(cancel(422, "validation", "reason", reason=DROP), id="cancel-missing-reason"),
     pytest.param(cancel(422, "validation", "reason", reason="   "), id="cancel-blank-reason"),
     pytest.param(
-        raw("POST", CANCEL, 400, "bad-request", "Content-Type", b"reason=x", content_type=FORM),
+        raw(
+            "POST",
+            CANCEL,
+            415,
+            "unsupported-media-type",
+            "Content-Type",
+            b"reason=x",
+            content_type=FORM,
+        ),
         id="cancel-form-encoded",
     ),
     pytest.param(
@@ -502,8 +518,8 @@ CASES = [
         raw(
             "POST",
             "/api/v1/services",
-            400,
-            "bad-request",
+            415,
+            "unsupported-media-type",
             "Content-Type",
             b"<service/>",
             content_type="application/xml",
@@ -578,8 +594,8 @@ EDGE_CASES = [
         Bad(
             "GET",
             "/api/v1/patients",
-            422,
-            "validation",
+            400,
+            "bad-request",
             ("mrn",),
             query=lambda w: {"mrn": "MRN\u0000"},
         ),
@@ -588,6 +604,40 @@ EDGE_CASES = [
     pytest.param(
         not_found("/api/v1/consultants/%C2%B2/availability", availability(0, ""), "id"),
         id="availability-superscript-digit-id-in-path",
+    ),
+    # JSON that exhausted the parser's recursion, or int()'s 4,300-digit limit.
+    pytest.param(
+        raw("POST", BOOKINGS, 400, "bad-request", "body", DEEP, idempotency_key=KEY),
+        id="booking-json-nested-1200-deep",
+    ),
+    pytest.param(
+        raw("POST", BOOKINGS, 400, "bad-request", "body", HUGE_INT, idempotency_key=KEY),
+        id="booking-integer-of-5000-digits",
+    ),
+    pytest.param(
+        raw(
+            "POST",
+            BOOKINGS,
+            400,
+            "bad-request",
+            "body",
+            b'{"service_id": NaN}',
+            idempotency_key=KEY,
+        ),
+        id="booking-nan",
+    ),
+    # A hand-made bookings cursor holding a year PostgreSQL cannot take.
+    *(
+        pytest.param(
+            Bad(
+                "GET", BOOKINGS, 422, "validation", ("cursor",), query=lambda w, c=c: {"cursor": c}
+            ),
+            id=f"bookings-cursor-{name}",
+        )
+        for name, c in (
+            ("year-1", cursor_of("0001-01-01T00:00:00+14:00")),
+            ("year-9999", cursor_of("9999-12-31T23:59:59-12:00")),
+        )
     ),
 ]
 
@@ -754,3 +804,70 @@ async def test_a_slot_query_with_an_unencoded_plus_in_the_offset_finds_the_same_
         "2027-03-08T18:00:00Z",
         "2027-03-08T19:00:00Z",
     ]
+
+
+async def test_a_nul_in_a_token_request_form_is_an_invalid_request(client: TestClient) -> None:
+    response = await client.post(
+        "/oauth/token",
+        data=b"grant_type=client_credentials&client_id=a%00b&client_secret=x",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status == 400
+    assert response.content_type == "application/json"  # RFC 6749 on the token endpoint
+    body = await response.json()
+    assert body["error"] == "invalid_request"
+    assert "client_id" in body["error_description"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "form"),
+    [
+        pytest.param("POST", "/signin", b"email=a%00b&password=x&csrf_token=t", id="signin-email"),
+        pytest.param(
+            "GET",
+            "/spoke/book?service_id=1&day=2027-03-08&mrn=a%00b",
+            None,
+            id="book-page-mrn-in-query",
+        ),
+        pytest.param(
+            "POST", "/coordinator/clients/a%00b/revoke", b"csrf_token=t", id="client-id-in-path"
+        ),
+        pytest.param(
+            "POST", "/signin", b"email=a%01b%0Ac&password=x&csrf_token=t", id="signin-ctrl-a"
+        ),
+    ],
+)
+async def test_a_control_character_in_a_page_request_gets_the_error_page_naming_the_field(
+    client: TestClient, conn: asyncpg.Connection, method: str, path: str, form: bytes | None
+) -> None:
+    before = await conn.fetchval("SELECT count(*) FROM audit_log")
+    headers = {"Content-Type": "application/x-www-form-urlencoded"} if form else {}
+    response = await client.request(
+        method, URL(path, encoded=True), data=form, headers=headers, allow_redirects=False
+    )
+    assert response.status == 400
+    assert response.content_type == "text/html"
+    assert "control character" in await response.text()
+    assert await conn.fetchval("SELECT count(*) FROM audit_log") == before
+
+
+async def test_a_control_character_in_an_api_query_is_a_bad_request_naming_it(
+    client: TestClient, network: Network
+) -> None:
+    # (In a header, aiohttp's own parser answers 400 before the app sees the request.)
+    spoke = await network.spoke()
+    query = await client.get(URL("/api/v1/patients?mrn=a%07b", encoded=True), headers=spoke.headers)
+    problem = await problem_of(query, 400)
+    assert [e["field"] for e in problem["errors"]] == ["mrn"]
+
+
+async def test_lines_in_a_multi_line_form_field_pass_the_control_character_check(
+    client: TestClient,
+) -> None:
+    response = await client.post(
+        "/signin",
+        data=b"email=a%0D%0Ab%09c&password=x",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status == 403  # past the check, to the missing CSRF token
+    assert "expired" in await response.text()
