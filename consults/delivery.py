@@ -26,9 +26,10 @@ from standardwebhooks.webhooks import Webhook as Signer
 from consults import delivery_store
 from consults.delivery_store import Delivery
 from consults.note_store import Note
+from consults.webhook_address import RefusedAddress, RefusedWebhookUrl, check_url
 from spokes import store as spokes_store
 from telehub.db import connection
-from telehub.errors import NotFound
+from telehub.errors import FieldError, NotFound, ValidationFailed
 from telehub.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -43,12 +44,27 @@ def new_webhook_secret() -> str:
 
 
 async def configure_webhook(
-    conn: asyncpg.Connection, spoke_id: int, *, url: str | None, full_payload: bool, rotate: bool
+    conn: asyncpg.Connection,
+    spoke_id: int,
+    *,
+    url: str | None,
+    full_payload: bool,
+    rotate: bool,
+    allow_private: bool,
 ) -> tuple[spokes_store.Webhook, str | None]:
     """Set a clinic's endpoint; a secret is issued on first use or rotation (shown once).
 
-    Setting it again re-enables a disabled endpoint, and what waited behind it goes now.
+    The URL must be https to a public address (loopback and http only with `allow_private`),
+    else ValidationFailed naming `url` and nothing changes. Setting it again re-enables a
+    disabled endpoint, and what waited behind it goes now.
     """
+    if url is not None:
+        try:
+            check_url(url, allow_private=allow_private)
+        except RefusedWebhookUrl as refused:
+            raise ValidationFailed(
+                f"webhook URL {refused}", errors=[FieldError("url", str(refused))]
+            ) from None
     current = await spokes_store.get_webhook(conn, spoke_id)
     if current is None:
         raise NotFound("no such spoke")
@@ -147,8 +163,22 @@ async def _attempt(
     headers = signed_headers(webhook.secret, delivery.webhook_id, body, datetime.now(UTC))
     status: int | None = None
     try:
+        # Again at each attempt: the URL may predate the rule, or the setting may have changed.
+        # The connector checks every address it resolves or connects to (consults.webhook_address).
+        check_url(webhook.url, allow_private=settings.webhook_allow_private)
         status = await _post(session, webhook.url, headers, body, settings.webhook_timeout)
-        error = f"HTTP {status}"
+        error = f"HTTP {status}"  # a 3xx too: redirects are not followed
+    except RefusedWebhookUrl as refused:
+        error = f"refused: webhook URL {refused}"
+    except aiohttp.ClientConnectorError as exc:
+        # The connector refused the address the name resolved to (RefusedAddress), or the
+        # connection failed.
+        reason = exc.os_error
+        error = (
+            f"refused: {reason.strerror}"
+            if isinstance(reason, RefusedAddress)
+            else f"{type(exc).__name__}: {exc}"
+        )
     except TimeoutError:
         error = f"no answer within {settings.webhook_timeout:g} s"
     except aiohttp.ClientError as exc:

@@ -23,7 +23,7 @@ from spokes import store as spokes_store
 from telehub.api import ApiRoutes
 from telehub.auth import Caller
 from telehub.errors import Conflict, Forbidden, NotFound
-from telehub.keys import OUTBOX_WAKE
+from telehub.keys import OUTBOX_WAKE, SETTINGS
 from telehub.request import int_param, now_of, unit_of_work
 from telehub.validation import NoInput
 
@@ -93,6 +93,7 @@ async def put_webhook(request: web.Request, caller: Caller, body: WebhookIn) -> 
             url=body.url,
             full_payload=body.full_payload,
             rotate=body.rotate_secret,
+            allow_private=request.app[SETTINGS].webhook_allow_private,
         )
     request.app[OUTBOX_WAKE].set()  # events held back for this clinic may go now
     return webhook_out(saved, secret=secret)

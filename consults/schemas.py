@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import date, timedelta
 from typing import Any, Literal, Self
-from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
+from consults.webhook_address import check_url
 from telehub.fields import Id, Instant
 from telehub.validation import FieldNamedError, Input, Output, UtcDatetime
 
@@ -280,7 +280,11 @@ class VisitIn(Input):
 class WebhookIn(Input):
     """Where the clinic takes pushed notes."""
 
-    url: str | None = Field(None, max_length=2000, description="https; http only on loopback")
+    url: str | None = Field(
+        None,
+        max_length=2000,
+        description="https to a public address (loopback and http only on a test server)",
+    )
     full_payload: bool = Field(
         False, description="Send the note itself, not only identifiers and links"
     )
@@ -289,14 +293,9 @@ class WebhookIn(Input):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        parts = urlsplit(value)
-        loopback = parts.hostname in {"127.0.0.1", "localhost", "::1"}
-        if not parts.hostname or not (
-            parts.scheme == "https" or (parts.scheme == "http" and loopback)
-        ):
-            raise ValueError("must be an https URL (http only for a loopback test receiver)")
+        if value is not None:
+            # Its form here; where it points is checked with the server's setting when saved.
+            check_url(value, allow_private=True)
         return value
 
 

@@ -21,7 +21,7 @@ from spokes import clinics
 from spokes import store as spokes_store
 from telehub.errors import Conflict, NotFound, ValidationFailed
 from telehub.fields import US_STATES, TimeZoneName, UsState
-from telehub.keys import OUTBOX_WAKE
+from telehub.keys import OUTBOX_WAKE, SETTINGS
 from telehub.request import int_param, unit_of_work
 from telehub.validation import Input
 from telehub.web import ROLES_HUB_STAFF, errors_by_field, read_form, render, see_other, signed_in
@@ -199,14 +199,18 @@ async def set_spoke_webhook(request: web.Request) -> web.Response:
     parsed, typed, errors = await read_form(request, WebhookIn, **flags)
     if parsed is None:
         return await _spoke(request, spoke_id, typed, None, form_errors(errors), status=422)
-    async with unit_of_work(request) as conn:
-        _, secret = await configure_webhook(
-            conn,
-            spoke_id,
-            url=parsed.url,
-            full_payload=parsed.full_payload,
-            rotate=parsed.rotate_secret,
-        )
+    try:
+        async with unit_of_work(request) as conn:
+            _, secret = await configure_webhook(
+                conn,
+                spoke_id,
+                url=parsed.url,
+                full_payload=parsed.full_payload,
+                rotate=parsed.rotate_secret,
+                allow_private=request.app[SETTINGS].webhook_allow_private,
+            )
+    except ValidationFailed as refused:  # an address the webhook may not reach
+        return await _spoke(request, spoke_id, typed, None, errors_by_field(refused), status=422)
     request.app[OUTBOX_WAKE].set()  # events held back for this clinic may go now
     if secret is None:
         raise await see_other(request, f"/coordinator/spokes/{spoke_id}", "Webhook saved.")

@@ -17,6 +17,7 @@ from consults.api import api as consults_api
 from consults.delivery import CLAIM_BATCH, run_worker
 from consults.delivery_api import api as delivery_api
 from consults.notes_api import api as notes_api
+from consults.webhook_address import webhook_connector
 from hub import feeds as hub_feeds
 from hub.api import api as hub_api
 from hub.coordinator_web import routes as coordinator_pages
@@ -112,7 +113,9 @@ async def _http_client(app: web.Application) -> AsyncIterator[None]:
     async with aiohttp.ClientSession(
         # As many per host as a worker claims at once: a claimed event never queues for a
         # connection (its timeout would run while it waited, and count as a failure).
-        connector=aiohttp.TCPConnector(limit=100, limit_per_host=CLAIM_BATCH)
+        connector=webhook_connector(
+            allow_private=app[SETTINGS].webhook_allow_private, limit=100, limit_per_host=CLAIM_BATCH
+        )
     ) as session:
         app[HTTP] = session
         yield
