@@ -250,6 +250,23 @@ async def _spoke(
     )
 
 
+@routes.post("/coordinator/spokes/{id}/mfa", name="coordinator_spoke_mfa")
+async def set_spoke_mfa(request: web.Request) -> web.Response:
+    """Ask the clinic's staff for a second factor when they sign in, or stop asking."""
+    signed_in(request, *ROLES_HUB_STAFF)
+    spoke_id = int_param(request, "id")
+    required = "mfa_required" in await request.post()
+    async with unit_of_work(request) as conn:
+        if not await spokes_store.set_mfa_required(conn, spoke_id, required):
+            raise NotFound("no such spoke")
+    notice = (
+        "Staff of this clinic now sign in with a code from an authenticator app."
+        if required
+        else "Staff of this clinic sign in with their password alone (unless they set up a code)."
+    )
+    raise await see_other(request, f"/coordinator/spokes/{spoke_id}", notice)
+
+
 # --- services --------------------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-_SPOKE_COLUMNS = "id, slug, name, state, timezone, webhook_url"
+_SPOKE_COLUMNS = "id, slug, name, state, timezone, webhook_url, mfa_required"
 _PATIENT_COLUMNS = (
     "id, spoke_id, mrn, given_name, family_name, birth_date, state, phone, email, created_at"
 )
@@ -25,6 +25,7 @@ class Spoke:
     state: str
     timezone: str
     webhook_url: str | None
+    mfa_required: bool = False  # its staff sign in with a second factor too
 
     @property
     def zone(self) -> ZoneInfo:
@@ -149,6 +150,14 @@ async def disable_webhook(conn: asyncpg.Connection, spoke_id: int, reason: str) 
         spoke_id,
         reason,
     )
+
+
+async def set_mfa_required(conn: asyncpg.Connection, spoke_id: int, required: bool) -> bool:
+    """Ask (or stop asking) the clinic's staff for a second factor; False if no such spoke."""
+    done = await conn.execute(
+        "UPDATE spokes SET mfa_required = $2 WHERE id = $1", spoke_id, required
+    )
+    return done != "UPDATE 0"
 
 
 async def list_spokes(conn: asyncpg.Connection) -> list[Spoke]:

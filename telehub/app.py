@@ -31,6 +31,7 @@ from telehub.api import ApiRoutes
 from telehub.api_registry import ApiRegistry
 from telehub.db import Pool, create_pool
 from telehub.keys import API, CLOCK, HTTP, OUTBOX_WAKE, POOL, SETTINGS, Clock
+from telehub.mfa_pages import routes as signin_steps
 from telehub.middleware import (
     problems,
     refuse_control_characters,
@@ -42,7 +43,12 @@ from telehub.web import local_time, web_sessions
 from telehub.web import routes as web_routes
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES: tuple[web.RouteTableDef, ...] = (spoke_pages, consultant_pages, coordinator_pages)
+PAGES: tuple[web.RouteTableDef, ...] = (
+    signin_steps,
+    spoke_pages,
+    consultant_pages,
+    coordinator_pages,
+)
 API_PACKAGES: tuple[ApiRoutes, ...] = (
     hub_api,
     scheduling_api,
@@ -123,7 +129,7 @@ async def _http_client(app: web.Application) -> AsyncIterator[None]:
 
 async def _housekeeping(app: web.Application) -> AsyncIterator[None]:
     task = asyncio.create_task(
-        housekeeping.run(app[POOL], app[SETTINGS].db_acquire_timeout), name="housekeeping"
+        housekeeping.run(app[POOL], app[SETTINGS]), name="housekeeping"
     )
     yield
     task.cancel()

@@ -97,6 +97,19 @@ async def forget(conn: asyncpg.Connection, limit: Limit, subject: str) -> None:
     )
 
 
+async def refund(conn: asyncpg.Connection, limit: Limit, subject: str) -> None:
+    """A success that must not count (a clinic's many good sign-ins from one address): take
+    back its attempt and the wait it may have set, keeping the failures before it."""
+    await conn.execute(
+        """
+        UPDATE throttle SET attempts = greatest(attempts - 1, 0), blocked_until = NULL
+        WHERE limit_name = $1 AND subject = $2
+        """,
+        limit.name,
+        _digest(subject),
+    )
+
+
 async def sweep(conn: asyncpg.Connection) -> int:
     """Forget subjects untouched for a day; return how many."""
     done = await conn.execute(

@@ -11,19 +11,24 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import asyncpg
-from aiohttp import ClientResponse
+from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient
 
 from hub import store as hub_store
 from scheduling import services
 from scheduling import store as scheduling_store
 from spokes import store as spokes_store
+from telehub import mfa
 from telehub.auth import KIND_SCOPES, Caller, issue_access_token
 from telehub.clients import create_client
+from telehub.keys import CLOCK, POOL
+from telehub.sessions import enrol_authenticator
 from telehub.settings import Settings
 from telehub.users import create_user
 
 _counter = itertools.count(1)
+# The authenticator of every test user who has one: `sign_in` computes its codes.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 class Clock:
@@ -142,11 +147,13 @@ class Network:
         spoke_id: int | None = None,
         consultant_id: int | None = None,
         password: str = "correct horse battery staple",
+        authenticator: bool | None = None,
     ) -> tuple[str, str]:
-        """A web user; returns (email, password)."""
+        """A web user; returns (email, password). Those whose role needs a second factor (or
+        anyone, with authenticator=True) have one enrolled with TOTP_SECRET."""
         email = f"{role}-{next(_counter)}@telehub.test"
         async with self.pool.acquire() as conn:
-            await create_user(
+            user = await create_user(
                 conn,
                 email=email,
                 name=f"{role.replace('_', ' ').title()} Person",
@@ -155,6 +162,8 @@ class Network:
                 spoke_id=spoke_id,
                 consultant_id=consultant_id,
             )
+            if authenticator if authenticator is not None else mfa.required(role, False):
+                await enrol_authenticator(conn, self.settings.secret_key, user.id, TOTP_SECRET)
         return email, password
 
     def hub_admin_headers(self) -> dict[str, str]:
@@ -218,15 +227,46 @@ SIGNIN_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 async def sign_in(client: TestClient, email: str, password: str) -> ClientResponse:
-    """Sign in through the real form (its CSRF cookie included); the client keeps the cookie."""
+    """Sign in through the real form (its CSRF cookie included), and the code page after it
+    for a user with an authenticator; the client keeps the cookie."""
     form = await (await client.get("/signin")).text()
     match = SIGNIN_TOKEN.search(form)
     assert match, "the sign-in form has a CSRF token"
-    return await client.post(
+    response = await client.post(
         "/signin",
         data={"email": email, "password": password, "csrf_token": match.group(1)},
         allow_redirects=False,
     )
+    if response.status == 303 and response.headers["Location"] == "/signin/code":
+        return await enter_code(client, await fresh_code(client.app, email))
+    return response
+
+
+async def enter_code(client: TestClient, code: str) -> ClientResponse:
+    """Type a code (authenticator or recovery) on the sign-in code page."""
+    page = await (await client.get("/signin/code")).text()
+    match = SIGNIN_TOKEN.search(page)
+    assert match, "the code page has a form with a CSRF token"
+    return await client.post(
+        "/signin/code",
+        data={"code": code, "csrf_token": match.group(1)},
+        allow_redirects=False,
+    )
+
+
+async def fresh_code(app: web.Application, email: str, secret: str = TOTP_SECRET) -> str:
+    """The authenticator's code for the first time step near the app's clock not used yet
+    (a test clock stands still, and each step signs in once)."""
+    async with app[POOL].acquire() as conn:
+        last = await conn.fetchval(
+            "SELECT m.last_step FROM user_mfa m JOIN users u ON u.id = m.user_id"
+            " WHERE u.email = $1",
+            email,
+        )
+    current = mfa.step_of(app[CLOCK]())
+    step = max(current - mfa.WINDOW, (last or 0) + 1)
+    assert step <= current + mfa.WINDOW, f"{email} signed in more than 3 times in one time step"
+    return mfa.code_at(secret, step)
 
 
 async def page_csrf(client: TestClient, path: str) -> str:

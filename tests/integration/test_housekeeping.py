@@ -32,6 +32,11 @@ async def test_old_keys_and_dead_sessions_go_and_current_ones_stay(
         user_id,
     )
 
-    assert await sweep(conn) == {"idempotency_keys": 1, "web_sessions": 2}
+    assert await sweep(conn, idle_minutes=30) == {
+        "idempotency_keys": 1,
+        "web_sessions": 2,
+        "signin_pending": 0,
+        "throttle": 0,
+    }
     assert [r["key"] for r in await conn.fetch("SELECT key FROM idempotency_keys")] == ["new"]
     assert await conn.fetchval("SELECT csrf_token FROM web_sessions") == "c"
