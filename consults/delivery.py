@@ -185,13 +185,14 @@ async def _attempt(
         error = f"{type(exc).__name__}: {exc}"
     async with connection(pool, settings.db_acquire_timeout) as conn:
         if status is not None and 200 <= status < 300:
-            await delivery_store.mark_delivered(conn, delivery.id, status)
+            released = await delivery_store.mark_delivered(conn, delivery.id, status)
             log.info(
                 "webhook.delivered",
                 delivery=delivery.id,
                 spoke_id=delivery.spoke_id,
                 attempts=delivery.attempts,
                 status=status,
+                released=released,
             )
             return
         async with conn.transaction():

@@ -92,17 +92,35 @@ async def claim_due(
     return [Delivery(**dict(r)) for r in rows]
 
 
-async def mark_delivered(conn: asyncpg.Connection, delivery_id: int, status: int) -> None:
-    """The spoke accepted the event."""
-    await conn.execute(
+async def mark_delivered(conn: asyncpg.Connection, delivery_id: int, status: int) -> int:
+    """The spoke accepted the event: its endpoint answers again, so the spoke's other pending
+    events waiting out a backoff are due now (in the same statement). Returns how many.
+
+    Events being sent (leased) and events kept as failed after the retry window stay as
+    they are; the failed ones go again only by hand.
+    """
+    released = await conn.fetchval(
         """
-        UPDATE outbox SET delivered_at = now(), last_status = $2, last_error = NULL,
-            leased_until = NULL
-        WHERE id = $1
+        WITH delivered AS (
+            UPDATE outbox SET delivered_at = now(), last_status = $2, last_error = NULL,
+                leased_until = NULL
+            WHERE id = $1
+            RETURNING spoke_id
+        ), released AS (
+            UPDATE outbox o SET next_attempt_at = now()
+            FROM delivered
+            WHERE o.spoke_id = delivered.spoke_id AND o.id <> $1
+              AND o.delivered_at IS NULL AND o.failed_at IS NULL
+              AND o.next_attempt_at > now()
+              AND (o.leased_until IS NULL OR o.leased_until <= now())
+            RETURNING o.id
+        )
+        SELECT count(*) FROM released
         """,
         delivery_id,
         status,
     )
+    return int(released)
 
 
 async def mark_failed_attempt(
