@@ -10,13 +10,14 @@ import os
 import secrets
 import sys
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 from aiohttp import web
 
-from telehub import demo, embedded
+from telehub import demo, embedded, mfa
 from telehub.app import create_app
 from telehub.auth import parse_jwks
 from telehub.clients import create_client
@@ -91,13 +92,13 @@ def cmd_migrate(args: argparse.Namespace, env: dict[str, str]) -> int:
     return 0
 
 
-async def _seed(settings: Settings) -> dict[str, Any] | None:
+async def _seed(settings: Settings, *, authenticators: bool = True) -> dict[str, Any] | None:
     await migrate_url(settings.database_url)
     conn = await connect(settings.database_url)
     try:
         if not await demo.is_empty(conn):
             return None
-        return await demo.seed(conn, settings)
+        return await demo.seed(conn, settings, authenticators=authenticators)
     finally:
         await conn.close()
 
@@ -106,7 +107,8 @@ def cmd_demo(args: argparse.Namespace, env: dict[str, str]) -> int:
     """Seed the demo network into an empty database and print its logins."""
     # Seeding signs nothing with the secret key, so it need not be configured for this.
     settings = Settings.from_env({"TELEHUB_SECRET_KEY": secrets.token_urlsafe(32), **env})
-    created = asyncio.run(_seed(settings))
+    # Authenticator keys are sealed with the secret key: only the server's own will do.
+    created = asyncio.run(_seed(settings, authenticators="TELEHUB_SECRET_KEY" in env))
     if created is None:
         print("the database already holds a network; demo seeds only an empty one", file=sys.stderr)
         return 1
@@ -134,6 +136,16 @@ def describe(network: Mapping[str, Any], base_url: str | None) -> str:
     for spoke in network["spokes"]:
         for user in spoke["users"]:
             lines.append(f"  {user['role']:<18} {user['email']:<44} {user['password']}")
+    keyed = [u for u in _demo_users(network) if u.get("totp_secret")]
+    lines += ["", "Hub staff and consultants also type a six-digit code from an authenticator app."]
+    if keyed:
+        lines += [
+            "Add a key below to one (time-based, 6 digits), or print the current code with",
+            "`telehub totp EMAIL` (demo users only; each code signs in once):",
+        ]
+        lines += [f"  {u['email']:<44} {mfa.grouped(u['totp_secret'])}" for u in keyed]
+    else:
+        lines.append("They set one up (a QR code to scan) the first time they sign in.")
     lines += ["", "Calendar feeds (subscribe in Google, Outlook or Apple Calendar):"]
     for person in network["consultants"]:
         lines.append(f"  {person['name']:<30} {person.get('feed_url', '')}")
@@ -145,6 +157,27 @@ def describe(network: Mapping[str, Any], base_url: str | None) -> str:
     for spoke in network["spokes"]:
         lines.append(f"  {spoke['name']:<30} {spoke['client_id']}  {spoke['client_secret']}")
     return "\n".join(lines)
+
+
+def _demo_users(network: Mapping[str, Any]) -> list[dict[str, Any]]:
+    users: list[dict[str, Any]] = list(network["hub_users"])
+    users += [u for person in network["consultants"] for u in person["users"]]
+    users += [u for spoke in network["spokes"] for u in spoke["users"]]
+    return users
+
+
+def cmd_totp(args: argparse.Namespace, env: dict[str, str]) -> int:
+    """Print the current sign-in code of a demo user (their key is in var/demo.json)."""
+    path = Path(args.file) if args.file else Path(env.get("TELEHUB_VAR", "var")) / "demo.json"
+    if not path.exists():
+        print(f"telehub: no demo logins in {path}; `make run` writes them", file=sys.stderr)
+        return 1
+    for user in _demo_users(json.loads(path.read_text())):
+        if user["email"] == args.email.strip().lower() and user.get("totp_secret"):
+            print(mfa.code_at(user["totp_secret"], mfa.step_of(datetime.now(UTC))))
+            return 0
+    print(f"telehub: {args.email} is not a demo user with an authenticator", file=sys.stderr)
+    return 1
 
 
 def _secret_key(path: Path) -> str:
@@ -297,6 +330,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--spoke", help="spoke slug")
     p.add_argument("--consultant", type=int, help="consultant id")
     p.set_defaults(func=cmd_create_user)
+    p = sub.add_parser("totp", help=cmd_totp.__doc__)
+    p.add_argument("email")
+    p.add_argument("--file", help="the demo's logins (default: var/demo.json)")
+    p.set_defaults(func=cmd_totp)
     p = sub.add_parser("create-spoke", help=cmd_create_spoke.__doc__)
     p.add_argument("--slug", required=True)
     p.add_argument("--name", required=True)

@@ -19,10 +19,12 @@ from scheduling import availability, bookings, feeds, services, store
 from scheduling.feed_store import FeedOwner
 from scheduling.slots import Period
 from spokes import store as spokes_store
+from telehub import mfa
 from telehub.audit import Trail
 from telehub.auth import KIND_SCOPES, Caller
 from telehub.clients import create_client
 from telehub.errors import SlotTaken
+from telehub.sessions import enrol_authenticator
 from telehub.settings import Settings
 from telehub.users import create_user
 
@@ -166,10 +168,27 @@ async def is_empty(conn: asyncpg.Connection) -> bool:
 
 
 async def seed(
-    conn: asyncpg.Connection, settings: Settings, *, now: datetime | None = None
+    conn: asyncpg.Connection,
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    authenticators: bool = True,
 ) -> dict[str, Any]:
-    """Create the demo network in one transaction; return its logins and credentials."""
+    """Create the demo network in one transaction; return its logins and credentials.
+
+    With `authenticators`, hub staff and consultants get a second factor whose key is in the
+    result (demo only: a real user enrols their own on first sign-in). Without it (the key
+    that seals them is not the server's) they enrol on first sign-in too.
+    """
     now = now or datetime.now(UTC)
+
+    async def login(user_id: int, email: str, password: str, role: str) -> dict[str, Any]:
+        entry: dict[str, Any] = {"email": email, "password": password, "role": role}
+        if authenticators and mfa.required(role, False):
+            key, _ = await enrol_authenticator(conn, settings.secret_key, user_id)
+            entry["totp_secret"] = key
+        return entry
+
     video_url_template = settings.video_url_template
     rng = random.Random(2027)  # noqa: S311 - demo names, not secrets
     today = now.date()
@@ -182,8 +201,8 @@ async def seed(
             ("coordinator@hub.telehub.test", "Hub Coordinator", "hub_coordinator"),
         ):
             password = _password()
-            await create_user(conn, email=email, name=name, role=role, password=password)
-            hub_users.append({"email": email, "password": password, "role": role})
+            user = await create_user(conn, email=email, name=name, role=role, password=password)
+            hub_users.append(await login(user.id, email, password, role))
         people = []
         for name, creds, role, zone, states, svc, hours in CONSULTANTS:
             consultant = await hub_consultants.create(
@@ -209,7 +228,7 @@ async def seed(
             )
             email = name.lower().replace(" ", ".") + "@hub.telehub.test"
             password = _password()
-            await create_user(
+            user = await create_user(
                 conn,
                 email=email,
                 name=name,
@@ -217,6 +236,7 @@ async def seed(
                 password=password,
                 consultant_id=consultant.id,
             )
+            person_login = await login(user.id, email, password, "consultant")
             feed = await feeds.issue_token(conn, FeedOwner(consultant_id=consultant.id))
             people.append(
                 {
@@ -228,7 +248,7 @@ async def seed(
                     "licensed_states": states,
                     "client_id": client.client_id,
                     "client_secret": secret,
-                    "users": [{"email": email, "password": password, "role": "consultant"}],
+                    "users": [person_login],
                 }
             )
         # A week of time off three weeks out, as a real calendar would have.
