@@ -101,7 +101,7 @@ def _unavailable(
     # InterfaceError is also a programming error or bad input to an encoder, and an OSError
     # may be the request's own (a DNS lookup): only a closed connection makes them an outage.
     closed = conn is None or _is_closed(conn)
-    lost = isinstance(exc, ConnectionError | TimeoutError) or (
+    lost = isinstance(exc, ConnectionError | TimeoutError | asyncpg.InternalClientError) or (
         isinstance(exc, OSError | asyncpg.InterfaceError) and closed
     )
     if lost or isinstance(exc, _UNREACHABLE):
@@ -162,6 +162,10 @@ async def connection(pool: Pool, acquire_timeout: float) -> AsyncIterator[asyncp
         problem = _unavailable(exc, conn, "query")
         if problem is None:
             raise
+        if isinstance(exc, asyncpg.InternalClientError) and not _is_closed(conn):
+            # Its protocol state is broken (seen when the server shut down mid-query):
+            # never hand it to another request.
+            conn.terminate()
         raise problem from None
     finally:
         try:
