@@ -12,6 +12,7 @@ import structlog
 
 from telehub import throttle
 from telehub.db import connection
+from telehub.errors import ServiceUnavailable
 from telehub.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -50,6 +51,6 @@ async def run(pool: asyncpg.Pool, settings: Settings) -> None:
             async with connection(pool, settings.db_acquire_timeout) as conn:
                 removed = await sweep(conn, settings.session_idle_minutes)
             log.info("housekeeping.swept", **removed)
-        except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        except (OSError, asyncpg.PostgresError, TimeoutError, ServiceUnavailable) as exc:
             log.warning("housekeeping.failed", error=f"{type(exc).__name__}: {exc}")
         await asyncio.sleep(EVERY_SECONDS)
