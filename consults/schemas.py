@@ -9,7 +9,7 @@ from typing import Any, Literal, Self
 from pydantic import Field, field_validator, model_validator
 
 from consults.webhook_address import check_url
-from telehub.fields import Id, Instant
+from telehub.fields import Id, Instant, OneLine, Text
 from telehub.validation import FieldNamedError, Input, Output, UtcDatetime
 
 MoudMedication = Literal[
@@ -69,7 +69,7 @@ class Pain(Input):
 
     present: bool
     score: int | None = Field(None, ge=0, le=10)
-    notes: str = Field("", max_length=1000)
+    notes: Text = Field("", max_length=1000)
 
 
 class ClinicalContext(Input):
@@ -78,12 +78,12 @@ class ClinicalContext(Input):
     current_moud: Moud | None = None
     phq9: int | None = Field(None, ge=0, le=27, description="PHQ-9 depression score")
     gad7: int | None = Field(None, ge=0, le=21, description="GAD-7 anxiety score")
-    co_occurring_diagnoses: list[str] = Field(default_factory=list, max_length=20)
+    co_occurring_diagnoses: list[OneLine] = Field(default_factory=list, max_length=20)
     urine_drug_screen: UrineDrugScreen | None = None
     pain: Pain | None = None
     psychosocial_needs: list[Need] = Field(default_factory=list)
-    family_involvement: str = Field("", max_length=1000)
-    other: str = Field("", max_length=4000)
+    family_involvement: Text = Field("", max_length=1000)
+    other: Text = Field("", max_length=4000)
 
     @field_validator("co_occurring_diagnoses")
     @classmethod
@@ -97,7 +97,7 @@ class Holiday(Input):
     """A local date the hub is closed: the e-consult clock does not run."""
 
     day: date
-    name: str = Field(min_length=1, max_length=100)
+    name: OneLine = Field(min_length=1, max_length=100)
 
 
 class HolidaysIn(Input):
@@ -132,8 +132,8 @@ class EconsultIn(Input):
 
     patient_id: uuid.UUID
     service_id: Id = Field(description="An e-consult service")
-    referring_clinician: str = Field(min_length=1, max_length=200)
-    question: str = Field(min_length=1, max_length=10000)
+    referring_clinician: OneLine = Field(min_length=1, max_length=200)
+    question: Text = Field(min_length=1, max_length=10000)
     clinical_context: ClinicalContext = Field(default_factory=ClinicalContext)
     urgency: Literal["routine", "urgent"] = "routine"
     review: ReviewSlot | None = Field(
@@ -191,7 +191,7 @@ class AssignIn(Input):
 class MessageIn(Input):
     """A message in the clarification thread."""
 
-    body: str = Field(min_length=1, max_length=10000)
+    body: Text = Field(min_length=1, max_length=10000)
     asks_clinic: bool = Field(
         False, description="A hub question that waits on the clinic: pauses the clock"
     )
@@ -217,18 +217,18 @@ class MessagesOut(Output):
 class Recommendations(Input):
     """What the consultant recommends."""
 
-    medications: str = Field("", max_length=4000, description="Including MOUD start or change")
-    moud: str = Field("", max_length=4000)
-    therapy: str = Field("", max_length=4000)
-    referrals: str = Field("", max_length=4000)
+    medications: Text = Field("", max_length=4000, description="Including MOUD start or change")
+    moud: Text = Field("", max_length=4000)
+    therapy: Text = Field("", max_length=4000)
+    referrals: Text = Field("", max_length=4000)
 
 
 class NoteSections(Input):
     """The sections of a consult note; a draft may leave some empty."""
 
-    assessment: str = Field("", max_length=20000)
+    assessment: Text = Field("", max_length=20000)
     recommendations: Recommendations = Field(default_factory=Recommendations)
-    follow_up: str = Field("", max_length=4000)
+    follow_up: Text = Field("", max_length=4000)
     visit_recommended: bool = False
 
 

@@ -9,7 +9,7 @@ from hub import consultants, store
 from telehub.api import ApiRoutes
 from telehub.auth import Caller
 from telehub.errors import NotFound
-from telehub.fields import ConsultantRole, Id, TimeZoneName, UsState
+from telehub.fields import ConsultantRole, Id, OneLine, TimeZoneName, UsState
 from telehub.request import int_param, unit_of_work
 from telehub.validation import Input, NoInput, Output
 
@@ -19,8 +19,8 @@ api = ApiRoutes(tag="hub")
 class ConsultantIn(Input):
     """A new consultant or counselor."""
 
-    name: str = Field(min_length=1, max_length=200)
-    credentials: str = Field("", max_length=100, examples=["MD, FASAM"])
+    name: OneLine = Field(min_length=1, max_length=200)
+    credentials: OneLine = Field("", max_length=100, examples=["MD, FASAM"])
     role: ConsultantRole
     timezone: TimeZoneName
     licensed_states: list[UsState] = Field(default_factory=list, max_length=60)

@@ -15,7 +15,7 @@ from hub.coordinator_web import form_errors, hub_zone, routes
 from spokes import store as spokes_store
 from telehub.clients import create_client, list_clients, revoke_client
 from telehub.errors import FieldError, NotFound, ValidationFailed
-from telehub.fields import Id
+from telehub.fields import Id, OneLine
 from telehub.keys import OUTBOX_WAKE, SETTINGS
 from telehub.request import int_param, unit_of_work
 from telehub.validation import FieldNamedError, Input, validate
@@ -31,7 +31,7 @@ CLIENT_KINDS = (
 class ClientIn(Input):
     """A new API client: a clinic's, a consultant's, or the hub's own."""
 
-    name: str = Field(min_length=1, max_length=200)
+    name: OneLine = Field(min_length=1, max_length=200)
     kind: Literal["spoke", "consultant", "hub_admin"]
     spoke_id: Id | None = None
     consultant_id: Id | None = None

@@ -20,7 +20,7 @@ from scheduling.schemas import ServiceIn
 from spokes import clinics
 from spokes import store as spokes_store
 from telehub.errors import Conflict, NotFound, ValidationFailed
-from telehub.fields import US_STATES, TimeZoneName, UsState
+from telehub.fields import US_STATES, OneLine, TimeZoneName, UsState
 from telehub.keys import OUTBOX_WAKE, SETTINGS
 from telehub.request import int_param, unit_of_work
 from telehub.validation import Input
@@ -122,7 +122,7 @@ class SpokeIn(Input):
     """A new spoke clinic."""
 
     slug: str = Field(max_length=63)
-    name: str = Field(min_length=1, max_length=200)
+    name: OneLine = Field(min_length=1, max_length=200)
     state: UsState
     timezone: TimeZoneName
 

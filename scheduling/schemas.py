@@ -9,7 +9,15 @@ from typing import Literal, Self, get_args
 from pydantic import Field, model_validator
 
 from scheduling.availability import MAX_SEARCH
-from telehub.fields import ConsultantRole, Id, Instant, ServiceKind, UsState
+from telehub.fields import (
+    ConsultantRole,
+    Id,
+    Instant,
+    OneLine,
+    ServiceKind,
+    Text,
+    UsState,
+)
 from telehub.validation import FieldNamedError, Input, Output, UtcDatetime
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -20,7 +28,7 @@ class ServiceIn(Input):
     """A new service the hub offers."""
 
     kind: ServiceKind
-    name: str = Field(min_length=1, max_length=200)
+    name: OneLine = Field(min_length=1, max_length=200)
     duration_minutes: int = Field(ge=5, le=480)
     buffer_before_minutes: int = Field(0, ge=0, le=120)
     buffer_after_minutes: int = Field(0, ge=0, le=120)
@@ -116,7 +124,7 @@ class ExceptionIn(Input):
     start: Instant
     end: Instant
     service_ids: list[Id] | None = None
-    note: str = Field("", max_length=200, description="Shown to the hub only; no patient data")
+    note: OneLine = Field("", max_length=200, description="Shown to the hub only; no patient data")
 
     @model_validator(mode="after")
     def _order(self) -> Self:
@@ -169,7 +177,7 @@ class BookingIn(Input):
     consultant_id: Id
     patient_id: uuid.UUID
     start: Instant
-    reason: str = Field("", max_length=2000)
+    reason: Text = Field("", max_length=2000)
 
 
 class RescheduleIn(Input):
@@ -188,7 +196,7 @@ class OutcomeIn(Input):
 class CancelIn(Input):
     """Cancel a booking; the row is kept with the reason."""
 
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Text = Field(min_length=1, max_length=500)
 
 
 BookingStatus = Literal["booked", "cancelled", "completed", "no_show"]
@@ -223,7 +231,7 @@ class BookingQuery(Input):
     patient_id: uuid.UUID | None = None
     consultant_id: Id | None = None
     limit: int = Field(100, ge=1, le=500)
-    cursor: str | None = Field(None, max_length=200, description="next_cursor of the last page")
+    cursor: OneLine | None = Field(None, max_length=200, description="next_cursor of the last page")
 
 
 class BookingsOut(Output):

@@ -12,7 +12,7 @@ from pydantic import Field, field_validator
 from spokes import patients, store
 from telehub.api import ApiRoutes
 from telehub.auth import Caller
-from telehub.fields import UsState
+from telehub.fields import OneLine, UsState
 from telehub.idempotency import idempotent
 from telehub.request import trail_of, unit_of_work, uuid_param
 from telehub.validation import Input, NoInput, Output, UtcDatetime
@@ -23,12 +23,14 @@ api = ApiRoutes(tag="spokes")
 class PatientIn(Input):
     """A new patient of the caller's clinic."""
 
-    mrn: str = Field(min_length=1, max_length=64, description="The clinic's medical record number")
-    given_name: str = Field(min_length=1, max_length=100)
-    family_name: str = Field(min_length=1, max_length=100)
+    mrn: OneLine = Field(
+        min_length=1, max_length=64, description="The clinic's medical record number"
+    )
+    given_name: OneLine = Field(min_length=1, max_length=100)
+    family_name: OneLine = Field(min_length=1, max_length=100)
     birth_date: date
     state: UsState = Field(description="State of residence: where a video visit takes place")
-    phone: str | None = Field(None, max_length=40)
+    phone: OneLine | None = Field(None, max_length=40)
     email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
 
     @field_validator("birth_date")
@@ -63,7 +65,7 @@ class PatientsOut(Output):
 class PatientQuery(Input):
     """Find patients of the caller's clinic."""
 
-    mrn: str | None = Field(None, min_length=1, max_length=64)
+    mrn: OneLine | None = Field(None, min_length=1, max_length=64)
     limit: int = Field(50, ge=1, le=200)
 
 

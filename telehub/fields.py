@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -33,6 +34,32 @@ def _zone(value: str) -> str:
     return value
 
 
+# What breaks a line or hides text: C0 and C1 controls (newline, CR, tab, NUL, NEL...), the
+# Unicode line and paragraph separators, and invisible format characters (bidi overrides,
+# zero-width spaces, BOM). ZWNJ and ZWJ (U+200C, U+200D) stay: some scripts spell names with them.
+_BREAKS_A_LINE = (
+    "\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u200b\\u200e\\u200f\\u2028-\\u202e"
+    "\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb"
+)
+ONE_LINE_PATTERN = f"^[^{_BREAKS_A_LINE}]*$"  # in the OpenAPI document: ECMA-262 syntax
+# Multi-line text keeps tab, newline and CR, and refuses the other controls.
+TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$"
+_ONE_LINE = re.compile(ONE_LINE_PATTERN)
+_TEXT = re.compile(TEXT_PATTERN)
+
+
+def _one_line(value: str) -> str:
+    if not _ONE_LINE.fullmatch(value):
+        raise ValueError("must be one line of text, without control or invisible characters")
+    return value
+
+
+def _text(value: str) -> str:
+    if not _TEXT.fullmatch(value):
+        raise ValueError("must be text: tab and line breaks only, no other control characters")
+    return value
+
+
 def _plausible_instant(value: datetime) -> datetime:
     # Far-off years overflow when moved to UTC or widened by a day; no schedule needs them.
     if not 1900 <= value.year <= 2200:
@@ -40,6 +67,13 @@ def _plausible_instant(value: datetime) -> datetime:
     return value
 
 
+# One line of text: a name, a title, credentials, an MRN, a short note. Every one-line text
+# field of the API's models (and so of the pages, which read forms into the same models).
+OneLine = Annotated[
+    str, AfterValidator(_one_line), Field(json_schema_extra={"pattern": ONE_LINE_PATTERN})
+]
+# Free text that may run over several lines: a question, a reason, a note's sections.
+Text = Annotated[str, AfterValidator(_text), Field(json_schema_extra={"pattern": TEXT_PATTERN})]
 # Every instant an API accepts: RFC 3339 with an offset, in a sane range of years.
 Instant = Annotated[AwareDatetime, AfterValidator(_plausible_instant)]
 UsState = Annotated[str, AfterValidator(_state), Field(examples=["VT"])]

@@ -605,6 +605,22 @@ EDGE_CASES = [
         not_found("/api/v1/consultants/%C2%B2/availability", availability(0, ""), "id"),
         id="availability-superscript-digit-id-in-path",
     ),
+    # A line break or an invisible control in a name once reached calendar feeds.
+    pytest.param(
+        consultant("name", name="Dr New\nX-INJECTED:1"), id="consultant-name-with-newline"
+    ),
+    pytest.param(
+        consultant("credentials", credentials="MD\r\nBEGIN:VEVENT"),
+        id="consultant-credentials-with-crlf",
+    ),
+    pytest.param(service("name", name="Session\u2028two"), id="service-name-line-separator"),
+    pytest.param(
+        patient(422, "validation", "family_name", family_name="Love\u202elace"),
+        id="patient-name-with-bidi-override",
+    ),
+    pytest.param(
+        booking(422, "validation", "reason", reason="see\u0007chart"), id="booking-reason-bell"
+    ),
     # JSON that exhausted the parser's recursion, or int()'s 4,300-digit limit.
     pytest.param(
         raw("POST", BOOKINGS, 400, "bad-request", "body", DEEP, idempotency_key=KEY),
