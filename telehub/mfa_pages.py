@@ -63,11 +63,28 @@ def _too_many(wait: float) -> str:
     return f"Too many wrong codes. Wait {wait_words(wait)}, then try again."
 
 
+def _code_form(
+    request: web.Request,
+    pending: Pending,
+    *,
+    error: str | None,
+    status: int = 200,
+    retry_after: float | None = None,
+) -> web.Response:
+    return signin_step(
+        request,
+        "telehub/mfa_code.html",
+        {"error": error, "email": pending.user.email},
+        status=status,
+        retry_after=retry_after,
+    )
+
+
 @routes.get("/signin/code", name="signin_code")
 async def code_page(request: web.Request) -> web.Response:
     """Ask for the code of a user who has an authenticator."""
-    await _pending(request)
-    return signin_step(request, "telehub/mfa_code.html", {"error": None})
+    _, pending = await _pending(request)
+    return _code_form(request, pending, error=None)
 
 
 @routes.post("/signin/code", name="signin_code_post")
@@ -80,13 +97,7 @@ async def code(request: web.Request) -> web.Response:
     wait = await _claim(request, user.id)
     if wait is not None:
         log.info("signin.code_throttled", user_id=user.id)
-        return signin_step(
-            request,
-            "telehub/mfa_code.html",
-            {"error": _too_many(wait)},
-            status=429,
-            retry_after=wait,
-        )
+        return _code_form(request, pending, error=_too_many(wait), status=429, retry_after=wait)
     error = WRONG
     token = None
     async with transaction(request.app[POOL], settings.db_acquire_timeout) as conn:
@@ -113,7 +124,7 @@ async def code(request: web.Request) -> web.Response:
             token = await new_session(conn, user.id, flash)
     if token is None:
         log.info("signin.code_refused", user_id=user.id, replayed=error == REPLAYED)
-        return signin_step(request, "telehub/mfa_code.html", {"error": error}, status=401)
+        return _code_form(request, pending, error=error, status=401)
     log.info("signin.ok", user_id=user.id, second_factor="recovery" if flash else "totp")
     raise signed_in_response(request, web.HTTPSeeOther(pending.next or user.home), token)
 
