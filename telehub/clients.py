@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +13,10 @@ import asyncpg
 from telehub.auth import KIND_SCOPES, CallerKind, hash_secret, new_client_secret
 
 _COLUMNS = "id, client_id, name, kind, spoke_id, consultant_id, secret_hash, jwks, scopes, active"
+
+
+class ScopesNotForKind(ValueError):
+    """Scopes asked for a client whose kind can never use them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +56,14 @@ async def create_client(
     consultant_id: int | None = None,
     jwks: dict[str, Any] | None = None,
     with_secret: bool = True,
+    scopes: Iterable[str] | None = None,
 ) -> tuple[ApiClient, str | None]:
-    """Register a client with every scope its kind allows; return it and its one-time secret."""
+    """Register a client with the given scopes (by default every scope its kind can use);
+    return it and its one-time secret. ScopesNotForKind for a scope the kind cannot use."""
+    granted = KIND_SCOPES[kind] if scopes is None else frozenset(scopes)
+    if granted - KIND_SCOPES[kind]:
+        unusable = " ".join(sorted(granted - KIND_SCOPES[kind]))
+        raise ScopesNotForKind(f"a {kind} client cannot use these scopes: {unusable}")
     secret = new_client_secret() if with_secret else None
     row = await conn.fetchrow(
         f"""
@@ -68,7 +79,7 @@ async def create_client(
         consultant_id,
         hash_secret(secret) if secret else None,
         jwks,
-        sorted(KIND_SCOPES[kind]),
+        sorted(granted),
     )
     assert row is not None
     return _client(row), secret
