@@ -23,6 +23,7 @@ from telehub.auth import parse_jwks
 from telehub.clients import create_client
 from telehub.db import DatabaseNotReady, connect, migrate_url, wait_for_database
 from telehub.logging import configure_logging
+from telehub.sessions import forget_authenticator
 from telehub.settings import ConfigError, Settings
 from telehub.users import create_user
 
@@ -279,6 +280,20 @@ def cmd_create_user(args: argparse.Namespace, env: dict[str, str]) -> int:
     return 0
 
 
+def cmd_reset_authenticator(args: argparse.Namespace, env: dict[str, str]) -> int:
+    """Forget a user's authenticator and recovery codes (a lost phone): they set up a new
+    one after their next password."""
+
+    async def work(conn: asyncpg.Connection) -> bool:
+        return await forget_authenticator(conn, args.email)
+
+    if not asyncio.run(_admin(_database_url(env), work)):
+        print(f"telehub: {args.email} has no authenticator", file=sys.stderr)
+        return 1
+    print(f"{args.email} sets up a new authenticator after their next password")
+    return 0
+
+
 def cmd_create_spoke(args: argparse.Namespace, env: dict[str, str]) -> int:
     """Add a spoke clinic."""
     from spokes import clinics
@@ -330,6 +345,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--spoke", help="spoke slug")
     p.add_argument("--consultant", type=int, help="consultant id")
     p.set_defaults(func=cmd_create_user)
+    p = sub.add_parser("reset-authenticator", help=cmd_reset_authenticator.__doc__)
+    p.add_argument("email")
+    p.set_defaults(func=cmd_reset_authenticator)
     p = sub.add_parser("totp", help=cmd_totp.__doc__)
     p.add_argument("email")
     p.add_argument("--file", help="the demo's logins (default: var/demo.json)")

@@ -254,3 +254,19 @@ async def enrol_authenticator(
     if not await enrol(conn, user_id, mfa.seal(secret_key, user_id, secret), 0, hashes):
         raise ValueError(f"user {user_id} already has an authenticator")
     return secret, codes
+
+
+async def forget_authenticator(conn: asyncpg.Connection, email: str) -> bool:
+    """A lost phone: drop the user's authenticator and recovery codes, so that they set up a
+    new one after their next password; False if they had none."""
+    user_id = await conn.fetchval(
+        """
+        DELETE FROM user_mfa m USING users u
+        WHERE u.id = m.user_id AND u.email = $1 RETURNING m.user_id
+        """,
+        email.strip().lower(),
+    )
+    if user_id is None:
+        return False
+    await conn.execute("DELETE FROM mfa_recovery_codes WHERE user_id = $1", user_id)
+    return True
