@@ -9,13 +9,14 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Locator, Page, async_playwright
 from pytest_aiohttp import AiohttpServer
 
 from telehub.app import create_app
 from telehub.settings import Settings
-from tests.factories import Clock
+from tests.factories import Clock, fresh_code
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 # The closed network refuses Chromium's background connections; don't let it try.
@@ -59,8 +60,22 @@ async def page(browser: Browser, live: TestServer) -> AsyncIterator[Page]:
     )
     tab = await context.new_page()
     tab.set_default_timeout(10_000)
+    await answer_code_prompts(tab, live.app)
     yield tab
     await context.close()
+
+
+async def answer_code_prompts(page: Page, app: web.Application) -> None:
+    """Whenever the sign-in code page shows, type the code of the test authenticator that
+    `Network.user` enrols (hub staff, consultants), so a test signs in as it always did."""
+    prompt = page.locator("form[data-signin-step=code]")
+
+    async def answer(form: Locator) -> None:
+        email = await page.locator("[data-signin-email]").inner_text()
+        await form.get_by_label("Authentication code").fill(await fresh_code(app, email))
+        await form.get_by_role("button", name="Continue").click()
+
+    await page.add_locator_handler(prompt, answer)
 
 
 async def screenshot(page: Page, name: str) -> None:

@@ -11,7 +11,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, Page, expect
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import answer_code_prompts, screenshot
 from tests.factories import Network
 
 pytestmark = pytest.mark.slow
@@ -34,6 +34,7 @@ async def signed_in(
     )
     page = await context.new_page()
     page.set_default_timeout(10_000)
+    await answer_code_prompts(page, live.app)  # hub staff and consultants type a code too
     await page.goto(path)
     await page.get_by_label("Email").fill(email)
     await page.get_by_label("Password").fill(password)
