@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import asyncpg
 from aiohttp import web
@@ -24,7 +25,7 @@ from consults.schemas import (
 from consults.store import Econsult, Message
 from scheduling.api import booking_out
 from scheduling.schemas import BookingOut
-from telehub.api import ApiRoutes
+from telehub.api import ApiRoutes, at
 from telehub.auth import Caller
 from telehub.errors import Forbidden
 from telehub.idempotency import idempotent
@@ -59,6 +60,11 @@ def econsult_out(e: Econsult) -> EconsultOut:
     )
 
 
+def _thread(request: web.Request, body: dict[str, Any]) -> str:
+    """A message has no address of its own: it lives in its e-consult's thread."""
+    return f"/api/v1/econsults/{request.match_info['id']}/messages"
+
+
 def message_out(m: Message) -> MessageOut:
     """The API view of a thread message."""
     return MessageOut(
@@ -82,6 +88,7 @@ def message_out(m: Message) -> MessageOut:
     status=201,
     errors=(400, 409, 422),
     headers={"Idempotency-Key": "optional"},
+    location=at("/api/v1/econsults/{id}"),
 )
 async def create_econsult(request: web.Request, caller: Caller, body: EconsultIn) -> web.Response:
     """Submit an e-consult for one of the clinic's patients."""
@@ -203,6 +210,7 @@ async def list_messages(request: web.Request, caller: Caller, _: NoInput) -> Mes
     status=201,
     errors=(404, 409, 422),
     path_params=ID,
+    location=_thread,
 )
 async def post_message(request: web.Request, caller: Caller, body: MessageIn) -> MessageOut:
     """Add a message to the thread."""
@@ -232,6 +240,7 @@ async def post_message(request: web.Request, caller: Caller, body: MessageIn) ->
     errors=(404, 409, 422),
     path_params=ID,
     headers={"Idempotency-Key": "optional"},
+    location=at("/api/v1/bookings/{id}"),
 )
 async def book_visit(request: web.Request, caller: Caller, body: VisitIn) -> web.Response:
     """Turn the e-consult into a booked video session for the same patient."""

@@ -7,7 +7,7 @@ from aiohttp import web
 from consults import notes
 from consults.note_store import Note, Subject
 from consults.schemas import NoteIn, NoteOut, NoteQuery, NotesOut
-from telehub.api import ApiRoutes
+from telehub.api import ApiRoutes, at
 from telehub.auth import Caller
 from telehub.keys import OUTBOX_WAKE, SETTINGS
 from telehub.request import now_of, trail_of, unit_of_work, uuid_param
@@ -59,6 +59,7 @@ async def _versions(request: web.Request, caller: Caller, subject: Subject) -> N
     input=NoteIn,
     output=NoteOut,
     status=201,
+    location=at("/api/v1/notes/{id}"),
     errors=(404, 409, 422),
     path_params=ID,
 )
@@ -92,6 +93,7 @@ async def list_econsult_notes(request: web.Request, caller: Caller, _: NoInput) 
     input=NoteIn,
     output=NoteOut,
     status=201,
+    location=at("/api/v1/notes/{id}"),
     errors=(404, 409, 422),
     path_params=ID,
 )

@@ -6,7 +6,7 @@ from aiohttp import web
 from pydantic import Field
 
 from hub import consultants, store
-from telehub.api import ApiRoutes
+from telehub.api import ApiRoutes, at
 from telehub.auth import Caller
 from telehub.errors import NotFound
 from telehub.fields import ConsultantRole, Id, OneLine, TimeZoneName, UsState
@@ -120,6 +120,7 @@ async def get_consultant(request: web.Request, caller: Caller, _: NoInput) -> Co
     output=ConsultantOut,
     status=201,
     errors=(422,),
+    location=at("/api/v1/consultants/{id}"),
 )
 async def create_consultant(
     request: web.Request, caller: Caller, body: ConsultantIn

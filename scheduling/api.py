@@ -33,9 +33,9 @@ from scheduling.schemas import (
     SlotsOut,
 )
 from scheduling.slots import Period, Slot
-from telehub.api import ApiRoutes
+from telehub.api import ApiRoutes, at
 from telehub.auth import Caller
-from telehub.errors import FieldError, ValidationFailed
+from telehub.errors import FieldError, NotFound, ValidationFailed
 from telehub.idempotency import idempotent
 from telehub.keys import SETTINGS
 from telehub.request import int_param, now_of, trail_of, unit_of_work, uuid_param
@@ -86,12 +86,33 @@ async def list_services(request: web.Request, caller: Caller, _: NoInput) -> Ser
     output=ServiceOut,
     status=201,
     errors=(409, 422),
+    location=at("/api/v1/services/{id}"),
 )
 async def create_service(request: web.Request, caller: Caller, body: ServiceIn) -> ServiceOut:
     """Add a service."""
     async with unit_of_work(request) as conn:
         created = await services.create(conn, **body.model_dump())
     return _service_out(created)
+
+
+@api.operation(
+    "GET",
+    "/api/v1/services/{id}",
+    name="get_service",
+    summary="One service",
+    scope="services:read",
+    input=NoInput,
+    output=ServiceOut,
+    errors=(404,),
+    path_params={"id": "integer"},
+)
+async def get_service(request: web.Request, caller: Caller, _: NoInput) -> ServiceOut:
+    """A service, active or not (bookings keep pointing at retired ones)."""
+    async with unit_of_work(request) as conn:
+        found = await store.get_service(conn, int_param(request, "id"))
+    if found is None:
+        raise NotFound("no such service")
+    return _service_out(found)
 
 
 @api.operation(
@@ -258,6 +279,7 @@ def booking_out(b: Booking) -> BookingOut:
     status=201,
     errors=(400, 409, 422),
     headers={"Idempotency-Key": "required"},
+    location=at("/api/v1/bookings/{id}"),
 )
 async def create_booking(request: web.Request, caller: Caller, body: BookingIn) -> web.Response:
     """201 booked; 409 taken by someone else; 422 not an open slot."""

@@ -133,6 +133,7 @@ def mount_token_api(
         status=201,
         errors=(404,),
         path_params=ids,
+        location=lambda request, body: str(body["url"]),  # the new feed itself
     )
     async def rotate(request: web.Request, caller: Caller, _: NoInput) -> FeedUrlOut:
         async with unit_of_work(request) as conn:

@@ -13,6 +13,7 @@ from telehub.fields import (
     ConsultantRole,
     Id,
     Instant,
+    LocalTime,
     OneLine,
     ServiceKind,
     Text,
@@ -100,8 +101,8 @@ class RuleIn(Input):
     """Weekly hours in the consultant's own time zone."""
 
     weekday: Weekday
-    start: time = Field(description="Local wall-clock time, HH:MM")
-    end: time = Field(description="Local wall-clock time, HH:MM; 00:00 means midnight")
+    start: LocalTime = Field(description="Local wall-clock time, HH:MM")
+    end: LocalTime = Field(description="Local wall-clock time, HH:MM; 00:00 means midnight")
     service_ids: list[Id] | None = Field(None, description="Default: every service offered")
     valid_from: date | None = None
     valid_until: date | None = None
@@ -144,8 +145,8 @@ class RuleOut(Output):
     """Weekly hours as stored."""
 
     weekday: Weekday
-    start: time
-    end: time
+    start: LocalTime
+    end: LocalTime
     service_ids: list[int] | None
     valid_from: date | None
     valid_until: date | None

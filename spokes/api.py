@@ -10,7 +10,7 @@ from aiohttp import web
 from pydantic import Field, field_validator
 
 from spokes import patients, store
-from telehub.api import ApiRoutes
+from telehub.api import ApiRoutes, at
 from telehub.auth import Caller
 from telehub.fields import OneLine, UsState
 from telehub.idempotency import idempotent
@@ -96,6 +96,7 @@ def patient_out(p: store.Patient) -> PatientOut:
     status=201,
     errors=(409, 422),
     headers={"Idempotency-Key": "optional"},
+    location=at("/api/v1/patients/{id}"),
 )
 async def create_patient(request: web.Request, caller: Caller, body: PatientIn) -> web.Response:
     """Register a patient; 409 if the clinic has the MRN already."""

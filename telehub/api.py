@@ -3,9 +3,10 @@ and records the operation so the OpenAPI document is generated from the same fac
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import structlog
 from aiohttp import web
@@ -20,6 +21,17 @@ from telehub.validation import Input, NoInput, read_body, read_query
 In = TypeVar("In", bound=Input)
 Out = TypeVar("Out", bound=BaseModel)
 Handler = Callable[[web.Request, Caller, In], Awaitable[Out | web.StreamResponse]]
+# Where a 201's new resource lives, from the request and the JSON body it answers with.
+Location = Callable[[web.Request, dict[str, Any]], str]
+
+
+def at(template: str) -> Location:
+    """A Location filled from the answer's fields: `at("/api/v1/bookings/{id}")`."""
+
+    def location(request: web.Request, body: dict[str, Any]) -> str:
+        return template.format(**body)
+
+    return location
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +50,7 @@ class Operation:
     errors: tuple[int, ...]
     path_params: Mapping[str, str] = field(default_factory=dict)
     headers: Mapping[str, str] = field(default_factory=dict)
+    location: Location | None = None
 
     @property
     def takes_body(self) -> bool:
@@ -67,8 +80,14 @@ class ApiRoutes:
         errors: tuple[int, ...] = (),
         path_params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        location: Location | None = None,
     ) -> Callable[[Handler[In, Out]], Callable[[web.Request], Awaitable[web.StreamResponse]]]:
-        """Declare an operation: `handler(request, caller, parsed_input) -> output model`."""
+        """Declare an operation: `handler(request, caller, parsed_input) -> output model`.
+
+        An operation that answers 201 Created names where the new resource lives (`location`),
+        sent as the Location header of every 201, a replayed one included."""
+        if status == 201 and location is None:
+            raise TypeError(f"{name}: a 201 operation needs a location")
         op = Operation(
             method,
             path,
@@ -82,6 +101,7 @@ class ApiRoutes:
             (401, 403, *errors),
             path_params or {},
             headers or {},
+            location,
         )
         self.operations.append(op)
 
@@ -97,8 +117,12 @@ class ApiRoutes:
                     data = read_query(request, input)
                 result = await handler(request, caller, data)
                 if isinstance(result, web.StreamResponse):
-                    return result
-                return json_response(result, status=status)
+                    response = result
+                else:
+                    response = json_response(result, status=status)
+                if location is not None and response.status == 201:
+                    _locate(request, response, location)
+                return response
 
             endpoint.__doc__ = handler.__doc__
             endpoint.__name__ = handler.__name__
@@ -106,6 +130,12 @@ class ApiRoutes:
             return endpoint
 
         return decorate
+
+
+def _locate(request: web.Request, response: web.StreamResponse, location: Location) -> None:
+    body = response.body if isinstance(response, web.Response) else None
+    if isinstance(body, bytes):
+        response.headers["Location"] = location(request, json.loads(body))
 
 
 def authenticate(request: web.Request) -> Caller:

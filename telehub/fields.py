@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, time
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import AfterValidator, AwareDatetime, Field
+from pydantic import AfterValidator, AwareDatetime, Field, WithJsonSchema
 
 US_STATES = frozenset(
     """
@@ -74,9 +74,26 @@ OneLine = Annotated[
 ]
 # Free text that may run over several lines: a question, a reason, a note's sections.
 Text = Annotated[str, AfterValidator(_text), Field(json_schema_extra={"pattern": TEXT_PATTERN})]
-# Every instant an API accepts: RFC 3339 with an offset, in a sane range of years.
-Instant = Annotated[AwareDatetime, AfterValidator(_plausible_instant)]
-UsState = Annotated[str, AfterValidator(_state), Field(examples=["VT"])]
+# Every instant an API accepts: RFC 3339 with an offset, in a sane range of years (the
+# pattern tells a schema-driven client the years; `format` alone cannot).
+INSTANT_PATTERN = r"^(19\d\d|2[01]\d\d|2200)-"
+Instant = Annotated[
+    AwareDatetime,
+    AfterValidator(_plausible_instant),
+    Field(json_schema_extra={"pattern": INSTANT_PATTERN}),
+]
+# A local wall-clock time (a weekly rule's start or end): no offset, so not `format: time`,
+# which in JSON Schema requires one.
+LOCAL_TIME_PATTERN = r"^\d{2}:\d{2}(:\d{2})?$"
+LocalTime = Annotated[
+    time,
+    WithJsonSchema({"type": "string", "pattern": LOCAL_TIME_PATTERN, "examples": ["09:00"]}),
+]
+UsState = Annotated[
+    str,
+    AfterValidator(_state),
+    Field(examples=["VT"], json_schema_extra={"enum": sorted(US_STATES)}),
+]
 TimeZoneName = Annotated[str, AfterValidator(_zone), Field(examples=["America/New_York"])]
 Id = Annotated[int, Field(ge=1, le=2**62)]
 ServiceKind = Literal["econsult", "video_session", "case_review"]

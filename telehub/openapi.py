@@ -11,7 +11,7 @@ from pydantic.json_schema import models_json_schema
 
 from telehub.api import Operation
 from telehub.auth import ALL_SCOPES
-from telehub.errors import problem_types
+from telehub.errors import PROBLEM_JSON, problem_types
 from telehub.settings import Settings
 from telehub.validation import NoInput
 
@@ -60,6 +60,7 @@ def build_openapi(settings: Settings, operations: list[Operation]) -> dict[str, 
 
     paths: dict[str, dict[str, Any]] = {}
     for op in operations:
+        codes = sorted(set(op.errors) | set(_refusals(op)))
         entry: dict[str, Any] = {
             "operationId": op.name,
             "summary": op.summary,
@@ -68,10 +69,7 @@ def build_openapi(settings: Settings, operations: list[Operation]) -> dict[str, 
             "parameters": _parameters(op),
             "responses": {
                 str(op.status): _success(op, refs),
-                **{
-                    str(code): {"$ref": f"#/components/responses/Problem{code}"}
-                    for code in sorted(set(op.errors))
-                },
+                **{str(code): {"$ref": f"#/components/responses/Problem{code}"} for code in codes},
             },
         }
         if op.takes_body:
@@ -81,7 +79,7 @@ def build_openapi(settings: Settings, operations: list[Operation]) -> dict[str, 
             }
         paths.setdefault(op.path, {})[op.method.lower()] = entry
 
-    statuses = sorted({code for op in operations for code in op.errors})
+    statuses = sorted({code for op in operations for code in (*op.errors, *_refusals(op))})
     return {
         "openapi": "3.1.0",
         "info": {
@@ -96,17 +94,7 @@ def build_openapi(settings: Settings, operations: list[Operation]) -> dict[str, 
         "paths": paths,
         "components": {
             "schemas": schemas,
-            "responses": {
-                f"Problem{code}": {
-                    "description": _describe(code),
-                    "content": {
-                        "application/problem+json": {
-                            "schema": {"$ref": "#/components/schemas/Problem"}
-                        }
-                    },
-                }
-                for code in statuses
-            },
+            "responses": {f"Problem{code}": _problem(code) for code in statuses},
             "securitySchemes": {
                 "oauth2": {
                     "type": "oauth2",
@@ -126,13 +114,35 @@ def build_openapi(settings: Settings, operations: list[Operation]) -> dict[str, 
     }
 
 
+def _refusals(op: Operation) -> tuple[int, ...]:
+    """What any operation of its kind can answer, whatever its handler does: 400 for a
+    control character in the path or query (and, with a body, for a body that is not a JSON
+    object), 413 and 415 for a body too large or not JSON, 422 for input that fails its model,
+    503 when the database is out of reach."""
+    codes = [400, 503]
+    if op.takes_body:
+        codes += [413, 415, 422]
+    elif op.input is not NoInput:
+        codes.append(422)
+    return tuple(codes)
+
+
 def _success(op: Operation, refs: Mapping[tuple[Any, Any], Any]) -> dict[str, Any]:
-    if op.output is None:
-        return {"description": "Done"}
-    return {
-        "description": op.output.__doc__.splitlines()[0] if op.output.__doc__ else "OK",
-        "content": {"application/json": {"schema": refs[(op.output, "serialization")]}},
-    }
+    answer: dict[str, Any] = {"description": "Done"}
+    if op.output is not None:
+        answer = {
+            "description": op.output.__doc__.splitlines()[0] if op.output.__doc__ else "OK",
+            "content": {"application/json": {"schema": refs[(op.output, "serialization")]}},
+        }
+    if op.status == 201:
+        answer["headers"] = {
+            "Location": {
+                "description": "Where the new resource lives",
+                "required": True,
+                "schema": {"type": "string", "format": "uri-reference"},
+            }
+        }
+    return answer
 
 
 def _parameters(op: Operation) -> list[dict[str, Any]]:
@@ -168,6 +178,26 @@ def _parameters(op: Operation) -> list[dict[str, Any]]:
                 }
             )
     return params
+
+
+_PROBLEM_HEADERS = {
+    401: ("WWW-Authenticate", "Bearer challenge (RFC 6750)"),
+    403: ("WWW-Authenticate", 'Bearer error="insufficient_scope" and the scope needed'),
+    405: ("Allow", "The methods this path takes"),
+    429: ("Retry-After", "Seconds to wait"),
+    503: ("Retry-After", "Seconds to wait"),
+}
+
+
+def _problem(code: int) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": _describe(code),
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    if code in _PROBLEM_HEADERS:
+        name, description = _PROBLEM_HEADERS[code]
+        response["headers"] = {name: {"description": description, "schema": {"type": "string"}}}
+    return response
 
 
 def _describe(status: int) -> str:

@@ -93,3 +93,47 @@ async def test_real_responses_conform_to_the_described_schemas(
     _conforms(doc, "ServicesOut", await services.json())
     problem = await client.get("/api/v1/slots", params={"service_id": 0}, headers=spoke.headers)
     _conforms(doc, "Problem", await problem.json())
+
+
+async def test_every_operation_with_a_body_documents_400_413_and_415(client: TestClient) -> None:
+    doc = await _document(client)
+    for path, operations in doc["paths"].items():
+        for method, op in operations.items():
+            assert {"400", "503"} <= set(op["responses"]), (method, path)
+            if "requestBody" in op:
+                assert {"400", "413", "415", "422"} <= set(op["responses"]), (method, path)
+
+
+async def test_every_201_documents_its_location(client: TestClient) -> None:
+    doc = await _document(client)
+    created = [
+        (method, path, op["responses"]["201"])
+        for path, operations in doc["paths"].items()
+        for method, op in operations.items()
+        if "201" in op["responses"]
+    ]
+    assert len(created) >= 9
+    for method, path, answer in created:
+        assert answer["headers"]["Location"]["required"] is True, (method, path)
+
+
+async def test_weekly_hours_are_wall_clock_times_and_ranges_are_stated(client: TestClient) -> None:
+    schemas = (await _document(client))["components"]["schemas"]
+    for name in ("RuleIn", "RuleOut"):
+        for end in ("start", "end"):
+            field = schemas[name]["properties"][end]
+            assert "format" not in field, (name, end)
+            assert field["pattern"] == r"^\d{2}:\d{2}(:\d{2})?$"
+    booking = schemas["BookingIn"]["properties"]
+    assert booking["start"]["format"] == "date-time"
+    assert booking["start"]["pattern"].startswith("^(19")  # the years an instant may have
+    consultant = schemas["ConsultantIn"]["properties"]
+    assert consultant["name"]["maxLength"] == 200 and consultant["name"]["pattern"]
+    assert "VT" in schemas["PatientIn"]["properties"]["state"]["enum"]
+
+
+async def test_a_clinic_is_told_the_hubs_exception_notes_may_be_null(client: TestClient) -> None:
+    schemas = (await _document(client))["components"]["schemas"]
+    note = schemas["ExceptionOut"]["properties"]["note"]
+    assert {"type": "null"} in note["anyOf"]
+    assert "hub only" in note["description"]
