@@ -20,6 +20,11 @@ from tests.factories import Network
 
 NINE = datetime(2027, 3, 8, 17, 0, tzinfo=UTC)
 NOW = datetime(2027, 3, 1, 15, 0, tzinfo=UTC)
+# Sessions of this database waiting on a lock (other test sessions may share the server).
+WAITING_ON_LOCKS = """
+    SELECT count(*) FROM pg_stat_activity
+    WHERE datname = current_database() AND wait_event_type = 'Lock'
+"""
 
 
 async def test_twenty_concurrent_transactions_inserting_overlaps_commit_one(
@@ -154,7 +159,7 @@ async def test_bookings_waiting_on_a_holder_that_rolls_back_queue_instead_of_dea
                 return "taken"
             return "booked"
 
-    wide = await create_pool(replace(settings, db_pool_min=11, db_pool_max=11))
+    wide = await create_pool(replace(settings, db_pool_min=12, db_pool_max=12))
     try:
         async with wide.acquire() as holder:
             transaction = holder.transaction()
@@ -173,7 +178,8 @@ async def test_bookings_waiting_on_a_holder_that_rolls_back_queue_instead_of_dea
             )
             racing = [asyncio.create_task(book(*racer)) for racer in racers]
             for _ in range(300):  # until all ten wait: one on the row, nine for their turn
-                if await holder.fetchval("SELECT count(*) FROM pg_locks WHERE NOT granted") >= 10:
+                # Not in the holder's transaction: activity statistics are frozen per transaction.
+                if await wide.fetchval(WAITING_ON_LOCKS) >= 10:
                     break
                 await asyncio.sleep(0.02)
             await transaction.rollback()
