@@ -3,10 +3,12 @@ recovery codes; hub staff and consultants always, a clinic's staff when the hub 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 from datetime import timedelta
 
+import aiohttp
 import asyncpg
 from aiohttp.test_utils import TestClient
 
@@ -255,3 +257,38 @@ async def test_a_clinic_asked_for_a_second_factor_by_the_hub_enrols_its_staff(
     _, shown = await _enrol(client, clock)
     assert len(RECOVERY.findall(shown)) == 10
     assert (await client.get("/spoke", allow_redirects=False)).status == 200
+
+
+async def test_one_code_sent_from_five_browsers_at_once_signs_in_one(
+    client: TestClient, network: Network
+) -> None:
+    email, password = await network.user("hub_coordinator")
+    code = await fresh_code(client.app, email)
+
+    async def browser() -> aiohttp.ClientSession:
+        """A browser of its own (cookies and all), at the password step's end."""
+        session = aiohttp.ClientSession(
+            base_url=str(client.make_url("/")), cookie_jar=aiohttp.CookieJar(unsafe=True)
+        )
+        token = SIGNIN_TOKEN.findall(await (await session.get("/signin")).text())[0]
+        await session.post(
+            "/signin",
+            data={"email": email, "password": password, "csrf_token": token},
+            allow_redirects=False,
+        )
+        return session
+
+    async def send(session: aiohttp.ClientSession) -> int:
+        token = SIGNIN_TOKEN.findall(await (await session.get("/signin/code")).text())[0]
+        response = await session.post(
+            "/signin/code", data={"code": code, "csrf_token": token}, allow_redirects=False
+        )
+        return response.status
+
+    sessions = [await browser() for _ in range(5)]
+    try:
+        statuses = await asyncio.gather(*(send(s) for s in sessions))
+    finally:
+        for session in sessions:
+            await session.close()
+    assert sorted(statuses) == [303, 401, 401, 401, 401]  # the time step is used once
