@@ -130,6 +130,33 @@ def _truncated_signature(settings: Settings, token: str) -> str:
     return token[:-4]
 
 
+def _lasts_a_year(settings: Settings, token: str) -> str:
+    issued = int(time.time())
+    return resign(settings, token, iat=issued, nbf=issued, exp=issued + 365 * 86400)
+
+
+def _without_iat(settings: Settings, token: str) -> str:
+    claims = claims_of(token)
+    del claims["iat"]
+    return jwt.encode(claims, service_key(settings), algorithm="HS256")
+
+
+def _spoke_id_true(settings: Settings, token: str) -> str:
+    return resign(settings, token, spoke_id=True)
+
+
+def _scope_a_list(settings: Settings, token: str) -> str:
+    return resign(settings, token, scope=claims_of(token)["scope"].split())
+
+
+def _kind_a_list(settings: Settings, token: str) -> str:
+    return resign(settings, token, kind=["spoke"])
+
+
+def _exp_nan(settings: Settings, token: str) -> str:
+    return resign(settings, token, exp=float("nan"))
+
+
 @pytest.mark.parametrize(
     "make_bad",
     [
@@ -142,6 +169,12 @@ def _truncated_signature(settings: Settings, token: str) -> str:
         pytest.param(_scope_edited, id="scope-edited"),
         pytest.param(_kind_edited, id="kind-edited-to-hub-admin"),
         pytest.param(_truncated_signature, id="truncated-signature"),
+        pytest.param(_lasts_a_year, id="signed-by-the-service-but-lasting-a-year"),
+        pytest.param(_without_iat, id="without-iat"),
+        pytest.param(_spoke_id_true, id="spoke-id-true"),
+        pytest.param(_scope_a_list, id="scope-a-list"),
+        pytest.param(_kind_a_list, id="kind-a-list"),
+        pytest.param(_exp_nan, id="exp-nan"),
     ],
 )
 async def test_a_bad_bearer_token_is_refused_with_401(
