@@ -107,6 +107,23 @@ async def test_a_retry_with_the_same_key_and_body_replays_the_first_answer(
     assert await conn.fetchval("SELECT count(*) FROM bookings") == 1
 
 
+async def test_a_new_booking_and_its_replay_say_where_it_lives(
+    client: TestClient, network: Network
+) -> None:
+    svc, consultant, spoke, patient = await _setup(network)
+    headers = {**spoke.headers, "Idempotency-Key": "located-1"}
+    body = _body(svc, consultant, patient, MONDAY_9_LA)
+
+    first = await client.post("/api/v1/bookings", json=body, headers=headers)
+    again = await client.post("/api/v1/bookings", json=body, headers=headers)
+
+    booking_id = (await first.json())["id"]
+    assert first.headers["Location"] == f"/api/v1/bookings/{booking_id}"
+    assert again.headers["Location"] == first.headers["Location"]
+    fetched = await client.get(first.headers["Location"], headers=spoke.headers)
+    assert fetched.status == 200
+
+
 async def test_the_same_key_with_another_body_is_refused(
     client: TestClient, network: Network, conn: asyncpg.Connection
 ) -> None:
