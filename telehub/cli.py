@@ -142,7 +142,7 @@ def describe(network: Mapping[str, Any], base_url: str | None) -> str:
     if keyed:
         lines += [
             "Add a key below to one (time-based, 6 digits), or print the current code with",
-            "`telehub totp EMAIL` (demo users only; each code signs in once):",
+            "`telehub totp EMAIL` (.venv/bin/telehub after `make run`; each code signs in once):",
         ]
         lines += [f"  {u['email']:<44} {mfa.grouped(u['totp_secret'])}" for u in keyed]
     else:
