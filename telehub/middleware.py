@@ -46,9 +46,14 @@ HSTS = "max-age=31536000; includeSubDomains"
 OPENAPI_PATH = "/api/v1/openapi.json"
 
 
+_MACHINE_PATHS = ("/api/", "/oauth/", "/feeds/", "/static/", "/.well-known/")
+_PROBES = frozenset({"/healthz", "/readyz"})
+
+
 def is_page(request: web.Request) -> bool:
-    """A request for a human's page (HTML), as opposed to the API, tokens, feeds or files."""
-    return not request.path.startswith(("/api/", "/oauth/", "/feeds/", "/static/"))
+    """A request for a human's page (HTML), as opposed to the API, tokens, feeds, files,
+    discovery documents or the load balancer's probes."""
+    return not request.path.startswith(_MACHINE_PATHS) and request.path not in _PROBES
 
 
 def route_of(request: web.Request) -> str:

@@ -3,9 +3,15 @@
 
 from __future__ import annotations
 
-from aiohttp.test_utils import TestClient
+from dataclasses import replace
 
-from tests.factories import Network
+from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
+
+from telehub.app import create_app
+from telehub.db import create_pool
+from telehub.settings import Settings
+from tests.factories import Clock, Network
 
 UNKNOWN = "00000000-0000-4000-8000-00000000abcd"
 
@@ -52,3 +58,22 @@ async def test_token_endpoint_http_refusals_are_oauth_error_json_too(client: Tes
     assert wrong_method.headers["Cache-Control"] == "no-store"
     assert "POST" in wrong_method.headers["Allow"]
     assert (await wrong_method.json())["error"] == "invalid_request"
+
+
+async def test_probes_and_discovery_paths_answer_problems_not_pages(
+    aiohttp_client: AiohttpClient, settings: Settings, clock: Clock
+) -> None:
+    narrow = replace(settings, db_pool_min=1, db_pool_max=1, db_acquire_timeout=0.2)
+    pool = await create_pool(narrow)
+    try:
+        client = await aiohttp_client(create_app(narrow, pool=pool, clock=clock))
+        async with pool.acquire():  # the only connection is busy elsewhere
+            ready = await client.get("/readyz")
+        assert ready.status == 503
+        assert ready.content_type == "application/problem+json"
+        assert ready.headers["Retry-After"]
+        unknown = await client.get("/.well-known/no-such-document")
+        assert unknown.status == 404
+        assert unknown.content_type == "application/problem+json"
+    finally:
+        await pool.close()
