@@ -26,7 +26,7 @@ from scheduling.api import api as scheduling_api
 from spokes import feeds as spoke_feeds
 from spokes.api import api as spokes_api
 from spokes.web import routes as spoke_pages
-from telehub import health, housekeeping, oauth
+from telehub import discovery, health, housekeeping, oauth
 from telehub.api import ApiRoutes
 from telehub.api_registry import ApiRegistry
 from telehub.db import Pool, create_pool
@@ -104,6 +104,7 @@ def create_app(
     for pages in PAGES:
         app.router.add_routes(pages)
     app.router.add_routes(oauth.routes)
+    app.router.add_routes(discovery.routes)
     app.router.add_routes(health.routes)
     app.router.add_static("/static", ROOT / "static", name="static")
     return app
