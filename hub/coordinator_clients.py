@@ -24,7 +24,7 @@ from telehub.web import ROLES_HUB_STAFF, errors_by_field, read_form, render, see
 CLIENT_KINDS = (
     ("spoke", "A clinic's system (EHR)"),
     ("consultant", "A consultant's system"),
-    ("hub_admin", "A hub system (every scope)"),
+    ("hub_admin", "A hub system (every scope but a clinic's patients and acknowledgements)"),
 )
 
 
