@@ -15,6 +15,7 @@ from consults.schemas import (
     EconsultOut,
     EconsultQuery,
     EconsultsOut,
+    HolidayOut,
     HolidaysIn,
     HolidaysOut,
     MessageIn,
@@ -265,7 +266,7 @@ async def book_visit(request: web.Request, caller: Caller, body: VisitIn) -> web
 
 
 def _holidays_out(days: list[tuple[date, str]]) -> HolidaysOut:
-    return HolidaysOut(holidays=[{"day": d.isoformat(), "name": n} for d, n in days])
+    return HolidaysOut(holidays=[HolidayOut(day=d, name=n) for d, n in days])
 
 
 @api.operation(

@@ -114,10 +114,17 @@ class HolidaysIn(Input):
         return values
 
 
+class HolidayOut(Output):
+    """A local date the hub is closed."""
+
+    day: date
+    name: str
+
+
 class HolidaysOut(Output):
     """The hub's holidays, by date."""
 
-    holidays: list[dict[str, str]]
+    holidays: list[HolidayOut]
 
 
 class ReviewSlot(Input):

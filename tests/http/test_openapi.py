@@ -137,3 +137,9 @@ async def test_a_clinic_is_told_the_hubs_exception_notes_may_be_null(client: Tes
     note = schemas["ExceptionOut"]["properties"]["note"]
     assert {"type": "null"} in note["anyOf"]
     assert "hub only" in note["description"]
+
+
+async def test_holidays_are_described_field_by_field(client: TestClient) -> None:
+    schemas = (await _document(client))["components"]["schemas"]
+    holiday = schemas["HolidayOut"]["properties"]
+    assert holiday["day"]["format"] == "date" and holiday["name"]["type"] == "string"
