@@ -28,7 +28,9 @@ class PatientIn(Input):
     )
     given_name: OneLine = Field(min_length=1, max_length=100)
     family_name: OneLine = Field(min_length=1, max_length=100)
-    birth_date: date
+    birth_date: date = Field(
+        description="Between 1900-01-01 and today", json_schema_extra={"pattern": r"^(19|20)\d\d-"}
+    )
     state: UsState = Field(description="State of residence: where a video visit takes place")
     phone: OneLine | None = Field(None, max_length=40)
     email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")

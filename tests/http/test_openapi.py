@@ -130,6 +130,7 @@ async def test_weekly_hours_are_wall_clock_times_and_ranges_are_stated(client: T
     consultant = schemas["ConsultantIn"]["properties"]
     assert consultant["name"]["maxLength"] == 200 and consultant["name"]["pattern"]
     assert "VT" in schemas["PatientIn"]["properties"]["state"]["enum"]
+    assert schemas["PatientIn"]["properties"]["birth_date"]["pattern"] == r"^(19|20)\d\d-"
 
 
 async def test_a_clinic_is_told_the_hubs_exception_notes_may_be_null(client: TestClient) -> None:
