@@ -192,9 +192,7 @@ def test_an_id_claim_of_null_counts_as_absent() -> None:
         pytest.param([1], id="list"),
     ],
 )
-def test_an_assertion_date_that_is_not_a_finite_number_is_refused(
-    claim: str, value: Any
-) -> None:
+def test_an_assertion_date_that_is_not_a_finite_number_is_refused(claim: str, value: Any) -> None:
     token = assertion(**{claim: value})
     assert claims_of(token)[claim] is not None or value is None  # really sent as given
     with pytest.raises(InvalidToken):
@@ -208,7 +206,7 @@ def test_an_assertion_with_a_fractional_expiry_is_accepted() -> None:
 
 @pytest.mark.parametrize("jti", ["a\x00b", "line\nbreak", "", "x" * 256, 12])
 def test_an_assertion_jti_that_cannot_be_stored_is_refused(jti: Any) -> None:
-    with pytest.raises(InvalidToken, match="(?i)jti|JWT ID"):
+    with pytest.raises(InvalidToken, match=r"(?i)jti|JWT ID"):
         verify(assertion(jti=jti))
 
 
@@ -243,7 +241,7 @@ def test_an_assertion_for_the_token_endpoint_or_the_issuer_is_accepted(aud: Any)
     ],
 )
 def test_an_assertion_for_another_audience_is_refused(aud: str) -> None:
-    with pytest.raises(InvalidToken, match="(?i)audience"):
+    with pytest.raises(InvalidToken, match=r"(?i)audience"):
         verify(assertion(aud=aud))
 
 
