@@ -42,7 +42,7 @@ log = structlog.get_logger(__name__)
 
 
 # RFC 6749 section 5.2: error_description is printable ASCII without '"' and '\\'.
-_DESCRIPTION_UNSAFE = re.compile(r'[^\x20-\x21\x23-\x5b\x5d-\x7e]')
+_DESCRIPTION_UNSAFE = re.compile(r"[^\x20-\x21\x23-\x5b\x5d-\x7e]")
 
 
 class OAuthError(Problem):
