@@ -23,7 +23,7 @@ async def conditional(
     cache_control: str,
     render: Callable[[], Awaitable[bytes]],
 ) -> web.Response:
-    """304 when the client's copy is current; HEAD without rendering; else the body."""
+    """304 when the client's copy is current; else the body (HEAD: its headers only)."""
     quoted = f'"{etag}"'
     headers = {"ETag": quoted, "Cache-Control": cache_control}
     if last_modified is not None:
@@ -39,8 +39,8 @@ async def conditional(
     )
     if fresh:
         return web.Response(status=304, headers=headers)
-    if request.method == "HEAD":
-        return web.Response(headers=headers, content_type=content_type, charset="utf-8")
+    # HEAD renders too: its Content-Length must be GET's (RFC 9110 §9.3.2); aiohttp sends
+    # the headers of a HEAD answer without its body.
     body = await render()
     return web.Response(body=body, headers=headers, content_type=content_type, charset="utf-8")
 
