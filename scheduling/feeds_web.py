@@ -7,15 +7,16 @@ packages each mount them with their own view of a feed.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import asyncpg
 from aiohttp import web
 
 from scheduling import feed_store, feeds
+from scheduling.feed_render import FeedRenderer
 from scheduling.feed_store import FeedBooking, FeedOwner
-from scheduling.ical import render_calendar
 from telehub import audit
 from telehub.api import ApiRoutes
 from telehub.audit import Trail
@@ -23,7 +24,7 @@ from telehub.auth import Caller
 from telehub.conditional import conditional
 from telehub.db import connection
 from telehub.errors import NotFound
-from telehub.keys import POOL, SETTINGS
+from telehub.keys import FEED_RENDERER, POOL, SETTINGS
 from telehub.request import int_param, now_of, unit_of_work
 from telehub.validation import NoInput, Output, UtcDatetime
 
@@ -40,6 +41,14 @@ class FeedIdentity:
     salt: str  # what else, besides the bookings, changes the feed's text (for its ETag)
 
 
+async def feed_rendering(app: web.Application) -> AsyncIterator[None]:
+    """The process's feed renderer (worker thread and memo), stopped with the app."""
+    renderer = FeedRenderer(app[SETTINGS].feed_cache_bytes)
+    app[FEED_RENDERER] = renderer
+    yield
+    await asyncio.to_thread(renderer.close)
+
+
 # The owner's identity (None: gone), read on every poll; keep it cheap.
 Describe = Callable[[asyncpg.Connection, FeedOwner], Awaitable[FeedIdentity | None]]
 # How each booking is labelled, read only when the feed is rendered.
@@ -54,9 +63,10 @@ def feed_handler(
     """A GET/HEAD handler for `{token}.ics`: 404 for an unknown or revoked token."""
 
     async def handler(request: web.Request) -> web.Response:
-        settings = request.app[SETTINGS]
+        settings, renderer = request.app[SETTINGS], request.app[FEED_RENDERER]
+        pool, wait = request.app[POOL], settings.db_acquire_timeout
         window = feeds.Window.around(now_of(request))
-        async with connection(request.app[POOL], settings.db_acquire_timeout) as conn:
+        async with connection(pool, wait) as conn:
             owner = await feeds.resolve(conn, request.match_info["token"])
             if owner is None or (owner.consultant_id is None) == (kind == "consultant"):
                 raise NotFound("no such feed")
@@ -65,24 +75,28 @@ def feed_handler(
                 raise NotFound("no such feed")
             etag, last_modified = await feeds.version(conn, owner, window, identity.salt)
 
-            async def render() -> bytes:
+        async def render() -> bytes:
+            async with connection(pool, wait) as conn:
                 bookings = await feed_store.feed_bookings(conn, owner, window.start, window.end)
                 label = await labels_for(conn, owner, bookings, settings.base_url)
-                events = feeds.feed_events(bookings, zone=identity.zone, label=label)
                 who = f"{kind}:{owner.consultant_id or owner.spoke_id}"
                 await audit.record(
                     conn, Trail(f"feed:{who}"), "read", "booking_feed", [who], owner.spoke_id
                 )
-                return render_calendar(identity.name, identity.zone, events, window.dates)
+            # The reads above ran on the loop; the rendering runs in a worker thread, with
+            # the connection back in the pool: cold feeds after a restart queue for the
+            # thread, not for connections, and every other request goes on meanwhile.
+            events = feeds.feed_events(bookings, zone=identity.zone, label=label)
+            return await renderer.render(identity.name, identity.zone, events, window.dates)
 
-            return await conditional(
-                request,
-                etag=etag,
-                last_modified=last_modified,
-                content_type="text/calendar",
-                cache_control=CACHE_CONTROL,
-                render=render,
-            )
+        return await conditional(
+            request,
+            etag=etag,
+            last_modified=last_modified,
+            content_type="text/calendar",
+            cache_control=CACHE_CONTROL,
+            render=render,
+        )
 
     handler.__name__ = f"{kind}_feed"
     handler.__doc__ = f"A {kind}'s schedule as an iCalendar subscription (no patient data)."

@@ -23,6 +23,7 @@ from hub.api import api as hub_api
 from hub.coordinator_web import routes as coordinator_pages
 from hub.web import routes as consultant_pages
 from scheduling.api import api as scheduling_api
+from scheduling.feeds_web import feed_rendering
 from spokes import feeds as spoke_feeds
 from spokes.api import api as spokes_api
 from spokes.web import routes as spoke_pages
@@ -82,6 +83,7 @@ def create_app(
     else:
         app[POOL] = pool
     app.cleanup_ctx.append(_http_client)
+    app.cleanup_ctx.append(feed_rendering)
     if settings.delivery_workers:
         app.cleanup_ctx.append(_delivery_worker)
         app.cleanup_ctx.append(_housekeeping)

@@ -10,6 +10,7 @@ import aiohttp
 import asyncpg
 from aiohttp import web
 
+from scheduling.feed_render import FeedRenderer
 from telehub.api_registry import ApiRegistry
 from telehub.auth import Caller
 from telehub.sessions import Session
@@ -23,6 +24,7 @@ CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 API = web.AppKey("api", ApiRegistry)
 HTTP = web.AppKey("http", aiohttp.ClientSession)  # outgoing calls: webhooks
 OUTBOX_WAKE = web.AppKey("outbox_wake", asyncio.Event)  # set after a commit that queued events
+FEED_RENDERER = web.AppKey("feed_renderer", FeedRenderer)  # feeds render off the loop
 
 REQUEST_ID = web.RequestKey("request_id", str)
 CALLER = web.RequestKey("caller", Caller)

@@ -3,11 +3,14 @@ no patient data, stable UIDs with growing SEQUENCE, cheap conditional polling.""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
+import threading
 import uuid
 from datetime import UTC, datetime, time
 from pathlib import Path
@@ -374,6 +377,7 @@ async def test_a_feed_token_never_reaches_the_logs(
 
 
 def test_rendering_an_event_twice_gives_the_same_bytes() -> None:
+    from scheduling.feed_cache import ByteLRU
     from scheduling.ical import FeedEvent, render_event
 
     moment = datetime(2027, 3, 8, 17, tzinfo=UTC)
@@ -389,7 +393,152 @@ def test_rendering_an_event_twice_gives_the_same_bytes() -> None:
         moment,
         moment,
     )
-    render_event.cache_clear()
-    first = render_event(event)
-    render_event.cache_clear()
-    assert render_event(event) == first
+    cache = ByteLRU(1 << 20)
+    first = render_event(event, cache)
+    assert render_event(event) == first  # rendered again, without the memo
+    assert render_event(event, cache) is first  # from the memo
+
+
+async def test_head_carries_the_content_length_of_get(
+    client: TestClient, network: Network, scene: Scene
+) -> None:
+    path = await _feed_url(
+        client, f"/api/v1/consultants/{scene.consultant_id}/feed", network.hub_admin_headers()
+    )
+    got = await client.get(path)
+    body = await got.read()
+    head = await client.head(path)
+
+    assert head.status == 200 and await head.read() == b""
+    assert int(got.headers["Content-Length"]) == len(body) > 0
+    assert head.headers["Content-Length"] == got.headers["Content-Length"]
+    assert head.headers["ETag"] == got.headers["ETag"]
+
+
+CONSULTANT_NAME = (
+    "Ana Ruiz\r\nBEGIN:VEVENT\r\nUID:evil@attacker\r\nSUMMARY:injected\r\nEND:VEVENT\r\n"
+    "X-INJECTED:1"
+)
+CREDENTIALS = "MD; PhD, \\ FASAM\nX-EVIL:2"
+CLINIC_NAME = "Riverside;Family,Medicine \\ East\nX-EVIL:3\r\nBEGIN:VEVENT"
+
+
+def _unescape(value: str) -> str:
+    """A TEXT value as RFC 5545 section 3.3.11 reads it (icalendar leaves X- props raw)."""
+    return re.sub(r"\\([\\;,nN])", lambda m: "\n" if m[1] in "nN" else m[1], value)
+
+
+async def _rename_in_the_database(
+    conn: asyncpg.Connection, table: str, row: int, **values: str
+) -> None:
+    """Names written before the API refused control characters: straight into the rows."""
+    # A CHECK added since (refusing such names) would stop the UPDATE: these rows predate it.
+    checks = await conn.fetch(
+        """
+        SELECT conname FROM pg_constraint
+        WHERE conrelid = $1::regclass AND contype = 'c'
+          AND pg_get_constraintdef(oid) ~ '(name|credentials)'
+        """,
+        table,
+    )
+    for check in checks:
+        await conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{check["conname"]}"')
+    sets = ", ".join(f"{column} = ${n}" for n, column in enumerate(values, start=2))
+    await conn.execute(f"UPDATE {table} SET {sets} WHERE id = $1", row, *values.values())
+
+
+async def test_names_with_line_breaks_and_delimiters_stay_inside_their_properties(
+    client: TestClient,
+    network: Network,
+    scene: Scene,
+    conn: asyncpg.Connection,
+    icaljs: Path,
+) -> None:
+    await _rename_in_the_database(
+        conn, "consultants", scene.consultant_id, name=CONSULTANT_NAME, credentials=CREDENTIALS
+    )
+    await _rename_in_the_database(conn, "spokes", scene.clinic.id, name=CLINIC_NAME)
+    consultant = f"{CONSULTANT_NAME}, {CREDENTIALS}".replace("\r\n", "\n")
+    clinic = CLINIC_NAME.replace("\r\n", "\n")
+    feeds = {
+        "consultant": await _feed_url(
+            client, f"/api/v1/consultants/{scene.consultant_id}/feed", network.hub_admin_headers()
+        ),
+        "clinic": await _feed_url(
+            client, f"/api/v1/spokes/{scene.clinic.id}/feed", scene.clinic.headers
+        ),
+    }
+    expected_events = {
+        "consultant": 6,
+        "clinic": await conn.fetchval(
+            "SELECT count(*) FROM bookings WHERE spoke_id = $1", scene.clinic.id
+        ),
+    }
+    titles = {"consultant": f"Telehub · {consultant}", "clinic": f"Telehub · {clinic}"}
+    counterparts = {"consultant": clinic, "clinic": consultant}
+
+    for kind, path in feeds.items():
+        response = await client.get(path)
+        feed = await response.read()
+        assert response.status == 200, feed
+
+        calendar = icalendar.Calendar.from_ical(feed)
+        assert set(calendar) == {
+            "PRODID",
+            "VERSION",
+            "CALSCALE",
+            "METHOD",
+            "NAME",
+            "X-WR-CALNAME",
+            "X-WR-TIMEZONE",
+            "REFRESH-INTERVAL",
+            "X-PUBLISHED-TTL",
+        }
+        assert _unescape(calendar["X-WR-CALNAME"]) == _unescape(calendar["NAME"]) == titles[kind]
+        events = list(calendar.walk("VEVENT"))
+        assert len(events) == expected_events[kind]
+        assert not [e for e in events if "X-INJECTED" in e or "X-EVIL" in e]
+        assert all(str(e["UID"]).endswith("@telehub") for e in events)
+        ours = [e for e in events if str(e["SUMMARY"]).endswith(counterparts[kind])]
+        assert ours, [str(e["SUMMARY"]) for e in events]
+
+        seen = parse_with_icaljs(icaljs, feed)
+        assert len(seen["events"]) == expected_events[kind]
+        # ical.js, like icalendar, hands X-WR-CALNAME back as written: escaped, one line.
+        assert _unescape(seen["props"]["x-wr-calname"]) == titles[kind]
+        assert any(e["summary"].endswith(counterparts[kind]) for e in seen["events"])
+
+
+async def test_a_cold_feed_renders_in_a_worker_thread_while_other_requests_are_answered(
+    client: TestClient, network: Network, scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scheduling import ical
+
+    path = await _feed_url(
+        client, f"/api/v1/consultants/{scene.consultant_id}/feed", network.hub_admin_headers()
+    )
+    render, order, threads = ical.render_calendar, [], []
+    started, release = threading.Event(), threading.Event()
+
+    def held_render(*args: Any) -> bytes:
+        threads.append(threading.current_thread())
+        order.append("render started")
+        started.set()
+        # Hold the render until the test has had another answer from the same app. On the
+        # event loop this would stall that answer; the bound only keeps a failure from hanging.
+        release.wait(30)
+        order.append("render finished")
+        return render(*args)
+
+    monkeypatch.setattr(ical, "render_calendar", held_render)
+    feed = asyncio.create_task(client.get(path))
+    assert await asyncio.to_thread(started.wait, 30)
+
+    health = await client.get("/healthz")
+    order.append(f"healthz answered {health.status}")
+    release.set()
+    answer = await feed
+
+    assert answer.status == 200 and b"BEGIN:VEVENT" in await answer.read()
+    assert order == ["render started", "healthz answered 200", "render finished"]
+    assert threads and all(t is not threading.main_thread() for t in threads)
