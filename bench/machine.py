@@ -58,6 +58,14 @@ async def describe(database_url: str) -> dict[str, Any]:
     }
 
 
+def rss_mb(pid: int) -> float | None:
+    """A process's resident memory in MiB (None once it has exited)."""
+    try:
+        return round(float(psutil.Process(pid).memory_info().rss) / 2**20, 1)
+    except psutil.Error:
+        return None
+
+
 def _tree(pid: int) -> list[psutil.Process]:
     try:
         root = psutil.Process(pid)

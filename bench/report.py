@@ -109,6 +109,10 @@ def verdicts(r: dict[str, Any]) -> tuple[list[Row], list[dict[str, Any]], list[d
     )
     rows.append(("feed 304 Not Modified, p50", _ms(f["not_modified_304"]["p50_ms"]), "", ""))
 
+    for name, seen in r["server_memory_mb"].items():
+        shown = " → ".join(f"{v:,.0f}" for v in seen.values() if v is not None)
+        rows.append((f"{name} RSS MiB ({' → '.join(seen)})", shown, "", ""))
+
     s = r["scale_out"]
     rows.append(
         ("scale-out: 1 process, bookings/s", f"{s['one_process']['bookings_per_s']:,.0f}", "", "")

@@ -20,7 +20,7 @@ from bench import booking, database, integrity, search, seed_bookings
 from bench.api import fetch_open_slots
 from bench.config import POOL_MAX, Sizes
 from bench.feeds import feeds
-from bench.machine import describe
+from bench.machine import describe, rss_mb
 from bench.network import Network, bench_settings, create_network
 from bench.servers import Server, start_baseline, start_telehub
 from telehub.db import connect, migrate_url
@@ -148,12 +148,19 @@ async def run(db: database.Database, sizes: Sizes, logs: Path) -> dict[str, Any]
     network, results["network"] = await seed(db, sizes, now)
     first, base = start_telehub("telehub-1", db.url, logs), start_baseline(db.url, logs)
     second: Server | None = None
+    # Each server's resident memory when ready, after sections, and at the end: feeds
+    # (their rendered-text memo) once made it grow without bound.
+    memory: dict[str, dict[str, float | None]] = {}
+    results["server_memory_mb"] = memory
     try:
         await _ready(first, base)
+        memory[first.name] = {"ready": rss_mb(first.proc.pid)}
         say("1. slot search")
         results["slot_search"] = await _search(first, db, network, sizes)
+        memory[first.name]["after_search"] = rss_mb(first.proc.pid)
         say("4. feeds")
         results["feeds"] = await feeds(first.port, network, db.url, sizes)
+        memory[first.name]["after_feeds"] = rss_mb(first.proc.pid)
         start = datetime.combine(network.first_day + timedelta(days=1), datetime.min.time(), UTC)
         end = datetime.combine(network.last_day + timedelta(days=1), datetime.min.time(), UTC)
         slots = await fetch_open_slots(first.port, network, start, end)
@@ -166,7 +173,10 @@ async def run(db: database.Database, sizes: Sizes, logs: Path) -> dict[str, Any]
         say("5. scale-out")
         second = start_telehub("telehub-2", db.url, logs)
         await _ready(second)
+        memory[second.name] = {"ready": rss_mb(second.proc.pid)}
         results["scale_out"] = await _scale_out(bench, first, second, db)
+        for running in (first, second):
+            memory[running.name]["end"] = rss_mb(running.proc.pid)
         say("integrity check")
         ledger = bench.ledger
         results["integrity"] = await integrity.check(db.url, ledger.statuses[201], ledger.checks)

@@ -147,3 +147,12 @@ def test_the_bench_servers_accept_the_tokens_the_bench_mints() -> None:
 
     # A server refuses a token that lives longer than the tokens it would issue itself.
     assert served.access_token_ttl >= minted
+
+
+def test_it_reports_each_servers_memory_before_and_after(smoke: tuple[str, Any]) -> None:
+    printed, results = smoke
+    memory = results["server_memory_mb"]
+    assert list(memory["telehub-1"]) == ["ready", "after_search", "after_feeds", "end"]
+    assert list(memory["telehub-2"]) == ["ready", "end"]
+    assert all(_number(v) and v > 0 for seen in memory.values() for v in seen.values())
+    assert "telehub-1 RSS MiB" in printed
