@@ -11,9 +11,9 @@ faster, and each extra thread gets its own malloc arena, which only spreads memo
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
-from functools import partial
 
 from scheduling import ical
 from scheduling.feed_cache import ByteLRU
@@ -28,10 +28,18 @@ class FeedRenderer:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feed-render")
 
     async def render(
-        self, name: str, zone: str, events: list[FeedEvent], window: tuple[date, date]
+        self,
+        name: str,
+        zone: str,
+        events: Callable[[], Iterable[FeedEvent]],
+        window: tuple[date, date],
     ) -> bytes:
-        """The whole feed's text, rendered in the worker thread."""
-        job = partial(ical.render_calendar, name, zone, events, window, self.cache)
+        """The whole feed's text: `events` (building them is pure work too) and their
+        rendering both run in the worker thread."""
+
+        def job() -> bytes:
+            return ical.render_calendar(name, zone, events(), window, self.cache)
+
         return await asyncio.get_running_loop().run_in_executor(self._executor, job)
 
     def close(self) -> None:

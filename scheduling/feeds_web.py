@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 
 import asyncpg
 from aiohttp import web
@@ -86,7 +87,7 @@ def feed_handler(
             # The reads above ran on the loop; the rendering runs in a worker thread, with
             # the connection back in the pool: cold feeds after a restart queue for the
             # thread, not for connections, and every other request goes on meanwhile.
-            events = feeds.feed_events(bookings, zone=identity.zone, label=label)
+            events = partial(feeds.feed_events, bookings, zone=identity.zone, label=label)
             return await renderer.render(identity.name, identity.zone, events, window.dates)
 
         return await conditional(
