@@ -1,6 +1,7 @@
 """4. Calendar feeds: a consultant feed of about 2,000 events, cold, after one change, and 304.
 
-Each VEVENT's text is memoized per process (scheduling/ical.py), so three figures matter:
+Each VEVENT's text is memoized per process, within TELEHUB_FEED_CACHE_BYTES, and rendered in
+a worker thread (scheduling/feed_render.py), so three figures matter:
 the first render in a process (every event rendered), a re-render after one booking changed
 (one event rendered, the rest from the memo), and the 304 a subscribed calendar app gets
 when nothing changed.
