@@ -25,9 +25,11 @@ from bench.stats import summary
 
 
 async def _feed_path(conn: Connection, network: Network, person: Person) -> str:
-    answer = await conn.request(
-        "POST", f"/api/v1/consultants/{person.id}/feed", bearer(network.hub_token)
-    )
+    return await _issue(conn, network, f"/api/v1/consultants/{person.id}/feed")
+
+
+async def _issue(conn: Connection, network: Network, api_path: str) -> str:
+    answer = await conn.request("POST", api_path, bearer(network.hub_token))
     if answer.status != 201:
         raise RuntimeError(f"feed URL: {answer.status} {answer.body[:300]!r}")
     return str(urlsplit(answer.json()["url"]).path)
@@ -89,15 +91,36 @@ async def feeds(port: int, network: Network, database_url: str, sizes: Sizes) ->
             _events(answer)
             etag = answer.headers["etag"]
             changed.append(seconds)
+        every = await _every_feed_once(conn, network)
     finally:
         conn.close()
     return {
+        "every_feed_once": every,
         "events": events[0],
         "feed_kb": round(kb[0], 1),
         "cold_render": summary(cold),
         "after_one_change": summary(changed),
         "unchanged_full_get": summary(unchanged),
         "not_modified_304": summary(not_modified),
+    }
+
+
+async def _every_feed_once(conn: Connection, network: Network) -> dict[str, Any]:
+    """Every consultant's and clinic's feed, each rendered once: far more event text than
+    TELEHUB_FEED_CACHE_BYTES holds, so the server's memory after this shows the memo's bound."""
+    paths = [await _feed_path(conn, network, p) for p in network.people]
+    paths += [await _issue(conn, network, f"/api/v1/spokes/{s.id}/feed") for s in network.spokes]
+    events, size, seconds = 0, 0, []
+    for path in paths:
+        answer, took = await _get(conn, path)
+        events += _events(answer)
+        size += len(answer.body)
+        seconds.append(took)
+    return {
+        "feeds": len(paths),
+        "events": events,
+        "feed_mb": round(size / 2**20, 1),
+        "render": summary(seconds),
     }
 
 

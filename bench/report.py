@@ -108,6 +108,15 @@ def verdicts(r: dict[str, Any]) -> tuple[list[Row], list[dict[str, Any]], list[d
         ("feed re-render after one change, p50", _ms(f["after_one_change"]["p50_ms"]), "", "")
     )
     rows.append(("feed 304 Not Modified, p50", _ms(f["not_modified_304"]["p50_ms"]), "", ""))
+    every = f["every_feed_once"]
+    rows.append(
+        (
+            f"every feed once ({every['feeds']} feeds, {every['events']:,} events), p50",
+            _ms(every["render"]["p50_ms"]),
+            "",
+            "",
+        )
+    )
 
     for name, seen in r["server_memory_mb"].items():
         shown = " → ".join(f"{v:,.0f}" for v in seen.values() if v is not None)

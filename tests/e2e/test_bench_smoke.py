@@ -125,6 +125,10 @@ def test_feeds_report_cold_changed_and_not_modified(smoke: tuple[str, Any]) -> N
     assert feeds["events"] == results["sizes"]["feed_events"]
     for key in ("cold_render", "after_one_change", "not_modified_304"):
         _latency(feeds[key])
+    every, sizes = feeds["every_feed_once"], results["sizes"]
+    assert every["feeds"] == sizes["consultants"] + sizes["spokes"]
+    assert every["events"] > 0
+    _latency(every["render"])
 
 
 def test_scale_out_compares_one_process_with_two(smoke: tuple[str, Any]) -> None:
