@@ -2,10 +2,11 @@
 
 Feeds keep rendered iCalendar text in memory so that a poll after one change renders one
 event, not two thousand. An entry-count bound (the old `lru_cache(maxsize=50_000)`) let that
-memo grow to about 75 MB, half of it the keys: each event's facts (its description, the
-video link three times, four datetimes) kept alive next to the text rendered from them. Here
-every entry is charged for its key, its value and the bookkeeping, and the oldest entries go
-once the total passes the budget, so a small deployment can say what the memo may cost.
+memo grow to some 75-90 MB, half of it the keys: each event's facts (its description, the
+video link three times, four datetimes) kept alive next to the text rendered from them, and
+most entries were old versions of changed events, never asked for again. Here every entry is
+charged for its key, its value and the bookkeeping, and the least recently used go once the
+total passes the budget, so a small deployment can say what the memo may cost.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import fields, is_dataclass
 
-# What an OrderedDict entry costs beyond its key and value: the hash-table slot and the
-# ordering link (measured with tracemalloc on CPython 3.11: about 100 bytes; round up).
-ENTRY_OVERHEAD = 128
+# What an entry costs beyond its key and value: the OrderedDict's hash-table slot and
+# ordering link (about 100 bytes, measured with tracemalloc on CPython 3.11), and the
+# (value, cost) pair kept for it.
+ENTRY_OVERHEAD = 112 + sys.getsizeof((b"", 0)) + sys.getsizeof(1 << 20)
 
 
 def footprint(value: object) -> int:

@@ -1,8 +1,9 @@
 """iCalendar (RFC 5545) rendering of booking feeds, with the `icalendar` library.
 
 Each VEVENT is a pure function of its booking's facts, so its rendered text is memoized
-(in a `ByteLRU` the caller owns, bounded by bytes): a feed of 2,000 events costs only the
-events that changed since it was last rendered (icalendar's line folding is the slow part).
+(in a `ByteLRU` the caller owns, bounded by bytes, under a digest of those facts): a feed of
+2,000 events costs only the events that changed since it was last rendered (icalendar's line
+folding is the slow part).
 The calendar's own properties and VTIMEZONEs are rendered by icalendar too; the pieces are
 joined between BEGIN and END:VCALENDAR.
 
@@ -18,6 +19,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from hashlib import blake2b
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -62,10 +64,19 @@ def uri(value: str) -> vUri:
     return vUri(quote(value, safe=_URI_SAFE))
 
 
+def memo_key(event: FeedEvent) -> bytes:
+    """A 16-byte name for everything the event says: kept in the memo instead of the event,
+    whose texts and datetimes would cost as much memory as the rendered text itself."""
+    # repr() of a dataclass of strings, numbers and datetimes is unambiguous: every field,
+    # quoted; BLAKE2b makes two different events sharing a key out of reach.
+    return blake2b(repr(event).encode(), digest_size=16, person=b"telehub-vevent").digest()
+
+
 def render_event(event: FeedEvent, cache: ByteLRU | None = None) -> bytes:
     """One VEVENT, as icalendar writes it (from `cache` when it was rendered before)."""
+    key = memo_key(event) if cache is not None else b""
     if cache is not None:
-        found = cache.get(event)
+        found = cache.get(key)
         if found is not None:
             return found
     zone = ZoneInfo(event.zone)
@@ -89,7 +100,7 @@ def render_event(event: FeedEvent, cache: ByteLRU | None = None) -> bytes:
         vevent.add("url", uri(event.url))
     rendered = bytes(vevent.to_ical())
     if cache is not None:
-        cache.put(event, rendered)
+        cache.put(key, rendered)
     return rendered
 
 

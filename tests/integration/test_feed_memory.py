@@ -96,7 +96,7 @@ async def test_polling_changing_feeds_keeps_memory_within_the_cache_budget(
     finally:
         tracemalloc.stop()
 
-    # Every round renders every event anew (about 1.5 KB of memo entry each, some 1.8 MB a
+    # Every round renders every event anew (about 0.9 KB of memo entry each, some 1.1 MB a
     # round); the memo keeps at most BUDGET of them, so the process grows by less than that,
     # plus slack for whatever else a request leaves, nowhere near the rounds' total.
     assert renderer.cache.misses >= ROUNDS * CONSULTANTS * EVENTS
