@@ -131,9 +131,7 @@ async def _http_client(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _housekeeping(app: web.Application) -> AsyncIterator[None]:
-    task = asyncio.create_task(
-        housekeeping.run(app[POOL], app[SETTINGS]), name="housekeeping"
-    )
+    task = asyncio.create_task(housekeeping.run(app[POOL], app[SETTINGS]), name="housekeeping")
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
