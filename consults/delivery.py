@@ -29,12 +29,21 @@ from consults.note_store import Note
 from consults.webhook_address import RefusedAddress, RefusedWebhookUrl, check_url
 from spokes import store as spokes_store
 from telehub.db import connection
-from telehub.errors import FieldError, NotFound, ValidationFailed
+from telehub.errors import FieldError, NotFound, ServiceUnavailable, ValidationFailed
 from telehub.settings import Settings
 
 log = structlog.get_logger(__name__)
 
 CLAIM_BATCH = 10
+WORKER_BACKOFF_MAX = 30.0  # seconds between tries while the database cannot be reached
+# What a database that is down, overloaded or slow raises; the worker waits and tries again.
+DATABASE_TROUBLE = (
+    ServiceUnavailable,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    OSError,
+    TimeoutError,
+)
 _rng = random.SystemRandom()
 
 
@@ -227,27 +236,63 @@ async def deliver_due(
         batch = await delivery_store.claim_due(
             conn, list(webhooks), lease_seconds=settings.webhook_lease, limit=CLAIM_BATCH
         )
-    await asyncio.gather(
-        *(_attempt(pool, session, settings, d, webhooks[d.spoke_id]) for d in batch)
+    outcomes = await asyncio.gather(
+        *(_attempt(pool, session, settings, d, webhooks[d.spoke_id]) for d in batch),
+        return_exceptions=True,
     )
+    for delivery, outcome in zip(batch, outcomes, strict=True):
+        if isinstance(outcome, DATABASE_TROUBLE):
+            # Sent or not, the outcome was not written: the lease runs out and it goes again
+            # (under the same webhook-id, which receivers deduplicate on).
+            say = log.info if isinstance(outcome, ServiceUnavailable) else log.warning
+            say(
+                "webhook.outcome_not_recorded",
+                delivery=delivery.id,
+                spoke_id=delivery.spoke_id,
+                error=_describe(outcome),
+            )
+        elif isinstance(outcome, BaseException):
+            raise outcome
     return len(batch)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:300]
 
 
 async def run_worker(
     pool: asyncpg.Pool, session: aiohttp.ClientSession, settings: Settings, wake: asyncio.Event
 ) -> None:
-    """Deliver forever: a batch at a time, sleeping until woken or the poll interval passes."""
+    """Deliver forever: a batch at a time, sleeping until woken or the poll interval passes.
+
+    While the database cannot be reached (down, pool exhausted, statement timeout) it waits
+    longer each time (up to WORKER_BACKOFF_MAX) and goes on, with one warning line per failure
+    (telehub.db's for a ServiceUnavailable, else its own) and no traceback.
+    """
+    failures = 0
     while True:
         # Cleared before looking, so a wake-up that comes while we look is not lost.
         wake.clear()
         try:
             attempted = await deliver_due(pool, session, settings)
-        except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-            log.warning("webhook.worker_error", error=f"{type(exc).__name__}: {exc}")
-            attempted = 0
-        except Exception:  # keep delivering whatever a single batch did
+        except DATABASE_TROUBLE as exc:
+            failures += 1
+            delay = min(settings.outbox_poll * 2 ** min(failures - 1, 16), WORKER_BACKOFF_MAX)
+            # telehub.db has already logged its one warning line for a ServiceUnavailable.
+            say = log.info if isinstance(exc, ServiceUnavailable) else log.warning
+            say(
+                "webhook.worker_waiting",
+                error=_describe(exc),
+                failures=failures,
+                retry_in=round(delay, 3),
+            )
+            await asyncio.sleep(delay)
+            continue
+        except Exception:  # a bug: say so loudly once, then keep delivering what can be
             log.exception("webhook.worker_crashed")
-            attempted = 0
+            await asyncio.sleep(max(settings.outbox_poll, 1.0))
+            continue
+        failures = 0
         if attempted:
             continue
         with contextlib.suppress(TimeoutError):
