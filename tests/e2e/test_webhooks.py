@@ -44,6 +44,7 @@ FAST = {
     "TELEHUB_WEBHOOK_TIMEOUT": str(TIMEOUT),
     "TELEHUB_WEBHOOK_LEASE": "3",
     "TELEHUB_WEBHOOK_RETRY_DAYS": "1",
+    "TELEHUB_WEBHOOK_ALLOW_PRIVATE": "true",  # the receivers listen on loopback, over http
 }
 THIN_DATA = {
     "note_id",
