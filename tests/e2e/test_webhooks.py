@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -569,3 +570,45 @@ async def test_an_amendment_arrives_as_note_amended_version_2_under_a_new_webhoo
     assert body_of(amendment)["data"]["econsult_id"] == econsult["id"]
     assert signed["headers"]["webhook-id"] != amendment["headers"]["webhook-id"]
     assert await until(lambda: hub.all_delivered(2))
+
+
+async def test_after_an_outage_one_success_drains_the_clinics_other_events_at_once(
+    lab: Lab,
+) -> None:
+    # Backoff long enough that, without the drain, the other events would still be waiting
+    # out their own (a minute at least) when this test gives up waiting.
+    hub = await lab.hub(
+        {"TELEHUB_WEBHOOK_BACKOFF_BASE": "120", "TELEHUB_WEBHOOK_BACKOFF_MAX": "600"}
+    )
+    port = free_port()  # the clinic's endpoint is down: nobody listens here yet
+    secret = (await hub.set_webhook(f"http://127.0.0.1:{port}/hook"))["secret"]
+    for _ in range(3):
+        await hub.answer(await hub.ask(), "Assessment")
+
+    async def all_failed_once() -> list[dict[str, Any]] | None:
+        found = await hub.deliveries()
+        tried = len(found) == 3 and all(d["attempts"] == 1 and d["last_error"] for d in found)
+        return found if tried else None
+
+    waiting = {d["id"]: d for d in await until(all_failed_once)}
+    receiver = await lab.receiver(port=port)
+    receiver.trust(secret)
+    first, *others = sorted(waiting)
+    # The hub retries one by hand; its success is what releases the others.
+    path = f"/api/v1/deliveries/{first}/retry"
+    await hub.call("POST", path, hub.network.hub_admin_headers())
+    delivered = {d["id"]: d for d in await until(lambda: hub.all_delivered(3))}
+    arrivals = receiver.arrivals()
+
+    assert len(arrivals) == 3 and all(a["verified"] for a in arrivals)
+    assert {a["headers"]["webhook-id"] for a in arrivals} == {
+        d["webhook_id"] for d in delivered.values()
+    }
+    assert arrivals[0]["headers"]["webhook-id"] == delivered[first]["webhook_id"]
+    for other in others:
+        # Sent before its own backoff ran out, on its second attempt: released, not retried.
+        sent = datetime.fromisoformat(delivered[other]["delivered_at"])
+        assert sent < datetime.fromisoformat(waiting[other]["next_attempt_at"])
+        assert delivered[other]["attempts"] == 2
+    released = _server_events(hub.server, "webhook.delivered")[0]
+    assert released["delivery"] == first and released["released"] == 2
