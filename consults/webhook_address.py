@@ -255,6 +255,8 @@ def webhook_connector(
     """The connector for webhook calls: every name and address checked where it is used.
 
     `resolver` and `make_socket` are seams for tests (a fake DNS answer, a recording socket).
+    A resolver passed in is not closed with the connector: the default (a thread calling
+    getaddrinfo, as aiodns is not installed) holds nothing to close.
     """
     return aiohttp.TCPConnector(
         resolver=GuardedResolver(
