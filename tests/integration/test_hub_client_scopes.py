@@ -8,7 +8,7 @@ import asyncpg
 
 from telehub.auth import ALL_SCOPES, KIND_SCOPES
 
-MIGRATION = "014_hub_client_scopes.sql"
+MIGRATION = "010_hub_client_scopes.sql"
 
 
 async def test_the_migration_leaves_hub_clients_only_the_scopes_a_hub_can_use(
