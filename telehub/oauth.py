@@ -31,6 +31,7 @@ from telehub.auth import (
     unverified_assertion_issuer,
     verify_client_assertion,
 )
+from telehub.client_address import client_address
 from telehub.clients import ApiClient, first_use_of_assertion, get_client
 from telehub.db import connection
 from telehub.errors import Problem, TooManyRequests
@@ -170,7 +171,7 @@ async def token(request: web.Request) -> web.Response:
     presented = _presented_credentials(request, form)
     checks = [
         (throttle.TOKEN_CLIENT, presented.client_id),
-        (throttle.TOKEN_ADDRESS, request.remote or "unknown"),
+        (throttle.TOKEN_ADDRESS, client_address(request)),
     ]
     async with connection(request.app[POOL], settings.db_acquire_timeout) as conn:
         # Counted before the secret or assertion is checked, and outside any transaction,

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from telehub.audit import Trail
 from telehub.auth import Caller
+from telehub.client_address import client_address
 from telehub.db import transaction
 from telehub.errors import NotFound
 from telehub.keys import CLOCK, POOL, REQUEST_ID, SETTINGS
@@ -48,7 +49,7 @@ def uuid_param(request: web.Request, name: str) -> uuid.UUID:
 
 def trail_of(request: web.Request, caller: Caller) -> Trail:
     """The audit trail entry for this request."""
-    return Trail(caller.actor, request.get(REQUEST_ID), request.remote)
+    return Trail(caller.actor, request.get(REQUEST_ID), client_address(request))
 
 
 def now_of(request: web.Request) -> datetime:

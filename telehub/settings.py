@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -58,6 +59,8 @@ class Settings:
     session_idle_minutes: int = 30
     # Rendered calendar events kept in memory, at most this many bytes.
     feed_cache_bytes: int = 16 * 1024 * 1024
+    # Reverse proxies whose X-Forwarded-For names the client (see telehub/client_address.py).
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
 
     @property
     def issuer(self) -> str:
@@ -123,6 +126,11 @@ class Settings:
             var = "TELEHUB_" + name.upper()
             if var in env:
                 values[name] = env[var].lower() in {"1", "true", "yes", "on"}
+        if "TELEHUB_TRUSTED_PROXIES" in env:
+            try:
+                values["trusted_proxies"] = parse_networks(env["TELEHUB_TRUSTED_PROXIES"])
+            except ValueError as e:
+                raise ConfigError(f"TELEHUB_TRUSTED_PROXIES: {e}") from None
         values.update(overrides)
         settings = cls(**values)  # type: ignore[arg-type]
         settings.check()
@@ -171,6 +179,20 @@ class Settings:
         """The hub's workdays as date.weekday() numbers (0 = Monday)."""
         days = {d.strip().lower()[:3] for d in self.hub_workdays.split(",")}
         return frozenset(_WEEKDAYS.index(d) for d in days if d in _WEEKDAYS)
+
+
+def parse_networks(text: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """Comma-separated addresses or CIDRs (`10.0.0.0/8, ::1`); ValueError naming a bad one."""
+    networks: list[IPv4Network | IPv6Network] = []
+    for item in text.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        try:
+            networks.append(ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"{item!r} is not an address or CIDR network") from None
+    return tuple(networks)
 
 
 def _required(env: Mapping[str, str], name: str) -> str:

@@ -27,10 +27,12 @@ class Limit:
 
 # Per account: short waits, so an attacker elsewhere cannot lock a real user out for long.
 SIGNIN_ACCOUNT = Limit("signin-account", free=3, cap_seconds=60)
-# Per address: one password tried across many accounts is slowed too.
-SIGNIN_ADDRESS = Limit("signin-address", free=10, cap_seconds=900)
+# Per address: one password tried across many accounts is slowed too. The cap stays short:
+# if the address is wrong (a proxy not listed in TELEHUB_TRUSTED_PROXIES, or a clinic's NAT)
+# everyone behind it shares the wait, so it must never lock them out for long.
+SIGNIN_ADDRESS = Limit("signin-address", free=10, cap_seconds=60)
 TOKEN_CLIENT = Limit("token-client", free=5, cap_seconds=60)
-TOKEN_ADDRESS = Limit("token-address", free=20, cap_seconds=300)
+TOKEN_ADDRESS = Limit("token-address", free=20, cap_seconds=60)
 MFA_ACCOUNT = Limit("mfa-account", free=5, cap_seconds=300)
 
 KEEP_HOURS = 24  # a subject untouched this long starts again from nothing

@@ -27,6 +27,7 @@ from aiohttp import web
 
 from telehub import mfa, sessions, throttle
 from telehub.auth import hash_password, hash_secret, password_matches
+from telehub.client_address import client_address as _client_address
 from telehub.db import connection, transaction
 from telehub.errors import FieldError, Forbidden, ValidationFailed
 from telehub.keys import POOL, SESSION, SESSION_HASH, SETTINGS
@@ -232,7 +233,7 @@ def safe_next(target: str, fallback: str) -> str:
 
 def client_address(request: web.Request) -> str:
     """The address a request came from, as the sign-in throttle counts it."""
-    return request.remote or "unknown"
+    return _client_address(request)
 
 
 async def new_session(conn: asyncpg.Connection, user_id: int, flash: str | None = None) -> str:

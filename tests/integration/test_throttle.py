@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
+import pytest
 
 from telehub import throttle
 from telehub.throttle import Limit
@@ -78,3 +79,18 @@ async def test_subjects_are_stored_only_as_digests(conn: asyncpg.Connection) -> 
     await throttle.claim(conn, [(LIMIT, "someone@clinic.example")])
     stored = await conn.fetchval("SELECT subject FROM throttle")
     assert b"someone" not in bytes(stored)
+
+
+@pytest.mark.parametrize("limit", [throttle.SIGNIN_ADDRESS, throttle.TOKEN_ADDRESS])
+async def test_an_address_waits_a_minute_at_most_after_many_failures(
+    conn: asyncpg.Connection, limit: Limit
+) -> None:
+    # Everyone behind one address shares its wait (a proxy not configured, a clinic's NAT).
+    await conn.execute(
+        "INSERT INTO throttle (limit_name, subject, attempts, passed) VALUES ($1, $2, 40, true)",
+        limit.name,
+        throttle._digest("198.51.100.1"),
+    )
+    assert await throttle.claim(conn, [(limit, "198.51.100.1")]) is None
+    wait = await throttle.claim(conn, [(limit, "198.51.100.1")])
+    assert wait is not None and 59 < wait <= 60

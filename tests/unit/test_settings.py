@@ -40,3 +40,14 @@ def test_a_malformed_value_is_named(name: str, value: str) -> None:
 
 def test_the_secret_key_never_shows_in_the_settings_repr() -> None:
     assert "s" * 40 not in repr(Settings.from_env(GOOD))
+
+
+def test_trusted_proxies_are_read_as_networks_and_default_to_none() -> None:
+    assert Settings.from_env(GOOD).trusted_proxies == ()
+    settings = Settings.from_env({**GOOD, "TELEHUB_TRUSTED_PROXIES": "10.0.0.0/8, ::1 ,"})
+    assert [str(n) for n in settings.trusted_proxies] == ["10.0.0.0/8", "::1/128"]
+
+
+def test_a_malformed_trusted_proxy_is_named() -> None:
+    with pytest.raises(ConfigError, match=r"TELEHUB_TRUSTED_PROXIES: 'proxy\.local'"):
+        Settings.from_env({**GOOD, "TELEHUB_TRUSTED_PROXIES": "10.0.0.1, proxy.local"})
