@@ -56,8 +56,13 @@ def check_url(url: str, *, allow_private: bool) -> None:
     """
     try:
         parsed = URL(url)
-    except (ValueError, TypeError) as exc:
+    except ValueError as exc:
         raise RefusedWebhookUrl(f"is not a URL ({exc})") from None
+    except Exception:
+        # yarl's parser fails in other ways too (IndexError on "https://[]@"). Whatever it
+        # trips on, the answer is this refusal (422 naming url), never a 500; its own words
+        # would mean nothing to the person who typed the URL.
+        raise RefusedWebhookUrl("is not a URL") from None
     if parsed.scheme not in ({"https", "http"} if allow_private else {"https"}):
         raise RefusedWebhookUrl(
             "must be an https URL" + ("" if allow_private else " to a public address")

@@ -33,6 +33,8 @@ REFUSED = [
     "https://169.254.169.254/latest/meta-data",
     "https://[fd00::1]/hook",
     "https://hooks.riverside.example/telehub#x",
+    "https://[]@",  # yarl's parser raises IndexError on it
+    "https://[]\t5c@/hook",
 ]
 
 
@@ -120,4 +122,19 @@ async def test_the_coordinator_page_shows_the_refusal_by_the_field_and_keeps_the
     html = await response.text()
     assert re.search(r'id="f-url-error">must point to a public address \(127.0.0.1', html), html
     assert 'value="https://2130706433:5432/"' in html
+    assert await _saved(conn, spoke) == before
+
+
+async def test_a_url_the_parser_breaks_on_is_refused_on_the_coordinator_page_too(
+    production: TestClient, network: Network, conn: asyncpg.Connection
+) -> None:
+    spoke = await network.spoke()
+    await coordinator(production, network)
+    path = f"/coordinator/spokes/{spoke.id}"
+    assert (await post_form(production, path, {"url": GOOD})).status == 200
+    before = await _saved(conn, spoke)
+
+    response = await post_form(production, path, {"url": "https://[]@"})
+    assert response.status == 422
+    assert 'id="f-url-error">is not a URL<' in await response.text()
     assert await _saved(conn, spoke) == before

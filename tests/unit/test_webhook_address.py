@@ -10,6 +10,9 @@ import socket
 from ipaddress import ip_address
 
 import pytest
+from hypothesis import example, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from consults.webhook_address import (
     AddrInfo,
@@ -85,6 +88,9 @@ MALFORMED = [
     ("https://[fe80::1%25eth0]:8443/", "zone"),
     ("http://hooks.example.org/in", "http only to a test receiver"),
     ("http://8.8.8.8/in", "http only to a test receiver"),
+    ("https://[]@", "is not a URL"),  # yarl raises IndexError on it
+    ("https://[]\t5c@/in", "is not a URL"),
+    ("https://[]/in", "is not a URL"),
 ]
 
 PUBLIC = [
@@ -228,3 +234,24 @@ def test_no_socket_is_made_for_an_inside_address_and_one_is_for_a_public_one() -
 
     guard((socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", 443))).close()
     assert [info[4][0] for info in made] == ["93.184.215.14"]
+
+
+# Text shaped like the start of a URL, then the characters URL parsers split on: arbitrary
+# text alone rarely reaches the corners of the authority where yarl's parser breaks.
+_URL_PARTS = "[]@:/%#?.\\ \t\n\x00-_~xX0179afAF:é\u3002\uff0e\u2100"
+_URLISH = st.builds(
+    str.__add__,
+    st.sampled_from(["", "https://", "http://", "https://[", "https://a@", "https://[::"]),
+    st.text(alphabet=_URL_PARTS, max_size=30),
+)
+
+
+@hypothesis_settings(max_examples=2000)
+@given(st.text() | _URLISH, st.booleans())
+@example("https://[]@", False)
+@example("https://[]@", True)
+def test_any_text_is_a_url_or_the_modules_own_refusal(url: str, allow_private: bool) -> None:
+    try:
+        check_url(url, allow_private=allow_private)
+    except RefusedWebhookUrl as refused:
+        assert str(refused)
