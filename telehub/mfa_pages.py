@@ -2,13 +2,18 @@
 
 Both pages open only with the half-signed-in cookie that a right password gave (a short-lived
 row in `signin_pending`, not a session). Every code tried is counted per user before it is
-checked (MFA_ACCOUNT), and a code's time step is used once.
+checked (MFA_ACCOUNT), and a code's time step is used once. Wrong codes in a row are counted
+too: at mfa.LOCK_AFTER the authenticator is locked, recovery codes included (someone who knows
+the password is guessing: an administrator resets the authenticator, and should reset the
+password too). A secret sealed under a secret key since rotated cannot be opened: the page says
+the authenticator must be set up again, never a 500.
 """
 
 from __future__ import annotations
 
 import structlog
 from aiohttp import web
+from cryptography.exceptions import InvalidTag
 
 from telehub import mfa, sessions, throttle
 from telehub.auth import hash_secret
@@ -33,6 +38,30 @@ WRONG = (
     "or one of your recovery codes."
 )
 REPLAYED = "That code has already been used. Wait for the next code in your authenticator app."
+LOCKED = (
+    "Your authenticator is locked after too many wrong codes in a row, and recovery codes "
+    "are refused too. An administrator must reset it (telehub reset-authenticator with your "
+    "email); you then set up a new one after your password. Ask them to change your password "
+    "as well: whoever typed those codes knew it."
+)
+UNREADABLE = (
+    "Your authenticator must be set up again: ask an administrator to run "
+    "telehub reset-authenticator with your email. Until then neither its codes nor your "
+    "recovery codes can be checked."
+)
+
+
+def _blocked(user_id: int, found: sessions.Authenticator, secret_key: str) -> str | None:
+    """Why this authenticator cannot sign anyone in now (locked, or its secret unreadable)."""
+    if mfa.locked(found.failed_codes):
+        return LOCKED
+    try:
+        mfa.unseal(secret_key, user_id, found.secret_sealed)
+    except InvalidTag:
+        # The secret key was rotated (or the row copied from another user): not a guess.
+        log.warning("signin.authenticator_unreadable", user_id=user_id)
+        return UNREADABLE
+    return None
 
 
 def _to_signin(request: web.Request) -> web.HTTPSeeOther:
@@ -70,11 +99,12 @@ def _code_form(
     error: str | None,
     status: int = 200,
     retry_after: float | None = None,
+    blocked: str | None = None,
 ) -> web.Response:
     return signin_step(
         request,
         "telehub/mfa_code.html",
-        {"error": error, "email": pending.user.email},
+        {"error": error, "email": pending.user.email, "blocked": blocked},
         status=status,
         retry_after=retry_after,
     )
@@ -84,6 +114,14 @@ def _code_form(
 async def code_page(request: web.Request) -> web.Response:
     """Ask for the code of a user who has an authenticator."""
     _, pending = await _pending(request)
+    settings = request.app[SETTINGS]
+    async with connection(request.app[POOL], settings.db_acquire_timeout) as conn:
+        found = await sessions.authenticator(conn, pending.user.id)
+    if found is None:
+        raise web.HTTPSeeOther(str(request.app.router["signin_enrol"].url_for()))
+    blocked = _blocked(pending.user.id, found, settings.secret_key)
+    if blocked is not None:
+        return _code_form(request, pending, error=None, status=403, blocked=blocked)
     return _code_form(request, pending, error=None)
 
 
@@ -94,6 +132,13 @@ async def code(request: web.Request) -> web.Response:
     user = pending.user
     typed = str((await request.post()).get("code", ""))
     settings = request.app[SETTINGS]
+    async with connection(request.app[POOL], settings.db_acquire_timeout) as conn:
+        found = await sessions.authenticator(conn, user.id)
+    if found is None:
+        raise web.HTTPSeeOther(str(request.app.router["signin_enrol"].url_for()))
+    blocked = _blocked(user.id, found, settings.secret_key)
+    if blocked is not None:
+        return _code_form(request, pending, error=None, status=403, blocked=blocked)
     wait = await _claim(request, user.id)
     if wait is not None:
         log.info("signin.code_throttled", user_id=user.id)
@@ -101,27 +146,41 @@ async def code(request: web.Request) -> web.Response:
     error = WRONG
     token = None
     async with transaction(request.app[POOL], settings.db_acquire_timeout) as conn:
-        sealed = await sessions.sealed_secret(conn, user.id)
-        if sealed is None:
+        # Held to the end: parallel codes are checked, and counted, one after the other.
+        found = await sessions.authenticator(conn, user.id, for_update=True)
+        if found is None:
             raise web.HTTPSeeOther(str(request.app.router["signin_enrol"].url_for()))
+        if mfa.locked(found.failed_codes):
+            blocked = LOCKED
         flash = None
-        if mfa.looks_like_code(typed):
-            secret = mfa.unseal(settings.secret_key, user.id, sealed)
+        if blocked is None and mfa.looks_like_code(typed):
+            secret = mfa.unseal(settings.secret_key, user.id, found.secret_sealed)
             step = mfa.matching_step(secret, typed, now_of(request))
             ok = step is not None and await sessions.use_step(conn, user.id, step)
             if step is not None and not ok:
                 error = REPLAYED
-        else:
+        elif blocked is None:
             code_hash = mfa.recovery_hash(settings.secret_key, typed)
             left = await sessions.use_recovery_code(conn, user.id, code_hash)
             ok = left is not None
             if left is not None:
                 flash = f"You signed in with a recovery code: {left} of them left, each works once."
+        else:
+            ok = False
         if ok:
             if not await sessions.end_pending(conn, token_hash):
                 raise _to_signin(request)  # another tab used it first
+            await sessions.clear_wrong_codes(conn, user.id)
             await throttle.forget(conn, throttle.MFA_ACCOUNT, str(user.id))
             token = await new_session(conn, user.id, flash)
+        elif blocked is None and error == WRONG:
+            failed = await sessions.count_wrong_code(conn, user.id)
+            if mfa.locked(failed):
+                blocked = LOCKED
+                if failed == mfa.LOCK_AFTER:
+                    log.warning("signin.authenticator_locked", user_id=user.id)
+    if blocked is not None:
+        return _code_form(request, pending, error=None, status=403, blocked=blocked)
     if token is None:
         log.info("signin.code_refused", user_id=user.id, replayed=error == REPLAYED)
         return _code_form(request, pending, error=error, status=401)
@@ -138,16 +197,30 @@ async def _enrol_secret(request: web.Request, token_hash: bytes, pending: Pendin
         return await sessions.keep_enrol_secret(conn, token_hash, offered)
 
 
+async def _open_enrol_secret(
+    request: web.Request, token_hash: bytes, pending: Pending, sealed: bytes
+) -> str:
+    """The secret being enrolled; one sealed before the secret key was rotated is dropped
+    with the half-signed-in state, and the browser starts again from its password."""
+    try:
+        return mfa.unseal(request.app[SETTINGS].secret_key, pending.user.id, sealed)
+    except InvalidTag:
+        log.warning("signin.enrol_secret_unreadable", user_id=pending.user.id)
+        settings = request.app[SETTINGS]
+        async with connection(request.app[POOL], settings.db_acquire_timeout) as conn:
+            await sessions.end_pending(conn, token_hash)
+        raise _to_signin(request) from None
+
+
 def _enrol_form(
     request: web.Request,
     pending: Pending,
-    sealed: bytes,
+    secret: str,
     *,
     error: str | None,
     status: int = 200,
     retry_after: float | None = None,
 ) -> web.Response:
-    secret = mfa.unseal(request.app[SETTINGS].secret_key, pending.user.id, sealed)
     uri = mfa.provisioning_uri(secret, pending.user.email)
     return signin_step(
         request,
@@ -173,7 +246,8 @@ async def enrol_page(request: web.Request) -> web.Response:
         if await sessions.sealed_secret(conn, pending.user.id) is not None:
             raise web.HTTPSeeOther(str(request.app.router["signin_code"].url_for()))
     sealed = await _enrol_secret(request, token_hash, pending)
-    return _enrol_form(request, pending, sealed, error=None)
+    secret = await _open_enrol_secret(request, token_hash, pending, sealed)
+    return _enrol_form(request, pending, secret, error=None)
 
 
 @routes.post("/signin/enrol", name="signin_enrol_post")
@@ -185,18 +259,18 @@ async def enrol(request: web.Request) -> web.Response:
         raise web.HTTPSeeOther(str(request.app.router["signin_enrol"].url_for()))
     user = pending.user
     settings = request.app[SETTINGS]
+    secret = await _open_enrol_secret(request, token_hash, pending, sealed)
     wait = await _claim(request, user.id)
     if wait is not None:
         return _enrol_form(
-            request, pending, sealed, error=_too_many(wait), status=429, retry_after=wait
+            request, pending, secret, error=_too_many(wait), status=429, retry_after=wait
         )
     typed = str((await request.post()).get("code", ""))
-    secret = mfa.unseal(settings.secret_key, user.id, sealed)
     step = mfa.matching_step(secret, typed, now_of(request))
     if step is None:
         log.info("signin.enrol_code_refused", user_id=user.id)
         wrong = "That code is not right. Type the six digits your authenticator app shows now."
-        return _enrol_form(request, pending, sealed, error=wrong, status=401)
+        return _enrol_form(request, pending, secret, error=wrong, status=401)
     codes = mfa.new_recovery_codes()
     hashes = [mfa.recovery_hash(settings.secret_key, c) for c in codes]
     async with transaction(request.app[POOL], settings.db_acquire_timeout) as conn:
