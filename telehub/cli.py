@@ -281,8 +281,8 @@ def cmd_create_user(args: argparse.Namespace, env: dict[str, str]) -> int:
 
 
 def cmd_reset_authenticator(args: argparse.Namespace, env: dict[str, str]) -> int:
-    """Forget a user's authenticator and recovery codes (a lost phone): they set up a new
-    one after their next password."""
+    """Forget a user's authenticator and recovery codes (a lost phone, or locked after wrong
+    codes) and end their sessions: they set up a new one after their next password."""
 
     async def work(conn: asyncpg.Connection) -> bool:
         return await forget_authenticator(conn, args.email)
@@ -290,7 +290,7 @@ def cmd_reset_authenticator(args: argparse.Namespace, env: dict[str, str]) -> in
     if not asyncio.run(_admin(_database_url(env), work)):
         print(f"telehub: {args.email} has no authenticator", file=sys.stderr)
         return 1
-    print(f"{args.email} sets up a new authenticator after their next password")
+    print(f"{args.email} is signed out and sets up a new authenticator after their next password")
     return 0
 
 

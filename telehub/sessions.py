@@ -35,6 +35,15 @@ class Pending:
 
 
 @dataclass(frozen=True, slots=True)
+class Authenticator:
+    """An enrolled authenticator: its sealed secret and the wrong codes typed since the last
+    right one."""
+
+    secret_sealed: bytes
+    failed_codes: int
+
+
+@dataclass(frozen=True, slots=True)
 class SecondFactor:
     """What decides the step after a right password: an enrolled authenticator, or a rule."""
 
@@ -187,6 +196,47 @@ async def sealed_secret(conn: asyncpg.Connection, user_id: int) -> bytes | None:
     return value
 
 
+async def authenticator(
+    conn: asyncpg.Connection, user_id: int, *, for_update: bool = False
+) -> Authenticator | None:
+    """The user's authenticator, if enrolled; `for_update` holds it until the transaction ends,
+    so parallel codes are counted one after the other."""
+    query = "SELECT secret_sealed, failed_codes FROM user_mfa WHERE user_id = $1"
+    if for_update:
+        query = "SELECT secret_sealed, failed_codes FROM user_mfa WHERE user_id = $1 FOR UPDATE"
+    row = await conn.fetchrow(query, user_id)
+    return None if row is None else Authenticator(**dict(row))
+
+
+async def count_wrong_code(conn: asyncpg.Connection, user_id: int) -> int:
+    """One more wrong code in a row; how many now."""
+    failed: int = await conn.fetchval(
+        "UPDATE user_mfa SET failed_codes = failed_codes + 1 WHERE user_id = $1"
+        " RETURNING failed_codes",
+        user_id,
+    )
+    return failed
+
+
+async def clear_wrong_codes(conn: asyncpg.Connection, user_id: int) -> None:
+    """A right code: the wrong ones before it no longer count."""
+    await conn.execute("UPDATE user_mfa SET failed_codes = 0 WHERE user_id = $1", user_id)
+
+
+async def end_sessions_without_authenticator(conn: asyncpg.Connection, spoke_id: int) -> int:
+    """A clinic now asks for a second factor: sign out its staff who have none, so that they
+    enrol at their next sign-in; how many sessions ended."""
+    done = await conn.execute(
+        """
+        DELETE FROM web_sessions s USING users u
+        WHERE u.id = s.user_id AND u.spoke_id = $1
+          AND NOT EXISTS (SELECT 1 FROM user_mfa m WHERE m.user_id = u.id)
+        """,
+        spoke_id,
+    )
+    return int(done.split()[-1])
+
+
 async def use_step(conn: asyncpg.Connection, user_id: int, step: int) -> bool:
     """Record a code's time step as used; False if it (or a later one) already was."""
     row = await conn.fetchval(
@@ -257,16 +307,15 @@ async def enrol_authenticator(
 
 
 async def forget_authenticator(conn: asyncpg.Connection, email: str) -> bool:
-    """A lost phone: drop the user's authenticator and recovery codes, so that they set up a
-    new one after their next password; False if they had none."""
-    user_id = await conn.fetchval(
-        """
-        DELETE FROM user_mfa m USING users u
-        WHERE u.id = m.user_id AND u.email = $1 RETURNING m.user_id
-        """,
-        email.strip().lower(),
-    )
+    """A lost phone (or a locked or unreadable authenticator): drop the user's authenticator and
+    recovery codes, and end their sessions and half-done sign-ins (a lost phone may go with a
+    stolen laptop), so that they set up a new one after their next password; False if they had
+    no authenticator (their sessions are ended all the same)."""
+    user_id = await conn.fetchval("SELECT id FROM users WHERE email = $1", email.strip().lower())
     if user_id is None:
         return False
+    await conn.execute("DELETE FROM web_sessions WHERE user_id = $1", user_id)
+    await conn.execute("DELETE FROM signin_pending WHERE user_id = $1", user_id)
     await conn.execute("DELETE FROM mfa_recovery_codes WHERE user_id = $1", user_id)
-    return True
+    done = await conn.execute("DELETE FROM user_mfa WHERE user_id = $1", user_id)
+    return done != "DELETE 0"
