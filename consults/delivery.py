@@ -35,15 +35,10 @@ from telehub.settings import Settings
 log = structlog.get_logger(__name__)
 
 CLAIM_BATCH = 10
-WORKER_BACKOFF_MAX = 30.0  # seconds between tries while the database cannot be reached
-# What a database that is down, overloaded or slow raises; the worker waits and tries again.
-DATABASE_TROUBLE = (
-    ServiceUnavailable,
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-    OSError,
-    TimeoutError,
-)
+WORKER_BACKOFF_MAX = 30.0  # seconds between tries while the database cannot be used
+# Every query here runs in telehub.db.connection(), which turns a database that is down,
+# overloaded, slow or in a write conflict into ServiceUnavailable (after its one warning
+# line); anything else it lets through (UndefinedColumnError, a bad parameter) is a bug.
 _rng = random.SystemRandom()
 
 
@@ -241,11 +236,10 @@ async def deliver_due(
         return_exceptions=True,
     )
     for delivery, outcome in zip(batch, outcomes, strict=True):
-        if isinstance(outcome, DATABASE_TROUBLE):
+        if isinstance(outcome, ServiceUnavailable):
             # Sent or not, the outcome was not written: the lease runs out and it goes again
             # (under the same webhook-id, which receivers deduplicate on).
-            say = log.info if isinstance(outcome, ServiceUnavailable) else log.warning
-            say(
+            log.info(
                 "webhook.outcome_not_recorded",
                 delivery=delivery.id,
                 spoke_id=delivery.spoke_id,
@@ -265,9 +259,11 @@ async def run_worker(
 ) -> None:
     """Deliver forever: a batch at a time, sleeping until woken or the poll interval passes.
 
-    While the database cannot be reached (down, pool exhausted, statement timeout) it waits
-    longer each time (up to WORKER_BACKOFF_MAX) and goes on, with one warning line per failure
-    (telehub.db's for a ServiceUnavailable, else its own) and no traceback.
+    While the database cannot be used (down, pool exhausted, statement timeout: telehub.db's
+    ServiceUnavailable) it waits longer each time (up to WORKER_BACKOFF_MAX) and goes on,
+    with one line per failure (telehub.db's warning, then its own) and no traceback. Any other
+    error is a bug (a query naming a missing column): `webhook.worker_crashed` with its
+    traceback, once per occurrence, then the same growing wait, and it goes on.
     """
     failures = 0
     while True:
@@ -275,22 +271,16 @@ async def run_worker(
         wake.clear()
         try:
             attempted = await deliver_due(pool, session, settings)
-        except DATABASE_TROUBLE as exc:
+        except Exception as exc:
             failures += 1
             delay = min(settings.outbox_poll * 2 ** min(failures - 1, 16), WORKER_BACKOFF_MAX)
-            # telehub.db has already logged its one warning line for a ServiceUnavailable.
-            say = log.info if isinstance(exc, ServiceUnavailable) else log.warning
-            say(
-                "webhook.worker_waiting",
-                error=_describe(exc),
-                failures=failures,
-                retry_in=round(delay, 3),
-            )
+            fields = {"error": _describe(exc), "failures": failures, "retry_in": round(delay, 3)}
+            if isinstance(exc, ServiceUnavailable):
+                # telehub.db has already logged its one warning line.
+                log.info("webhook.worker_waiting", **fields)
+            else:  # a bug: say so loudly, then keep delivering what can be
+                log.exception("webhook.worker_crashed", **fields)
             await asyncio.sleep(delay)
-            continue
-        except Exception:  # a bug: say so loudly once, then keep delivering what can be
-            log.exception("webhook.worker_crashed")
-            await asyncio.sleep(max(settings.outbox_poll, 1.0))
             continue
         failures = 0
         if attempted:

@@ -1,5 +1,6 @@
 """The delivery worker outlives a database it cannot use: it waits, says so in one line per
-failure without a traceback, and delivers once the database answers again."""
+failure without a traceback, and delivers once the database answers again. A bug in its own
+SQL is no outage: it is logged as a crash, with its traceback, and the worker still goes on."""
 
 from __future__ import annotations
 
@@ -148,3 +149,54 @@ async def test_the_worker_waits_out_the_database_without_tracebacks_then_deliver
     failures = max(e["failures"] for e in logs if e["event"] == "webhook.worker_waiting")
     warnings = [e for e in logs if e["log_level"] == "warning"]
     assert len(warnings) == failures, warnings
+
+
+async def test_a_broken_query_is_a_crash_with_its_traceback_each_time_and_the_worker_goes_on(
+    pool: asyncpg.Pool,
+    network: Network,
+    tight: Settings,
+    receiver: tuple[str, list[bytes]],
+) -> None:
+    url, bodies = receiver
+    await _one_event(pool, network, url)
+    # The claim's UPDATE now names a column that does not exist: UndefinedColumnError, the
+    # kind of mistake a release could ship. It is no outage, and waiting will not fix it.
+    await pool.execute("ALTER TABLE outbox RENAME COLUMN leased_until TO leased_until_gone")
+    worker_pool = await create_pool(tight)
+    session = aiohttp.ClientSession(connector=webhook_connector(allow_private=True))
+    with structlog.testing.capture_logs() as logs:
+        worker = asyncio.create_task(
+            run_worker(worker_pool, session, tight, asyncio.Event()), name="worker"
+        )
+        try:
+
+            def crashes() -> list[dict[str, Any]]:
+                found = [e for e in logs if e["event"] == "webhook.worker_crashed"]
+                return found if len(found) >= 3 else []
+
+            crashed = await until(crashes)
+            assert not worker.done()
+            assert bodies == []
+            await pool.execute("ALTER TABLE outbox RENAME COLUMN leased_until_gone TO leased_until")
+            await until(lambda: _delivered(pool))
+            assert not worker.done()
+        finally:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+            await session.close()
+            await worker_pool.close()
+
+    assert len(bodies) == 1
+    for event in crashed:
+        assert event["log_level"] == "error"
+        assert event["exc_info"] is True  # rendered as the traceback
+        assert event["error"].startswith("UndefinedColumnError: "), event
+    assert [e["failures"] for e in crashed[:3]] == [1, 2, 3]
+    assert crashed[0]["retry_in"] < crashed[1]["retry_in"] < crashed[2]["retry_in"]  # backs off
+    # Once per occurrence: one line per failure, the crash, and no "waiting" for an outage.
+    failures = max(e["failures"] for e in logs if e["event"] == "webhook.worker_crashed")
+    assert [e["event"] for e in logs if e["log_level"] != "info"] == [
+        "webhook.worker_crashed"
+    ] * failures
+    assert not [e for e in logs if e["event"] == "webhook.worker_waiting"]
