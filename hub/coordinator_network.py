@@ -19,10 +19,11 @@ from scheduling import store as scheduling_store
 from scheduling.schemas import ServiceIn
 from spokes import clinics
 from spokes import store as spokes_store
+from telehub import audit, sessions
 from telehub.errors import Conflict, NotFound, ValidationFailed
 from telehub.fields import US_STATES, OneLine, TimeZoneName, UsState
 from telehub.keys import OUTBOX_WAKE, SETTINGS
-from telehub.request import int_param, unit_of_work
+from telehub.request import int_param, trail_of, unit_of_work
 from telehub.validation import Input
 from telehub.web import ROLES_HUB_STAFF, errors_by_field, read_form, render, see_other, signed_in
 
@@ -252,13 +253,25 @@ async def _spoke(
 
 @routes.post("/coordinator/spokes/{id}/mfa", name="coordinator_spoke_mfa")
 async def set_spoke_mfa(request: web.Request) -> web.Response:
-    """Ask the clinic's staff for a second factor when they sign in, or stop asking."""
-    signed_in(request, *ROLES_HUB_STAFF)
+    """Ask the clinic's staff for a second factor when they sign in, or stop asking.
+
+    Switched on, it signs out the clinic's staff who have no authenticator, so that a session
+    begun on a password alone does not outlive the rule (they enrol at their next sign-in).
+    The change is audited.
+    """
+    user = signed_in(request, *ROLES_HUB_STAFF)
     spoke_id = int_param(request, "id")
     required = "mfa_required" in await request.post()
     async with unit_of_work(request) as conn:
         if not await spokes_store.set_mfa_required(conn, spoke_id, required):
             raise NotFound("no such spoke")
+        if required:
+            await sessions.end_sessions_without_authenticator(conn, spoke_id)
+        # The audit row has no value column: the record type says which way it was switched.
+        switched = "spoke_mfa_on" if required else "spoke_mfa_off"
+        await audit.record(
+            conn, trail_of(request, user.caller), "update", switched, [spoke_id], spoke_id
+        )
     notice = (
         "Staff of this clinic now sign in with a code from an authenticator app."
         if required
