@@ -146,4 +146,5 @@ async def idempotent(
     return response
 
 
-_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"  # also the OpenAPI document's pattern for the header
+_KEY = re.compile(KEY_PATTERN)

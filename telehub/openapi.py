@@ -12,10 +12,20 @@ from pydantic.json_schema import models_json_schema
 from telehub.api import Operation
 from telehub.auth import ALL_SCOPES
 from telehub.errors import PROBLEM_JSON, problem_types
+from telehub.idempotency import IDEMPOTENCY_HEADER, KEY_PATTERN
 from telehub.settings import Settings
 from telehub.validation import NoInput
 
 _PATH_PARAM = re.compile(r"\{(\w+)\}")
+
+# Request headers an operation may take, as telehub.idempotency reads them.
+_HEADERS: dict[str, dict[str, Any]] = {
+    IDEMPOTENCY_HEADER: {
+        "description": "1-255 visible ASCII characters; sent again with the same request, "
+        "the first successful answer is replayed instead of acting twice",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": KEY_PATTERN},
+    },
+}
 
 _PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -157,12 +167,7 @@ def _parameters(op: Operation) -> list[dict[str, Any]]:
     ]
     for header, need in op.headers.items():
         params.append(
-            {
-                "name": header,
-                "in": "header",
-                "required": need == "required",
-                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-            }
+            {"name": header, "in": "header", "required": need == "required", **_HEADERS[header]}
         )
     if not op.takes_body and op.input is not NoInput:
         schema = op.input.model_json_schema()

@@ -144,3 +144,50 @@ async def test_holidays_are_described_field_by_field(client: TestClient) -> None
     schemas = (await _document(client))["components"]["schemas"]
     holiday = schemas["HolidayOut"]["properties"]
     assert holiday["day"]["format"] == "date" and holiday["name"]["type"] == "string"
+
+
+async def test_the_idempotency_key_is_described_as_the_server_reads_it(
+    client: TestClient, network: Network
+) -> None:
+    doc = await _document(client)
+    described = [
+        parameter["schema"]
+        for operations in doc["paths"].values()
+        for op in operations.values()
+        for parameter in op.get("parameters", [])
+        if parameter["name"] == "Idempotency-Key"
+    ]
+    assert len(described) >= 5
+    for schema in described:
+        assert schema == {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 255,
+            "pattern": r"^[\x21-\x7e]{1,255}$",
+        }
+    # A key the document allows is taken, and one it does not is refused, by the server.
+    document_allows = Draft202012Validator(described[0]).is_valid
+    spoke = await network.spoke()
+    for n, (key, allowed) in enumerate(
+        [
+            ("retry-1", True),
+            ("!~{}\"'<>", True),
+            ("k" * 255, True),
+            ("two words", False),
+            ("k" * 256, False),
+            ("", False),
+        ]
+    ):
+        assert document_allows(key) is allowed, key
+        response = await client.post(
+            "/api/v1/patients",
+            json={
+                "mrn": f"MRN-{n}",
+                "given_name": "Ada",
+                "family_name": "Lovelace",
+                "birth_date": "1980-01-01",
+                "state": "VT",
+            },
+            headers={**spoke.headers, "Idempotency-Key": key},
+        )
+        assert response.status == (201 if allowed else 400), (key, await response.text())
