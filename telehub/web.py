@@ -72,11 +72,19 @@ async def _check_csrf(request: web.Request) -> None:
     sent = str(form.get("csrf_token", ""))
     session = request.get(SESSION)
     expected = session.csrf_token if session else request.cookies.get(SIGNIN_COOKIE, "")
-    if not sent or not expected or not hmac.compare_digest(sent, expected):
+    if not sent or not expected or not _same_token(sent, expected):
         raise Forbidden(
             "This form has expired or did not come from Telehub. "
             "Go back, reload the page and try again."
         )
+
+
+def _same_token(sent: str, expected: str) -> bool:
+    # compare_digest raises TypeError on str holding non-ASCII: compare the UTF-8 bytes, with
+    # surrogatepass so that even a lone surrogate (undecodable input) encodes instead of raising.
+    return hmac.compare_digest(
+        sent.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
 
 
 @functools.cache
