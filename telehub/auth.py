@@ -182,6 +182,9 @@ def _text(claims: dict[str, Any], name: str) -> str:
 def read_access_token(settings: Settings, token: str) -> Caller:
     """The caller a bearer token names; InvalidToken for anything not signed and current,
     lasting longer than this service issues, or with a claim of the wrong type."""
+    if not is_vschar(token):
+        # PyJWT would .encode() it: undecodable header bytes (lone surrogates) raise there.
+        raise InvalidToken("an access token is printable ASCII")
     try:
         claims = jwt.decode(
             token,

@@ -12,6 +12,8 @@ from typing import Any
 import aiohttp_jinja2
 import structlog
 from aiohttp import web
+from aiohttp.http_exceptions import BadHttpMessage
+from multidict import MultiDictProxy
 
 from telehub.errors import (
     PROBLEM_JSON,
@@ -29,7 +31,16 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROL_IN_HEADER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # tab separates words
 _CONTROL_IN_FORM = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# aiohttp decodes header bytes as UTF-8 with surrogateescape: bytes that are not UTF-8 stay
+# as lone surrogates, which every later .encode() refuses with an exception (a 500).
+_UNDECODABLE = re.compile(r"[\udc80-\udcff]")
+# RFC 6749 section 5.2: error_description is printable ASCII without '"' and '\\'.
+_DESCRIPTION_UNSAFE = re.compile(r"[^\x20-\x21\x23-\x5b\x5d-\x7e]")
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+# What aiohttp's form reading raises on bytes it cannot decode (UnicodeDecodeError is a
+# ValueError), an unknown charset (LookupError), a part's broken header (BadHttpMessage) or an
+# unknown Content-Transfer-Encoding (RuntimeError).
+_UNDECODABLE_FORM = (ValueError, LookupError, BadHttpMessage, RuntimeError)
 
 RequestHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -115,6 +126,12 @@ async def request_log(request: web.Request, handler: RequestHandler) -> web.Stre
 _OAUTH_ERRORS = {401: "invalid_client", 500: "server_error", 503: "temporarily_unavailable"}
 
 
+def oauth_description(detail: str) -> str:
+    """`detail` in the characters RFC 6749 section 5.2 allows in an error_description:
+    quotes become ', backslashes /, and anything else outside printable ASCII ?."""
+    return _DESCRIPTION_UNSAFE.sub("?", detail.replace('"', "'").replace("\\", "/"))
+
+
 def problem_response(request: web.Request, problem: Problem) -> web.Response:
     """Render a problem: a page for people, a problem document (RFC 9457) for machines,
     and RFC 6749 error JSON on the token endpoint, which OAuth clients read strictly."""
@@ -122,7 +139,7 @@ def problem_response(request: web.Request, problem: Problem) -> web.Response:
         return error_page(request, problem)
     if request.path.startswith("/oauth/"):
         error = problem.extra.get("error") or _OAUTH_ERRORS.get(problem.status, "invalid_request")
-        oauth_body = {"error": error, "error_description": problem.detail}
+        oauth_body = {"error": error, "error_description": oauth_description(problem.detail)}
         response = web.json_response(oauth_body, status=problem.status)
         response.headers.update(problem.headers)
         response.headers["Cache-Control"] = "no-store"
@@ -162,25 +179,55 @@ async def refuse_control_characters(
     request: web.Request, handler: RequestHandler
 ) -> web.StreamResponse:
     """400 naming the field for a control character where text cannot hold one: a path
-    segment, a query parameter, a header, a form field (which may hold lines). Checked once,
-    here, before any handler; PostgreSQL text cannot even store NUL."""
+    segment, a query parameter, a header, a cookie, a form field (which may hold lines); and
+    for a header or form that cannot be decoded at all. Checked once, here, before any
+    handler; PostgreSQL text cannot even store NUL."""
     for name, value in request.match_info.items():
         _refuse(_CONTROL, name, value, "the path")
     for name, value in request.query.items():
         _refuse(_CONTROL, name, name + value, "the query string")
     for name, value in request.headers.items():  # aiohttp's parser refuses them first today
         _refuse(_CONTROL_IN_HEADER, name, value, "a header")
+        # Credentials are refused by their readers (telehub.api, telehub.oauth) with a 401
+        # and the challenge their scheme asks for, not as a bad request.
+        if name.lower() != "authorization" and _UNDECODABLE.search(value):
+            raise BadRequest(
+                f"the {_printable(name)} header holds bytes that are not UTF-8",
+                errors=[FieldError(_printable(name), "must be UTF-8 text")],
+            )
+    for name, value in request.cookies.items():  # SimpleCookie unquotes "\000" to NUL
+        _refuse(_CONTROL, name, value, "a cookie")
     if request.method not in ("GET", "HEAD") and request.content_type in _FORMS:
-        form = await request.post()  # cached by aiohttp: the handler reads it again for free
+        form = await decoded_form(request)
         for name, item in form.items():
             if isinstance(item, str):
                 _refuse(_CONTROL_IN_FORM, name, name + item, "the form")
     return await handler(request)
 
 
+async def decoded_form(
+    request: web.Request,
+) -> MultiDictProxy[str | bytes | bytearray | web.FileField]:
+    """The request's form (cached by aiohttp: handlers read it again for free), or 400 if its
+    bytes, charset or multipart framing cannot be decoded."""
+    try:
+        return await request.post()
+    except _UNDECODABLE_FORM as exc:
+        log.info("request.undecodable_form", error=type(exc).__name__)
+        raise BadRequest(
+            "the form cannot be decoded: send UTF-8 text, urlencoded or multipart with its "
+            "boundary",
+            errors=[FieldError("body", "must be a well-formed UTF-8 form")],
+        ) from None
+
+
+def _printable(name: str) -> str:
+    return _CONTROL.sub("?", _UNDECODABLE.sub("?", name))
+
+
 def _refuse(control: re.Pattern[str], name: str, value: str, where: str) -> None:
     if control.search(value):
-        field = _CONTROL.sub("?", name)
+        field = _printable(name)
         raise BadRequest(
             f"{field} in {where} holds a control character (such as NUL or a line break)",
             errors=[FieldError(field, "must not contain control characters")],

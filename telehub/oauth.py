@@ -8,8 +8,6 @@ slowed per client id and per address by telehub/throttle.py, counted before any 
 from __future__ import annotations
 
 import base64
-import binascii
-import re
 import time
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
@@ -36,14 +34,11 @@ from telehub.clients import ApiClient, first_use_of_assertion, get_client
 from telehub.db import connection
 from telehub.errors import Problem, TooManyRequests
 from telehub.keys import POOL, SETTINGS
+from telehub.middleware import decoded_form, oauth_description
 from telehub.settings import Settings
 
 routes = web.RouteTableDef()
 log = structlog.get_logger(__name__)
-
-
-# RFC 6749 section 5.2: error_description is printable ASCII without '"' and '\\'.
-_DESCRIPTION_UNSAFE = re.compile(r"[^\x20-\x21\x23-\x5b\x5d-\x7e]")
 
 
 class OAuthError(Problem):
@@ -53,7 +48,7 @@ class OAuthError(Problem):
     title = "Token request refused"
 
     def __init__(self, error: str, detail: str, *, status: int = 400) -> None:
-        detail = _DESCRIPTION_UNSAFE.sub("?", detail.replace('"', "'").replace("\\", "/"))
+        detail = oauth_description(detail)
         super().__init__(detail, error=error, error_description=detail)
         self.status = status
         self.headers["Cache-Control"] = "no-store"
@@ -85,7 +80,8 @@ async def _read_form(request: web.Request) -> dict[str, str]:
     if request.content_type != "application/x-www-form-urlencoded":
         raise OAuthError("invalid_request", "the body must be application/x-www-form-urlencoded")
     form: dict[str, str] = {}
-    for name, value in (await request.post()).items():
+    # Undecodable bytes, charsets or framing: 400, which /oauth/ renders as invalid_request.
+    for name, value in (await decoded_form(request)).items():
         if not isinstance(value, str):
             raise OAuthError("invalid_request", f"{name} must be a form field, not a file")
         if not value:
@@ -101,7 +97,7 @@ def _basic_credentials(header: str) -> _Presented:
     scheme, _, encoded = header.partition(" ")
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # binascii.Error, UnicodeDecodeError, and non-ASCII text given to b64decode
         decoded = ""
     client_id, sep, secret = decoded.partition(":")
     if scheme.lower() != "basic" or not sep:

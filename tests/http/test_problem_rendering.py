@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from aiohttp.test_utils import TestClient
@@ -77,3 +78,21 @@ async def test_probes_and_discovery_paths_answer_problems_not_pages(
         assert unknown.content_type == "application/problem+json"
     finally:
         await pool.close()
+
+
+async def test_every_error_description_on_the_token_endpoint_keeps_to_rfc_6749_characters(
+    client: TestClient,
+) -> None:
+    # A refusal from the shared checks, not from the token endpoint: its detail names the
+    # field as sent, here `é"\` (RFC 6749 section 5.2 allows printable ASCII but " and \).
+    response = await client.post(
+        "/oauth/token",
+        data=b"grant_type=client_credentials&%C3%A9%22%5C=%00",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status == 400
+    body = await response.json()
+    assert body["error"] == "invalid_request"
+    description = body["error_description"]
+    assert re.fullmatch(r"[\x20-\x21\x23-\x5b\x5d-\x7e]+", description), description
+    assert "control character" in description
