@@ -180,8 +180,11 @@ async def token(request: web.Request) -> web.Response:
             # The same words as a wrong secret: a caller cannot tell which client ids exist.
             raise _invalid_client(_FAILED)
         await _authenticate(conn, settings, client, presented)
-        for limit, subject in checks:
-            await throttle.forget(conn, limit, subject)
+        by_client, by_address = checks
+        await throttle.forget(conn, *by_client)
+        # Only this attempt is taken back: one valid client must not wipe its address's other
+        # failures, or a clinic's own credentials would reset the limit on guessing others'.
+        await throttle.refund(conn, *by_address)
     granted = _scopes(client, form)
     caller = Caller(client.kind, client.client_id, granted, client.spoke_id, client.consultant_id)
     structlog.contextvars.bind_contextvars(actor=caller.actor)

@@ -157,3 +157,17 @@ async def test_another_client_is_not_slowed_by_one_clients_failures(
         await wrong_secret(client, careless)
     await slowed(await wrong_secret(client, careless))
     await granted(await right_secret(client, careful))
+
+
+async def test_a_valid_client_does_not_wipe_its_addresss_failures(
+    client: TestClient, spoke: SpokeUser
+) -> None:
+    # One good token takes back only its own attempt: the guesses at other clients from the
+    # same address still count, so holding one client cannot reset the address limit.
+    for n in range(TOKEN_ADDRESS.free - 1):
+        await refused(
+            await ask_token(client, {}, basic(f"th_other_{n}", "x")), 401, "invalid_client"
+        )
+    await granted(await right_secret(client, spoke))
+    await refused(await ask_token(client, {}, basic("th_other_last", "x")), 401, "invalid_client")
+    await slowed(await ask_token(client, {}, basic("th_other_after", "x")))
