@@ -1,5 +1,6 @@
 """Repeated failures at the token endpoint are slowed per client id and per address: 429 with
-Retry-After, counted before the secret or assertion is checked, forgotten on success."""
+Retry-After, counted before the secret or assertion is checked. A success forgets the client
+id's count and takes back only its own attempt from the address's."""
 
 from __future__ import annotations
 
