@@ -1,6 +1,9 @@
 # Two commands for a newcomer: `make run` and `make test`. Both need only Python 3.11+.
+# The probe is quiet: a pyenv shim for a version that is not installed exists on PATH and,
+# when run, explains itself on stderr; that is a "no" here, not news for the newcomer.
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
-	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	command -v $$p >/dev/null 2>&1 \
+	&& $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 \
 	&& echo $$p && break; done)
 VENV := .venv
 BIN := $(VENV)/bin
