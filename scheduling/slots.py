@@ -44,6 +44,10 @@ Documented behaviour
    starting at that instant (any time zone); it is implemented with ``open_slots`` itself.
 8. ``window``, ``now`` and ``start`` must be timezone-aware (``ValueError`` otherwise), as must
    every datetime inside the calendars.
+9. ``open_spans`` is the same expansion (items 1 to 3) laid bare, for capacity and anyone else
+   who needs a consultant's open time rather than slots: the merged spans of rules and extra
+   hours within a window, less time off, in UTC. With ``service_id=None`` every rule and every
+   extra hour counts, whatever services it is limited to. Busy periods are not subtracted.
 
 Callers may pass only the busy periods, time off and extra hours near the window (a day either
 side is plenty) and the weekly rules valid around it. Anything further back matters only for
@@ -66,6 +70,7 @@ __all__ = [
     "WeeklyRule",
     "is_open_slot",
     "open_slots",
+    "open_spans",
 ]
 
 _ZERO = timedelta(0)
@@ -182,17 +187,22 @@ class Slot:
 _slot_start = attrgetter("start")
 
 
+def _serves(service_ids: frozenset[int] | None, service_id: int | None) -> bool:
+    """Whether hours limited to ``service_ids`` serve ``service_id`` (``None``: any service)."""
+    return service_id is None or service_ids is None or service_id in service_ids
+
+
 def _rule_table(
-    rules: Iterable[WeeklyRule], service_id: int
+    rules: Iterable[WeeklyRule], service_id: int | None
 ) -> tuple[list[list[_RuleEntry]], date | None]:
-    """Group the rules that serve ``service_id`` by weekday.
+    """Group the rules that serve ``service_id`` (``None``: any service) by weekday.
 
     Also return the earliest local date any of them can apply (``None``: unbounded).
     """
     table: list[list[_RuleEntry]] = [[] for _ in range(7)]
     earliest: date | None = date.max
     for rule in rules:
-        if rule.service_ids is not None and service_id not in rule.service_ids:
+        if not _serves(rule.service_ids, service_id):
             continue
         end = None if rule.end == _MIDNIGHT else rule.end.replace(tzinfo=None, fold=0)
         start = rule.start.replace(tzinfo=None, fold=0)
@@ -223,6 +233,15 @@ def _expand(
             if a < b:
                 out.append((a, b))
         day += _DAY
+
+
+def _extra_spans(calendar: ConsultantCalendar, service_id: int | None) -> _Spans:
+    """The calendar's extra hours that serve ``service_id`` (``None``: any), as UTC spans."""
+    return [
+        (_to_utc(x.period.start, "extra hours"), _to_utc(x.period.end, "extra hours"))
+        for x in calendar.extra_hours
+        if _serves(x.service_ids, service_id)
+    ]
 
 
 def _merge(spans: _Spans) -> tuple[list[datetime], list[datetime]]:
@@ -287,11 +306,7 @@ def _consultant_slots(
     duration = service.duration
     zone = calendar.zone
     table, earliest = _rule_table(calendar.rules, service_id)
-    spans: _Spans = [
-        (_to_utc(x.period.start, "extra hours"), _to_utc(x.period.end, "extra hours"))
-        for x in calendar.extra_hours
-        if x.service_ids is None or service_id in x.service_ids
-    ]
+    spans = _extra_spans(calendar, service_id)
     if not spans and earliest == date.max:
         return  # no rule and no extra hours for this service
 
@@ -417,3 +432,44 @@ def is_open_slot(
         slot.start == instant
         for slot in open_slots((calendar,), service, window, now, patient_state)
     )
+
+
+def open_spans(
+    calendar: ConsultantCalendar, window: Period, service_id: int | None = None
+) -> list[Period]:
+    """The consultant's open time within ``window``, in UTC: rules and extra hours less time off.
+
+    The same expansion ``open_slots`` lays its slots on (documented items 1 to 3); see item 9.
+    """
+    lo = _to_utc(window.start, "window.start")
+    hi = _to_utc(window.end, "window.end")
+    if hi <= lo:
+        return []
+    zone = calendar.zone
+    table, _ = _rule_table(calendar.rules, service_id)
+    spans = _extra_spans(calendar, service_id)
+    _expand(
+        table, zone, lo.astimezone(zone).date() - _DAY, hi.astimezone(zone).date() + _DAY, spans
+    )
+    starts, ends = _merge(spans)
+    off_starts, off_ends = _merge(
+        [(_to_utc(p.start, "time off"), _to_utc(p.end, "time off")) for p in calendar.time_off]
+    )
+    out: list[Period] = []
+    j = 0
+    for begin, end in zip(starts, ends, strict=True):
+        a, b = max(begin, lo), min(end, hi)
+        if a >= b:
+            continue
+        while j < len(off_ends) and off_ends[j] <= a:
+            j += 1  # time off over before this span: over before every later one too
+        k = j
+        while a < b:
+            if k == len(off_starts) or off_starts[k] >= b:
+                out.append(Period(a, b))
+                break
+            if off_starts[k] > a:
+                out.append(Period(a, off_starts[k]))
+            a = max(a, off_ends[k])
+            k += 1
+    return out

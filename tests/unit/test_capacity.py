@@ -9,7 +9,16 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from scheduling.capacity import WeekOutcomes, available_hours, weekly_capacity, weeks
-from scheduling.slots import ConsultantCalendar, ExtraHours, Period, WeeklyRule
+from scheduling.slots import (
+    ConsultantCalendar,
+    ExtraHours,
+    Period,
+    ServiceTerms,
+    WeeklyRule,
+    open_slots,
+    open_spans,
+)
+from scheduling.weeks import local_week
 
 NY = ZoneInfo("America/New_York")
 LA = ZoneInfo("America/Los_Angeles")
@@ -129,6 +138,28 @@ def test_a_consultant_in_another_zone_is_counted_in_their_own_wall_clock() -> No
     monday_night = Period(datetime(2027, 3, 1, 1, tzinfo=NY), datetime(2027, 3, 1, 2, tzinfo=NY))
     assert available_hours(late, sunday_evening) == 0.0
     assert available_hours(late, monday_night) == 1.0
+
+
+def test_capacity_across_spring_forward_is_the_slot_engines_open_time() -> None:
+    # Los Angeles springs forward on Sunday 14 March 2027: that week is 167 hours long.
+    every_morning = tuple(WeeklyRule(d, time(9), time(12)) for d in range(7))
+    conference = Period(datetime(2027, 3, 10, 8, tzinfo=LA), datetime(2027, 3, 10, 10, tzinfo=LA))
+    sunday_clinic = ExtraHours(
+        Period(datetime(2027, 3, 14, 13, tzinfo=LA), datetime(2027, 3, 14, 15, tzinfo=LA))
+    )
+    cal = calendar(*every_morning, zone=LA, time_off=(conference,), extra=(sunday_clinic,))
+    week = local_week(date(2027, 3, 14), LA)
+    assert week.end - week.start == timedelta(days=7, hours=-1)
+    hour = ServiceTerms(service_id=1, duration=timedelta(hours=1))
+    slots = open_slots([cal], hour, week, NOW)
+    slot_hours = sum((s.end - s.start for s in slots), timedelta()) / timedelta(hours=1)
+    # 7 mornings of 3 hours, less Wednesday 09:00-10:00 at the conference, plus 2 extra hours.
+    assert available_hours(cal, week) == slot_hours == 22.0
+    # The very spans the slot engine lays its slots on: nine to noon on the local clock.
+    sunday = open_spans(cal, Period(datetime(2027, 3, 14, tzinfo=LA), week.end))
+    assert [(p.start.hour, p.end.hour) for p in sunday] == [(16, 19), (20, 22)]  # PDT, UTC-7
+    saturday = open_spans(cal, Period(datetime(2027, 3, 13, tzinfo=LA), sunday[0].start))
+    assert [(p.start.hour, p.end.hour) for p in saturday] == [(17, 20)]  # PST, UTC-8
 
 
 def test_weekly_capacity_sums_every_consultant_per_week() -> None:
