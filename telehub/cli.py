@@ -194,6 +194,7 @@ def cmd_dev(args: argparse.Namespace, env: dict[str, str]) -> int:
     var = Path(env.get("TELEHUB_VAR", "var")).resolve()
     host = args.host or env.get("TELEHUB_HOST", "127.0.0.1")
     port = args.port or int(env.get("TELEHUB_PORT", "8080"))
+    server: embedded.EmbeddedPostgres | None = None
     if not env.get("DATABASE_URL"):
         server = embedded.start(var / "postgres")
         embedded.ensure_database_sync(server.url("postgres"), "telehub")
@@ -214,7 +215,16 @@ def cmd_dev(args: argparse.Namespace, env: dict[str, str]) -> int:
     else:
         banner = f"Telehub is running at {settings.base_url} (existing data; no demo logins)"
     print(banner + f"\n\n(demo credentials are kept in {logins}; Ctrl-C stops)\n", flush=True)
-    _serve(settings)
+    try:
+        _serve(settings)
+    finally:
+        if server is not None:
+            server.stop()
+    # Ctrl-C ends run_app quietly: say what stopped, once it has.
+    if server is None:
+        print("\nStopped telehub (the database at DATABASE_URL keeps running)", flush=True)
+    else:
+        print("\nStopped telehub and the embedded PostgreSQL", flush=True)
     return 0
 
 

@@ -114,6 +114,15 @@ def test_make_run_on_a_fresh_copy_serves_the_readme_urls_and_the_demo_network(
             token = _token(base, spoke["client_id"], spoke["client_secret"])
             assert _get(base + "/api/v1/patients", token)["patients"]
         assert _get(base + "/api/v1/bookings", admin)["bookings"]
+
+        # The README's API example, pasted as it stands into a shell at the checkout's top.
+        services, slots = _run_readme_example(checkout, readme, port)
+        assert {s["kind"] for s in services["services"]} == {
+            "econsult",
+            "video_session",
+            "case_review",
+        }
+        assert slots["slots"], slots
     finally:
         os.killpg(make.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's group
         code = make.wait(30)
@@ -124,6 +133,26 @@ def test_make_run_on_a_fresh_copy_serves_the_readme_urls_and_the_demo_network(
     assert not _postgres_running(data_dir), "the embedded PostgreSQL outlived Ctrl-C"
     # make passes Ctrl-C on and then dies of it itself (-SIGINT); telehub exits 0 or 130.
     assert code in (0, 130, -signal.SIGINT), log.read_text()[-2000:]
+    assert "Stopped telehub and the embedded PostgreSQL" in log.read_text()
+
+
+def _run_readme_example(checkout: Path, readme: str, port: int) -> list[Any]:
+    """Run the README's `sh` block that asks for slots; return the JSON documents it printed."""
+    blocks = re.findall(r"^```sh\n(.*?)^```$", readme, re.M | re.S)
+    [example] = [b for b in blocks if "/api/v1/slots" in b]
+    # Loopback only: no proxy may carry the example's requests elsewhere.
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    env.update(TELEHUB_PORT=str(port), NO_PROXY="127.0.0.1", no_proxy="127.0.0.1")
+    ran = subprocess.run(
+        ["sh", "-e", "-c", example],
+        cwd=checkout,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ran.returncode == 0, ran.stderr
+    return [json.loads(line) for line in ran.stdout.splitlines() if line.strip()]
 
 
 def _postgres_running(data_dir: str) -> bool:
