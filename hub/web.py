@@ -7,7 +7,7 @@ and register on the same `routes` (imported at the bottom).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -19,6 +19,7 @@ from scheduling import bookings
 from scheduling import store as scheduling_store
 from scheduling.bookings import VIRTUAL_KINDS
 from scheduling.schemas import OutcomeIn
+from scheduling.weeks import local_week, monday_of
 from spokes import store as spokes_store
 from telehub.errors import FieldError, NotFound, ValidationFailed
 from telehub.request import now_of, trail_of, unit_of_work, uuid_param
@@ -87,14 +88,6 @@ class WeekQuery(Input):
     week: date | None = None
 
 
-def week_bounds(day: date, zone: ZoneInfo) -> tuple[date, datetime, datetime]:
-    """Monday of the week holding `day`, and that week's start and end in the zone."""
-    monday = day - timedelta(days=day.weekday())
-    start = datetime.combine(monday, time(0), tzinfo=zone)
-    end = datetime.combine(monday + timedelta(days=7), time(0), tzinfo=zone)
-    return monday, start, end
-
-
 @routes.get("/hub", name="hub_week")
 async def my_week(request: web.Request) -> web.Response:
     """This week's sessions, day by day in the consultant's zone, with outcomes to record."""
@@ -104,13 +97,14 @@ async def my_week(request: web.Request) -> web.Response:
     async with unit_of_work(request) as conn:
         consultant = await consultant_of(conn, consultant_id)
         zone = ZoneInfo(consultant.timezone)
-        monday, start, end = week_bounds(query.week or now.astimezone(zone).date(), zone)
+        monday = monday_of(query.week or now.astimezone(zone).date())
+        shown = local_week(monday, zone)
         found = await bookings.find(
             conn,
             caller,
             trail_of(request, caller),
-            start=start,
-            end=end,
+            start=shown.start,
+            end=shown.end,
             status=None,
             patient_id=None,
             consultant_id=None,
@@ -133,7 +127,7 @@ async def my_week(request: web.Request) -> web.Response:
             "sunday": week[-1],
             "previous": monday - timedelta(days=7),
             "following": monday + timedelta(days=7),
-            "this_week": monday == week_bounds(now.astimezone(zone).date(), zone)[0],
+            "this_week": monday == monday_of(now.astimezone(zone).date()),
             "today": now.astimezone(zone).date(),
             "days": days,
             "count": sum(1 for b in found if b.status != "cancelled"),

@@ -14,6 +14,7 @@ from hub import store as hub_store
 from scheduling import bookings
 from scheduling import store as scheduling_store
 from scheduling.schemas import BookingIn
+from scheduling.weeks import monday_of
 from spokes import patients
 from spokes.api import PatientIn
 from spokes.web import routes
@@ -24,7 +25,6 @@ from spokes.web_forms import (
     TAKEN,
     check,
     clinic_of,
-    monday_of,
     page,
     pick,
     typed_form,

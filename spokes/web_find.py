@@ -13,6 +13,7 @@ from scheduling import availability
 from scheduling import store as scheduling_store
 from scheduling.bookings import VIRTUAL_KINDS
 from scheduling.slots import Slot
+from scheduling.weeks import local_week, monday_of
 from spokes.web import routes
 from spokes.web_forms import (
     KIND_LABELS,
@@ -20,8 +21,6 @@ from spokes.web_forms import (
     STATES,
     check,
     clinic_of,
-    local_week,
-    monday_of,
     page,
     pick,
     url,

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Mapping
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime
 from typing import Any, TypeVar, get_args
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 import asyncpg
 from aiohttp import web
 
 from consults.schemas import MoudMedication, Need, ScreenResult, Substance
-from scheduling.slots import Period
 from spokes import store as spokes_store
 from telehub.auth import Caller
 from telehub.errors import ValidationFailed
@@ -259,19 +257,6 @@ def sentence(text: str) -> str:
 def utc_text(value: datetime) -> str:
     """RFC 3339 in UTC with a `Z`, safe in a query string."""
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def monday_of(day: date) -> date:
-    """The Monday that starts the week of a day."""
-    return day - timedelta(days=day.weekday())
-
-
-def local_week(monday: date, zone: ZoneInfo) -> Period:
-    """Monday 00:00 to the next Monday 00:00 on the clinic's wall clock (167 to 169 hours)."""
-    return Period(
-        datetime.combine(monday, time(0), zone).astimezone(UTC),
-        datetime.combine(monday + timedelta(days=7), time(0), zone).astimezone(UTC),
-    )
 
 
 def url(
