@@ -1,8 +1,11 @@
 """How a signed note reaches its clinic: an outbox event, then a signed webhook POST.
 
-Signing a note writes the event in the same transaction (`enqueue_note`). A worker in every
-server process (`run_worker`) leases due events with SKIP LOCKED, POSTs each outside any
-transaction with Standard Webhooks headers, and records the outcome. Failures back off
+Signing a note writes the event in the same transaction (`enqueue_note`); a trigger on the
+outbox (migration 012) notifies channel `outbox_due` in that transaction, so at commit every
+process hears it. A worker in every server process (`run_worker`) LISTENs on a connection of
+its own, leases due events with SKIP LOCKED, POSTs each outside any transaction with Standard
+Webhooks headers, and records the outcome; `outbox_poll` is the safety net while it cannot
+listen. Failures back off
 exponentially with jitter for days; a 410 Gone disables the endpoint; nothing is dropped.
 The clinic can also always pull the same notes from its inbox (GET /api/v1/notes).
 """
@@ -36,6 +39,8 @@ log = structlog.get_logger(__name__)
 
 CLAIM_BATCH = 10
 WORKER_BACKOFF_MAX = 30.0  # seconds between tries while the database cannot be used
+LISTEN_CHECK = 30.0  # seconds between checks that the listening connection still answers
+LISTENER_NAME = "telehub-outbox-listen"  # its application_name in pg_stat_activity
 # Every query here runs in telehub.db.connection(), which turns a database that is down,
 # overloaded, slow or in a write conflict into ServiceUnavailable (after its one warning
 # line); anything else it lets through (UndefinedColumnError, a bad parameter) is a bug.
@@ -78,6 +83,10 @@ async def configure_webhook(
     )
     if current.disabled_at is not None:
         await delivery_store.release_held(conn, spoke_id)
+    elif saved.url is not None and current.url is None:
+        # What waited for a first endpoint is due already: nothing in the outbox changes,
+        # so the trigger is silent; wake the workers at commit here.
+        await delivery_store.wake_workers(conn)
     return saved, secret
 
 
@@ -254,10 +263,80 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:300]
 
 
+async def listen_for_due(database_url: str, wake: asyncio.Event) -> None:
+    """Set `wake` whenever an event becomes due anywhere, for as long as it runs.
+
+    LISTENs on a connection of its own (a pool connection would be reset and reused). When
+    that connection drops, or stops answering the periodic check, it reconnects, waiting
+    longer each time (up to WORKER_BACKOFF_MAX) with one warning line per failure; meanwhile
+    the worker's poll delivers. Each new connection wakes the worker once.
+    """
+    failures = 0
+    while True:
+        try:
+            conn = await asyncpg.connect(
+                database_url,
+                timeout=LISTEN_CHECK,
+                server_settings={"application_name": LISTENER_NAME},
+            )
+        except Exception as exc:
+            failures += 1
+            await _listen_lost(exc, failures)
+            continue
+        try:
+            await conn.add_listener(delivery_store.CHANNEL, lambda *_: wake.set())
+            log.info("webhook.listening", channel=delivery_store.CHANNEL)
+            failures = 0
+            wake.set()  # for whatever was enqueued while nobody listened
+            error = await _until_lost(conn)
+        except Exception as exc:
+            error = exc
+        finally:
+            conn.terminate()
+        failures += 1
+        await _listen_lost(error, failures)
+
+
+async def _until_lost(conn: asyncpg.Connection) -> BaseException:
+    """Return once `conn` is closed or stops answering: why."""
+    lost = asyncio.Event()
+    conn.add_termination_listener(lambda _conn: lost.set())
+    if conn.is_closed():
+        lost.set()
+    while not lost.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(lost.wait(), LISTEN_CHECK)
+        if not lost.is_set():
+            # A dead peer may never close the socket: ask, so that silence is noticed.
+            await conn.fetchval("SELECT 1", timeout=LISTEN_CHECK)
+    return ConnectionError("the listening connection was closed")
+
+
+_LOST_CONNECTION = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
+
+
+async def _listen_lost(exc: BaseException, failures: int) -> None:
+    delay = min(0.1 * 2 ** min(failures - 1, 16), WORKER_BACKOFF_MAX)
+    fields = {"error": _describe(exc), "failures": failures, "retry_in": round(delay, 3)}
+    if isinstance(exc, _LOST_CONNECTION):
+        log.warning("webhook.listen_lost", **fields)
+    else:  # a bug: say so with its traceback; the poll delivers meanwhile
+        log.error("webhook.listen_crashed", exc_info=exc, **fields)
+    await asyncio.sleep(delay)
+
+
 async def run_worker(
-    pool: asyncpg.Pool, session: aiohttp.ClientSession, settings: Settings, wake: asyncio.Event
+    pool: asyncpg.Pool, session: aiohttp.ClientSession, settings: Settings
 ) -> None:
-    """Deliver forever: a batch at a time, sleeping until woken or the poll interval passes.
+    """Deliver forever: a batch at a time, sleeping until notified or the poll interval passes.
+
+    A notification on `outbox_due` (see `listen_for_due`) wakes it at once in every process;
+    `outbox_poll` is only the safety net.
 
     While the database cannot be used (down, pool exhausted, statement timeout: telehub.db's
     ServiceUnavailable) it waits longer each time (up to WORKER_BACKOFF_MAX) and goes on,
@@ -265,6 +344,21 @@ async def run_worker(
     error is a bug (a query naming a missing column): `webhook.worker_crashed` with its
     traceback, once per occurrence, then the same growing wait, and it goes on.
     """
+    wake = asyncio.Event()
+    listener = asyncio.create_task(
+        listen_for_due(settings.database_url, wake), name="webhook-listen"
+    )
+    try:
+        await _deliver_forever(pool, session, settings, wake)
+    finally:
+        listener.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listener
+
+
+async def _deliver_forever(
+    pool: asyncpg.Pool, session: aiohttp.ClientSession, settings: Settings, wake: asyncio.Event
+) -> None:
     failures = 0
     while True:
         # Cleared before looking, so a wake-up that comes while we look is not lost.

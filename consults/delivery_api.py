@@ -23,7 +23,7 @@ from spokes import store as spokes_store
 from telehub.api import ApiRoutes
 from telehub.auth import Caller
 from telehub.errors import Conflict, Forbidden, NotFound
-from telehub.keys import OUTBOX_WAKE, SETTINGS
+from telehub.keys import SETTINGS
 from telehub.request import int_param, now_of, unit_of_work
 from telehub.validation import NoInput
 
@@ -95,7 +95,6 @@ async def put_webhook(request: web.Request, caller: Caller, body: WebhookIn) -> 
             rotate=body.rotate_secret,
             allow_private=request.app[SETTINGS].webhook_allow_private,
         )
-    request.app[OUTBOX_WAKE].set()  # events held back for this clinic may go now
     return webhook_out(saved, secret=secret)
 
 
@@ -166,7 +165,6 @@ async def retry_delivery(request: web.Request, caller: Caller, _: NoInput) -> De
         found = await delivery_store.retry_now(conn, delivery_id)
     if found is None:
         raise Conflict("this event is being delivered right now; look again in a minute")
-    request.app[OUTBOX_WAKE].set()
     return delivery_out(found)
 
 

@@ -11,6 +11,8 @@ from typing import Any, Literal
 import asyncpg
 
 DeliveryState = Literal["pending", "delivered", "failed"]
+# Notified at commit when an event becomes due now (migration 012's trigger, or wake_workers).
+CHANNEL = "outbox_due"
 
 _COLUMNS = """
     id, webhook_id, spoke_id, event_type, payload, created_at, attempts, next_attempt_at,
@@ -206,3 +208,11 @@ async def release_held(conn: asyncpg.Connection, spoke_id: int) -> int:
         spoke_id,
     )
     return int(done.split()[-1])
+
+
+async def wake_workers(conn: asyncpg.Connection) -> None:
+    """Wake every process's worker when the caller's transaction commits (no-op on rollback).
+
+    For what the outbox trigger cannot see: due events whose clinic just got an endpoint.
+    """
+    await conn.execute("SELECT pg_notify($1, '')", CHANNEL)

@@ -9,7 +9,7 @@ from consults.note_store import Note, Subject
 from consults.schemas import NoteIn, NoteOut, NoteQuery, NotesOut
 from telehub.api import ApiRoutes, at
 from telehub.auth import Caller
-from telehub.keys import OUTBOX_WAKE, SETTINGS
+from telehub.keys import SETTINGS
 from telehub.request import now_of, trail_of, unit_of_work, uuid_param
 from telehub.validation import NoInput
 
@@ -164,7 +164,6 @@ async def sign_note(request: web.Request, caller: Caller, _: NoInput) -> NoteOut
             base_url=request.app[SETTINGS].base_url,
             now=now_of(request),
         )
-    request.app[OUTBOX_WAKE].set()  # committed: deliver now rather than at the next poll
     return note_out(signed)
 
 

@@ -16,7 +16,7 @@ from spokes import store as spokes_store
 from telehub.clients import create_client, list_clients, revoke_client
 from telehub.errors import FieldError, NotFound, ValidationFailed
 from telehub.fields import Id, OneLine
-from telehub.keys import OUTBOX_WAKE, SETTINGS
+from telehub.keys import SETTINGS
 from telehub.request import int_param, unit_of_work
 from telehub.validation import FieldNamedError, Input, validate
 from telehub.web import ROLES_HUB_STAFF, errors_by_field, read_form, render, see_other, signed_in
@@ -174,7 +174,6 @@ async def retry(request: web.Request) -> web.Response:
         found = await delivery_store.retry_now(conn, delivery_id)
     if found is None:
         raise NotFound("no such undelivered event")
-    request.app[OUTBOX_WAKE].set()
     back = "/coordinator/deliveries"
     raise await see_other(
         request, back, f"Delivery {found.id} ({found.event_type}) will be tried again now."

@@ -22,7 +22,7 @@ from spokes import store as spokes_store
 from telehub import audit, sessions
 from telehub.errors import Conflict, NotFound, ValidationFailed
 from telehub.fields import US_STATES, OneLine, TimeZoneName, UsState
-from telehub.keys import OUTBOX_WAKE, SETTINGS
+from telehub.keys import SETTINGS
 from telehub.request import int_param, trail_of, unit_of_work
 from telehub.validation import Input
 from telehub.web import ROLES_HUB_STAFF, errors_by_field, read_form, render, see_other, signed_in
@@ -212,7 +212,6 @@ async def set_spoke_webhook(request: web.Request) -> web.Response:
             )
     except ValidationFailed as refused:  # an address the webhook may not reach
         return await _spoke(request, spoke_id, typed, None, errors_by_field(refused), status=422)
-    request.app[OUTBOX_WAKE].set()  # events held back for this clinic may go now
     if secret is None:
         raise await see_other(request, f"/coordinator/spokes/{spoke_id}", "Webhook saved.")
     return await _spoke(request, spoke_id, None, secret, {})

@@ -18,7 +18,7 @@ from consults import notes
 from consults.note_store import Note, Subject
 from consults.schemas import NoteIn
 from telehub.errors import Conflict, NotFound, ValidationFailed
-from telehub.keys import OUTBOX_WAKE, SETTINGS
+from telehub.keys import SETTINGS
 from telehub.request import now_of, trail_of, unit_of_work
 from telehub.users import User
 from telehub.validation import validate
@@ -195,7 +195,6 @@ async def sign_note(request: web.Request, user: User, note: Note, typed: Typed) 
     except Conflict as conflict:
         typed.errors = {"note": _conflict_advice(conflict.detail)}
         return Outcome(None, typed, 409)
-    request.app[OUTBOX_WAKE].set()  # committed: deliver now rather than at the next poll
     return Outcome(signed)
 
 

@@ -31,7 +31,7 @@ from telehub import discovery, health, housekeeping, oauth
 from telehub.api import ApiRoutes
 from telehub.api_registry import ApiRegistry
 from telehub.db import Pool, create_pool
-from telehub.keys import API, CLOCK, HTTP, OUTBOX_WAKE, POOL, SETTINGS, Clock
+from telehub.keys import API, CLOCK, HTTP, POOL, SETTINGS, Clock
 from telehub.mfa_pages import routes as signin_steps
 from telehub.middleware import (
     problems,
@@ -77,7 +77,6 @@ def create_app(
     app.on_response_prepare.append(security_headers)
     app[SETTINGS] = settings
     app[CLOCK] = clock
-    app[OUTBOX_WAKE] = asyncio.Event()
     if pool is None:
         app.cleanup_ctx.append(_pool)
     else:
@@ -140,7 +139,7 @@ async def _housekeeping(app: web.Application) -> AsyncIterator[None]:
 
 async def _delivery_worker(app: web.Application) -> AsyncIterator[None]:
     task = asyncio.create_task(
-        run_worker(app[POOL], app[HTTP], app[SETTINGS], app[OUTBOX_WAKE]),
+        run_worker(app[POOL], app[HTTP], app[SETTINGS]),
         name="webhook-delivery",
     )
     yield

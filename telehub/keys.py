@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import datetime
 
@@ -23,7 +22,6 @@ POOL = web.AppKey("pool", asyncpg.Pool)
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 API = web.AppKey("api", ApiRegistry)
 HTTP = web.AppKey("http", aiohttp.ClientSession)  # outgoing calls: webhooks
-OUTBOX_WAKE = web.AppKey("outbox_wake", asyncio.Event)  # set after a commit that queued events
 FEED_RENDERER = web.AppKey("feed_renderer", FeedRenderer)  # feeds render off the loop
 
 REQUEST_ID = web.RequestKey("request_id", str)

@@ -110,9 +110,7 @@ async def test_the_worker_waits_out_the_database_without_tracebacks_then_deliver
         await blocker.execute("BEGIN; LOCK TABLE outbox IN ACCESS EXCLUSIVE MODE")
     session = aiohttp.ClientSession(connector=webhook_connector(allow_private=True))
     with structlog.testing.capture_logs() as logs:
-        worker = asyncio.create_task(
-            run_worker(worker_pool, session, tight, asyncio.Event()), name="worker"
-        )
+        worker = asyncio.create_task(run_worker(worker_pool, session, tight), name="worker")
         try:
 
             def waits() -> list[dict[str, Any]]:
@@ -165,9 +163,7 @@ async def test_a_broken_query_is_a_crash_with_its_traceback_each_time_and_the_wo
     worker_pool = await create_pool(tight)
     session = aiohttp.ClientSession(connector=webhook_connector(allow_private=True))
     with structlog.testing.capture_logs() as logs:
-        worker = asyncio.create_task(
-            run_worker(worker_pool, session, tight, asyncio.Event()), name="worker"
-        )
+        worker = asyncio.create_task(run_worker(worker_pool, session, tight), name="worker")
         try:
 
             def crashes() -> list[dict[str, Any]]:
