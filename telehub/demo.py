@@ -9,6 +9,7 @@ import random
 import secrets
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -155,6 +156,15 @@ GIVEN = ["Avery", "Jamie", "Morgan", "Riley", "Casey", "Quinn", "Rowan", "Skyler
 FAMILY = ["Testpatient", "Sampleton", "Demoford", "Fictus", "Placeholder", "Examplar"]
 
 
+RUNNING_SINCE = timedelta(weeks=26)
+
+
+def conference_days(today: date) -> list[date]:
+    """The Thursday and Friday of the week three weeks after `today`: the demo's conference."""
+    monday = today + timedelta(days=21 - today.weekday())
+    return [monday + timedelta(days=3), monday + timedelta(days=4)]
+
+
 def _password() -> str:
     return secrets.token_urlsafe(9)
 
@@ -214,8 +224,11 @@ async def seed(
                 licensed_states=states,
                 service_ids=[made_services[i].id for i in svc],
             )
+            # A program that has been running for a while and keeps going: hours from half a
+            # year back (the dashboard looks back twelve weeks) with no end, so the capacity
+            # chart and the slot search look the same whatever day the demo is opened.
             rules = [
-                store.RuleRow(day, time(a), time(b), None, today, today + timedelta(days=27))
+                store.RuleRow(day, time(a), time(b), None, today - RUNNING_SINCE, None)
                 for day in range(5)
                 for a, b in hours
             ]
@@ -251,16 +264,17 @@ async def seed(
                     "users": [person_login],
                 }
             )
-        # A week of time off three weeks out, as a real calendar would have.
-        first = people[0]["id"]
-        off_start = datetime.combine(today + timedelta(days=21), time(0), UTC)
-        await conn.execute(
-            "INSERT INTO availability_exceptions (consultant_id, kind, period, note) "
-            "VALUES ($1, 'time_off', tstzrange($2, $3), 'Conference')",
-            first,
-            off_start,
-            off_start + timedelta(days=3),
-        )
+        # Time off as a real calendar has it: two conference days three weeks out (Thursday
+        # and Friday), 08:00 to 17:00 on the consultant's own clock.
+        first, own_clock = people[0]["id"], ZoneInfo(CONSULTANTS[0][3])
+        for day in conference_days(today):
+            await conn.execute(
+                "INSERT INTO availability_exceptions (consultant_id, kind, period, note) "
+                "VALUES ($1, 'time_off', tstzrange($2, $3), 'Conference')",
+                first,
+                datetime.combine(day, time(8), own_clock),
+                datetime.combine(day, time(17), own_clock),
+            )
         clinics: list[dict[str, Any]] = []
         for slug, name, state, zone in SPOKES:
             spoke = await spokes_store.insert_spoke(
