@@ -23,7 +23,7 @@ $(DEV_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-run: $(STAMP)  ## the service with demo data on an embedded PostgreSQL, on :8080
+run: $(STAMP)  ## the service with demo data on an embedded PostgreSQL, on :8080 (or TELEHUB_PORT)
 	$(BIN)/telehub dev
 
 test: $(DEV_STAMP)  ## the whole suite against a real PostgreSQL (and a real Chromium)
