@@ -1,0 +1,83 @@
+"""On a 390 px phone every clinic page fits the screen: nothing scrolls sideways, and the week
+grid is a day-by-day list there."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp.test_utils import TestServer
+from playwright.async_api import Browser, Page, expect
+
+from tests.e2e.clinic_scene import LONG_CONSULTANT, busy_clinic, scheduler_pages, sign_in
+from tests.e2e.conftest import SCREENSHOTS, answer_code_prompts, screenshot
+from tests.factories import Network
+
+pytestmark = pytest.mark.slow
+
+OVERFLOW = """() => {
+  const root = document.documentElement;
+  const wide = [...document.querySelectorAll('body *')]
+    .filter(e => e.getBoundingClientRect().right > root.clientWidth + 0.5)
+    .slice(0, 5).map(e => e.tagName.toLowerCase() + '.' + [...e.classList].join('.'));
+  return {scroll: root.scrollWidth, client: root.clientWidth, wide};
+}"""
+
+
+@pytest.fixture
+async def phone(browser: Browser, live: TestServer) -> AsyncIterator[Page]:
+    """A fresh tab the size of a phone, pointed at the live app."""
+    context = await browser.new_context(
+        base_url=str(live.make_url("/")).rstrip("/"),
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+    )
+    tab = await context.new_page()
+    tab.set_default_timeout(10_000)
+    await answer_code_prompts(tab, live.app)
+    yield tab
+    await context.close()
+
+
+async def test_every_scheduler_page_fits_a_390_px_phone_without_sideways_scrolling(
+    phone: Page, network: Network, live: TestServer
+) -> None:
+    scene = await busy_clinic(network, live)
+    email, password = await network.user("spoke_scheduler", spoke_id=scene.spoke.id)
+    await sign_in(phone, email, password, "/spoke")
+
+    too_wide = {}
+    for path in await scheduler_pages(phone, scene):
+        await phone.goto(path)
+        measured = await phone.evaluate(OVERFLOW)
+        if measured["scroll"] > measured["client"]:
+            too_wide[path] = measured
+        name = re.sub(r"[0-9a-f-]{36}", "id", path.strip("/").split("?")[0]).replace("/", "-")
+        await screenshot(phone, f"phone-{name}")
+    assert not too_wide, too_wide
+
+
+async def test_the_week_grid_is_a_day_by_day_list_on_a_phone(
+    phone: Page, network: Network, live: TestServer
+) -> None:
+    scene = await busy_clinic(network, live)
+    email, password = await network.user("spoke_scheduler", spoke_id=scene.spoke.id)
+    await sign_in(phone, email, password, "/spoke/find")
+
+    # A day's times stack under its heading at full width, the consultant's name unbroken.
+    slot = phone.get_by_role("link", name=f"Book Wednesday 3 March at 11:00 with {LONG_CONSULTANT}")
+    await expect(slot).to_be_visible()
+    box = await slot.bounding_box()
+    assert box is not None and box["width"] > 300, box
+    await expect(slot).to_contain_text(LONG_CONSULTANT)
+    days = [await d.bounding_box() for d in await phone.locator("table.week td").all()]
+    assert len(days) == 7
+    for above, below in itertools.pairwise(days):
+        assert above and below and below["y"] >= above["y"] + above["height"] - 1, days
+    await expect(phone.locator("table.week td").nth(2)).to_have_attribute(
+        "data-label", "Wednesday 3 March"
+    )
+    await slot.scroll_into_view_if_needed()
+    await phone.screenshot(path=str(SCREENSHOTS / "phone-find-list.png"))
