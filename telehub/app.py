@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,15 +18,15 @@ from consults.delivery import CLAIM_BATCH, run_worker
 from consults.delivery_api import api as delivery_api
 from consults.notes_api import api as notes_api
 from consults.webhook_address import webhook_connector
+from hub import coordinator as coordinator_pages
 from hub import feeds as hub_feeds
+from hub import pages as consultant_pages
 from hub.api import api as hub_api
-from hub.coordinator_web import routes as coordinator_pages
-from hub.web import routes as consultant_pages
 from scheduling.api import api as scheduling_api
 from scheduling.feeds_web import feed_rendering
 from spokes import feeds as spoke_feeds
+from spokes import pages as spoke_pages
 from spokes.api import api as spokes_api
-from spokes.web import routes as spoke_pages
 from telehub import discovery, health, housekeeping, oauth
 from telehub.api import ApiRoutes
 from telehub.api_registry import ApiRegistry
@@ -44,11 +44,11 @@ from telehub.web import local_time, web_sessions
 from telehub.web import routes as web_routes
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES: tuple[web.RouteTableDef, ...] = (
-    signin_steps,
-    spoke_pages,
-    consultant_pages,
-    coordinator_pages,
+# Each page package mounts its own route tables.
+PAGES: tuple[Callable[[web.Application], None], ...] = (
+    spoke_pages.setup,
+    consultant_pages.setup,
+    coordinator_pages.setup,
 )
 API_PACKAGES: tuple[ApiRoutes, ...] = (
     hub_api,
@@ -102,8 +102,9 @@ def create_app(
     app.router.add_routes(hub_feeds.routes)
     app.router.add_routes(spoke_feeds.routes)
     app.router.add_routes(web_routes)
-    for pages in PAGES:
-        app.router.add_routes(pages)
+    app.router.add_routes(signin_steps)
+    for mount in PAGES:
+        mount(app)
     app.router.add_routes(oauth.routes)
     app.router.add_routes(discovery.routes)
     app.router.add_routes(health.routes)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from aiohttp import web
 
 from hub.feeds import FEED_PATH
-from hub.web import consultant_of, consultant_user, routes
+from hub.pages.common import consultant_of, consultant_user
 from scheduling import feed_store, feeds
 from scheduling.feed_store import FeedOwner
 from telehub.keys import SETTINGS
 from telehub.request import unit_of_work
 from telehub.web import render, see_other
+
+routes = web.RouteTableDef()
 
 
 async def _feed_page(request: web.Request, *, new_url: str | None) -> web.Response:

@@ -11,7 +11,7 @@ from pydantic import Field, model_validator
 from consults import delivery_store
 from consults.schemas import DeliveryQuery
 from hub import store as hub_store
-from hub.coordinator_web import form_errors, hub_zone, routes
+from hub.coordinator.common import form_errors, hub_zone
 from spokes import store as spokes_store
 from telehub.clients import create_client, list_clients, revoke_client
 from telehub.errors import FieldError, NotFound, ValidationFailed
@@ -20,6 +20,8 @@ from telehub.keys import SETTINGS
 from telehub.request import int_param, unit_of_work
 from telehub.validation import FieldNamedError, Input, validate
 from telehub.web import ROLES_HUB_STAFF, errors_by_field, read_form, render, see_other, signed_in
+
+routes = web.RouteTableDef()
 
 CLIENT_KINDS = (
     ("spoke", "A clinic's system (EHR)"),

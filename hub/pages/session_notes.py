@@ -9,9 +9,9 @@ from aiohttp import web
 from consults import notes
 from consults import store as consults_store
 from consults.note_store import Subject
-from hub.web import STATUS_LABELS, consultant_of, consultant_user, routes, zone_label
-from hub.web_econsults import econsult_page
-from hub.web_notes import (
+from hub.pages.common import STATUS_LABELS, consultant_of, consultant_user, zone_label
+from hub.pages.econsult_view import econsult_page
+from hub.pages.note_editor import (
     Typed,
     editor,
     notice_for,
@@ -26,6 +26,8 @@ from scheduling import store as scheduling_store
 from spokes import store as spokes_store
 from telehub.request import now_of, trail_of, unit_of_work, uuid_param
 from telehub.web import render, see_other
+
+routes = web.RouteTableDef()
 
 
 async def booking_page(

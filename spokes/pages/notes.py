@@ -11,14 +11,15 @@ from consults.note_store import Subject
 from hub import store as hub_store
 from spokes import patients
 from spokes import store as spokes_store
-from spokes.web import routes
-from spokes.web_forms import (
+from spokes.pages.common import (
     clinic_of,
     page,
     url,
 )
 from telehub.request import now_of, trail_of, unit_of_work, uuid_param
 from telehub.web import ROLES_SPOKE, see_other, signed_in
+
+routes = web.RouteTableDef()
 
 
 @routes.get("/spoke/inbox", name="spoke_inbox")

@@ -1,4 +1,4 @@
-"""Form plumbing for the clinic's pages: flat HTML inputs to the API's models, and back.
+"""What the clinic's pages share: flat HTML inputs to the API's models and back, labels, wording.
 
 Inputs are named by the dotted path of the field they fill (``clinical_context.phq9``), so a
 validation error's field names its input, and the error shows next to it.

@@ -13,7 +13,7 @@ from consults.delivery import configure_webhook
 from consults.schemas import WebhookIn
 from hub import consultants, store
 from hub.api import ConsultantIn
-from hub.coordinator_web import form_errors, routes
+from hub.coordinator.common import form_errors
 from scheduling import services
 from scheduling import store as scheduling_store
 from scheduling.schemas import ServiceIn
@@ -26,6 +26,8 @@ from telehub.keys import SETTINGS
 from telehub.request import int_param, trail_of, unit_of_work
 from telehub.validation import Input
 from telehub.web import ROLES_HUB_STAFF, errors_by_field, read_form, render, see_other, signed_in
+
+routes = web.RouteTableDef()
 
 ROLES = (
     ("psychiatric_consultant", "Psychiatric consultant"),

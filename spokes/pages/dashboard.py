@@ -1,4 +1,4 @@
-"""The clinic's pages: schedulers and clinicians of one spoke."""
+"""The clinic's dashboard: today and upcoming sessions, notes to acknowledge, e-consults."""
 
 from __future__ import annotations
 
@@ -66,7 +66,3 @@ async def dashboard(request: web.Request) -> web.Response:
             "services": services,
         },
     )
-
-
-# The other pages put their handlers on this module's `routes`, which the app factory mounts.
-from spokes import web_booking, web_bookings, web_econsults, web_find, web_notes  # noqa: E402, F401

@@ -1,85 +1,32 @@
-"""The consultant's pages: my week, availability, the e-consult worklist, notes, my feed.
-
-This module holds the shared helpers and "my week"; the other pages live in `hub/web_*.py`
-and register on the same `routes` (imported at the bottom).
-"""
+"""The consultant's week: sessions day by day in their zone, and recording an outcome."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-import asyncpg
 from aiohttp import web
 
 from consults import store as consults_store
-from hub import store
+from hub.pages.common import (
+    STATUS_LABELS,
+    consultant_of,
+    consultant_user,
+    services_by_id,
+    spokes_by_id,
+    zone_label,
+)
 from scheduling import bookings
-from scheduling import store as scheduling_store
 from scheduling.bookings import VIRTUAL_KINDS
 from scheduling.schemas import OutcomeIn
 from scheduling.weeks import local_week, monday_of
 from spokes import store as spokes_store
-from telehub.errors import FieldError, NotFound, ValidationFailed
+from telehub.errors import FieldError, ValidationFailed
 from telehub.request import now_of, trail_of, unit_of_work, uuid_param
-from telehub.users import User
 from telehub.validation import Input, read_query
-from telehub.web import read_form, render, see_other, signed_in
+from telehub.web import read_form, render, see_other
 
 routes = web.RouteTableDef()
-ROLE = "consultant"
-STATUS_LABELS = {
-    "booked": "booked",
-    "cancelled": "cancelled",
-    "completed": "completed",
-    "no_show": "no-show",
-    "submitted": "submitted",
-    "assigned": "to answer",
-    "awaiting_clinic": "awaiting clinic (clock paused)",
-    "answered": "answered",
-    "closed": "closed",
-}
-
-
-def consultant_user(request: web.Request) -> tuple[User, int]:
-    """The signed-in consultant and their consultant id; anyone else gets 403."""
-    user = signed_in(request, ROLE)
-    if user.consultant_id is None:  # the schema ties the role to a consultant; be sure
-        raise NotFound("no consultant belongs to this sign-in")
-    return user, user.consultant_id
-
-
-async def consultant_of(conn: asyncpg.Connection, consultant_id: int) -> store.Consultant:
-    """The consultant whose pages these are."""
-    consultant = await store.get_consultant(conn, consultant_id)
-    if consultant is None:
-        raise NotFound("no such consultant")
-    return consultant
-
-
-def zone_label(zone: str, now: datetime) -> str:
-    """A time zone as people recognise it: 'America/Los_Angeles (PST, UTC-08:00)'."""
-    local = now.astimezone(ZoneInfo(zone))
-    offset = local.strftime("%z")
-    return f"{zone} ({local.strftime('%Z')}, UTC{offset[:3]}:{offset[3:]})"
-
-
-async def services_by_id(
-    conn: asyncpg.Connection, ids: Iterable[int]
-) -> dict[int, scheduling_store.Service]:
-    """The services named, including retired ones that old bookings still point at."""
-    found = {s.id: s for s in await scheduling_store.list_services(conn)}
-    for service_id in set(ids) - found.keys():
-        service = await scheduling_store.get_service(conn, service_id)
-        if service is not None:
-            found[service_id] = service
-    return found
-
-
-async def spokes_by_id(conn: asyncpg.Connection) -> dict[int, spokes_store.Spoke]:
-    """Every clinic by id (a handful: names for the pages)."""
-    return {s.id: s for s in await spokes_store.list_spokes(conn)}
 
 
 class WeekQuery(Input):
@@ -171,7 +118,3 @@ async def record_outcome(request: web.Request) -> web.Response:
         f"{STATUS_LABELS.get(done.status, done.status)}."
     )
     raise await see_other(request, f"/hub?week={when.date().isoformat()}#b-{done.id}", notice)
-
-
-# The other pages register on `routes` when imported; keep these imports last.
-from hub import web_availability, web_econsults, web_feed, web_session_notes  # noqa: E402, F401

@@ -17,8 +17,7 @@ from scheduling.booking_store import Booking
 from scheduling.schemas import CancelIn, RescheduleIn
 from scheduling.slots import Period, Slot
 from spokes import patients
-from spokes.web import routes
-from spokes.web_forms import (
+from spokes.pages.common import (
     KIND_LABELS,
     NOT_OPEN,
     STATUS_LABELS,
@@ -35,6 +34,8 @@ from spokes.web_forms import (
 from telehub.errors import Conflict, NotAnOpenSlot, SlotTaken, ValidationFailed
 from telehub.request import now_of, trail_of, unit_of_work, uuid_param
 from telehub.web import ROLES_SPOKE, errors_by_field, local_time, see_other, signed_in
+
+routes = web.RouteTableDef()
 
 RESCHEDULE_DAYS = 14
 

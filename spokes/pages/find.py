@@ -14,8 +14,7 @@ from scheduling import store as scheduling_store
 from scheduling.bookings import VIRTUAL_KINDS
 from scheduling.slots import Slot
 from scheduling.weeks import local_week, monday_of
-from spokes.web import routes
-from spokes.web_forms import (
+from spokes.pages.common import (
     KIND_LABELS,
     ROLE_LABELS,
     STATES,
@@ -31,6 +30,8 @@ from telehub.fields import ConsultantRole, Id, UsState
 from telehub.request import now_of, unit_of_work
 from telehub.validation import Input
 from telehub.web import ROLES_SPOKE, errors_by_field, signed_in
+
+routes = web.RouteTableDef()
 
 
 class FindQuery(Input):

@@ -19,8 +19,7 @@ from scheduling import store as scheduling_store
 from scheduling.slots import Period
 from spokes import patients
 from spokes import store as spokes_store
-from spokes.web import routes
-from spokes.web_forms import (
+from spokes.pages.common import (
     ECONSULT_INPUTS,
     KIND_LABELS,
     MEDICATION_LABELS,
@@ -43,6 +42,8 @@ from telehub.errors import Conflict, NotAnOpenSlot, SlotTaken, ValidationFailed
 from telehub.keys import SETTINGS
 from telehub.request import now_of, trail_of, unit_of_work, uuid_param
 from telehub.web import ROLES_SPOKE, errors_by_field, local_time, see_other, signed_in
+
+routes = web.RouteTableDef()
 
 OPEN = ("submitted", "assigned", "awaiting_clinic", "answered")
 VISIT_DAYS = 14

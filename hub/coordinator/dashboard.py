@@ -1,13 +1,7 @@
-"""The hub coordinator's pages: the network, API clients, deliveries, the program dashboard.
-
-This module holds the program dashboard and the route table; `coordinator_network` (consultants,
-spokes, services) and `coordinator_clients` (API clients, webhook deliveries) add their pages to
-the same table when imported at the end of this module.
-"""
+"""The coordinator's program dashboard: open work, capacity, turnaround, loop closure, no-shows."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,11 +14,11 @@ from consults import measure_store
 from consults.measure_store import Measures
 from hub import charts
 from hub import store as hub_store
+from hub.coordinator.common import hub_zone
 from scheduling import capacity, capacity_store
 from scheduling import store as scheduling_store
 from scheduling.slots import Period
 from spokes import store as spokes_store
-from telehub.keys import SETTINGS
 from telehub.request import now_of, unit_of_work
 from telehub.web import ROLES_HUB_STAFF, render, signed_in
 
@@ -32,36 +26,6 @@ routes = web.RouteTableDef()
 
 WEEKS_AHEAD = 8
 WEEKS_BACK = 12
-
-
-def hub_zone(request: web.Request) -> ZoneInfo:
-    """The hub's time zone: coordinators read every time and week in it."""
-    return ZoneInfo(request.app[SETTINGS].hub_timezone)
-
-
-# Validation messages in the words of a form, saying what to do rather than what failed.
-_PLAIN = (
-    (re.compile(r"^List should have at least 1 item.*"), "choose at least one"),
-    (re.compile(r"^Input should be greater than or equal to (\S+)$"), r"must be \1 or more"),
-    (re.compile(r"^Input should be less than or equal to (\S+)$"), r"must be \1 or less"),
-    (re.compile(r"^Input should be a valid integer.*"), "must be a whole number"),
-    (
-        re.compile(r"^String should have at most (\d+) characters?$"),
-        r"must be at most \1 characters",
-    ),
-    (re.compile(r"^Input should be '.*"), "choose one of the options"),
-)
-
-
-def form_errors(errors: dict[str, str], *lists: str) -> dict[str, str]:
-    """Errors in plain words; one about a list item (`service_ids.1`) is shown at its field."""
-    out: dict[str, str] = {}
-    for field, message in errors.items():
-        head = field.split(".", 1)[0]
-        for pattern, plain in _PLAIN:
-            message = pattern.sub(plain, message)
-        out.setdefault(head if head in lists else field, message)
-    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,9 +213,3 @@ def _hours(value: float | int | None) -> str:
     return (
         "no" if value is None else f"{value:.0f} h" if value == round(value) else f"{value:.1f} h"
     )
-
-
-# The other coordinator pages register on `routes` as they are imported.
-from hub import coordinator_clients, coordinator_network  # noqa: E402
-
-__all__ = ["coordinator_clients", "coordinator_network", "routes"]

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from hub import store as hub_store
-from hub.web import consultant_of, consultant_user, routes, services_by_id, zone_label
+from hub.pages.common import consultant_of, consultant_user, services_by_id, zone_label
 from scheduling import availability
 from scheduling import store as scheduling_store
 from scheduling.schemas import WEEKDAYS, AvailabilityIn
@@ -24,6 +24,8 @@ from telehub.errors import ValidationFailed
 from telehub.request import now_of, unit_of_work
 from telehub.validation import validate
 from telehub.web import errors_by_field, render, see_other
+
+routes = web.RouteTableDef()
 
 HOUR_ROWS = 3  # time ranges offered per weekday (more appear if more are stored)
 BLANK_PERIODS = 2  # empty time-off rows to add new periods with

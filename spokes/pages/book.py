@@ -17,8 +17,7 @@ from scheduling.schemas import BookingIn
 from scheduling.weeks import monday_of
 from spokes import patients
 from spokes.api import PatientIn
-from spokes.web import routes
-from spokes.web_forms import (
+from spokes.pages.common import (
     KIND_LABELS,
     NOT_OPEN,
     STATES,
@@ -37,6 +36,8 @@ from telehub.keys import SETTINGS
 from telehub.request import now_of, trail_of, unit_of_work
 from telehub.validation import Input
 from telehub.web import ROLES_SPOKE, errors_by_field, see_other, signed_in
+
+routes = web.RouteTableDef()
 
 PATIENT_INPUTS = ("mrn", "given_name", "family_name", "birth_date", "state", "phone", "email")
 SLOT_INPUTS = ("service_id", "consultant_id", "start")
