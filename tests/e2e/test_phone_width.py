@@ -11,6 +11,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, Page, expect
 
+from tests.e2e.axe import axe_script, violations
 from tests.e2e.clinic_scene import LONG_CONSULTANT, busy_clinic, scheduler_pages, sign_in
 from tests.e2e.conftest import SCREENSHOTS, answer_code_prompts, screenshot
 from tests.factories import Network
@@ -33,6 +34,7 @@ async def phone(browser: Browser, live: TestServer) -> AsyncIterator[Page]:
         base_url=str(live.make_url("/")).rstrip("/"),
         viewport={"width": 390, "height": 844},
         is_mobile=True,
+        bypass_csp=True,  # lets axe's script in
     )
     tab = await context.new_page()
     tab.set_default_timeout(10_000)
@@ -44,19 +46,24 @@ async def phone(browser: Browser, live: TestServer) -> AsyncIterator[Page]:
 async def test_every_scheduler_page_fits_a_390_px_phone_without_sideways_scrolling(
     phone: Page, network: Network, live: TestServer
 ) -> None:
+    """No page is wider than the phone, and none has a WCAG A/AA violation as laid out there."""
     scene = await busy_clinic(network, live)
     email, password = await network.user("spoke_scheduler", spoke_id=scene.spoke.id)
     await sign_in(phone, email, password, "/spoke")
+    axe = axe_script()
 
-    too_wide = {}
+    too_wide, problems = {}, {}
     for path in await scheduler_pages(phone, scene):
         await phone.goto(path)
         measured = await phone.evaluate(OVERFLOW)
         if measured["scroll"] > measured["client"]:
             too_wide[path] = measured
+        if found := await violations(phone, axe):
+            problems[path] = found
         name = re.sub(r"[0-9a-f-]{36}", "id", path.strip("/").split("?")[0]).replace("/", "-")
         await screenshot(phone, f"phone-{name}")
     assert not too_wide, too_wide
+    assert not problems, problems
 
 
 async def test_the_week_grid_is_a_day_by_day_list_on_a_phone(
