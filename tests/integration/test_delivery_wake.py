@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pytest
+import structlog
 from aiohttp import web
 from pytest_aiohttp import AiohttpServer
 
@@ -200,29 +201,34 @@ async def test_the_worker_wakes_on_the_notification_and_listens_again_after_losi
     slow = dataclasses.replace(settings, outbox_poll=600.0)
     worker_pool = await create_pool(slow)
     session = aiohttp.ClientSession(connector=webhook_connector(allow_private=True))
-    worker = asyncio.create_task(run_worker(worker_pool, session, slow), name="worker")
-    try:
-        [first_pid] = await until(lambda: _listener_pids(pool))
-        await asyncio.sleep(0.2)  # the worker has looked once and now sleeps on the poll
-        async with pool.acquire() as conn:
-            await _enqueue(conn, spoke_id)
-        await until(lambda: len(bodies) == 1)
+    with structlog.testing.capture_logs() as logs:
+        worker = asyncio.create_task(run_worker(worker_pool, session, slow), name="worker")
+        try:
+            [first_pid] = await until(lambda: _listener_pids(pool))
+            await asyncio.sleep(0.2)  # the worker has looked once and now sleeps on the poll
+            async with pool.acquire() as conn:
+                await _enqueue(conn, spoke_id)
+            await until(lambda: len(bodies) == 1)
 
-        # The listening connection is killed: the worker connects again and hears the next one.
-        await pool.execute("SELECT pg_terminate_backend($1)", first_pid)
+            # The listening connection is killed: the worker connects again and hears the next one.
+            await pool.execute("SELECT pg_terminate_backend($1)", first_pid)
 
-        async def listening_again() -> list[int]:
-            return [p for p in await _listener_pids(pool) if p != first_pid]
+            async def listening_again() -> list[int]:
+                return [p for p in await _listener_pids(pool) if p != first_pid]
 
-        await until(listening_again)
-        await asyncio.sleep(0.2)
-        async with pool.acquire() as conn:
-            await _enqueue(conn, spoke_id)
-        await until(lambda: len(bodies) == 2)
-        assert not worker.done()
-    finally:
-        worker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await worker
-        await session.close()
-        await worker_pool.close()
+            await until(listening_again)
+            await asyncio.sleep(0.2)
+            async with pool.acquire() as conn:
+                await _enqueue(conn, spoke_id)
+            await until(lambda: len(bodies) == 2)
+            assert not worker.done()
+        finally:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+            await session.close()
+            await worker_pool.close()
+
+    lost = [e for e in logs if e["event"] == "webhook.listen_lost"]
+    assert [(e["log_level"], e["failures"]) for e in lost] == [("warning", 1)]
+    assert not [e for e in logs if "exc_info" in e or e["log_level"] in ("error", "critical")]
