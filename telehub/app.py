@@ -40,8 +40,8 @@ from telehub.middleware import (
     security_headers,
 )
 from telehub.settings import Settings
+from telehub.signin_pages import routes as signin_pages
 from telehub.web import local_time, web_sessions
-from telehub.web import routes as web_routes
 
 ROOT = Path(__file__).resolve().parent.parent
 # Each page package mounts its own route tables.
@@ -101,7 +101,7 @@ def create_app(
     app[API] = registry
     app.router.add_routes(hub_feeds.routes)
     app.router.add_routes(spoke_feeds.routes)
-    app.router.add_routes(web_routes)
+    app.router.add_routes(signin_pages)
     app.router.add_routes(signin_steps)
     for mount in PAGES:
         mount(app)

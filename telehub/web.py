@@ -1,4 +1,6 @@
-"""Server-rendered pages: sign-in, sessions, CSRF, and the helpers page handlers use.
+"""Server-rendered pages' plumbing: sessions, CSRF, and the helpers page handlers use.
+
+The sign-in pages are `telehub.signin_pages` (password) and `telehub.mfa_pages` (second factor).
 
 A page handler calls `signed_in(request, roles)` for its user, validates forms with the
 API's own models (`read_form`), calls the same domain functions as the API with
@@ -7,8 +9,6 @@ API's own models (`read_form`), calls the same domain functions as the API with
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import hmac
 import math
 import re
@@ -25,10 +25,10 @@ import asyncpg
 import structlog
 from aiohttp import web
 
-from telehub import mfa, sessions, throttle
-from telehub.auth import hash_password, hash_secret, password_matches
+from telehub import sessions
+from telehub.auth import hash_secret
 from telehub.client_address import client_address as _client_address
-from telehub.db import connection, transaction
+from telehub.db import connection
 from telehub.errors import FieldError, Forbidden, ValidationFailed
 from telehub.keys import POOL, SESSION, SESSION_HASH, SETTINGS
 from telehub.middleware import RequestHandler, is_page, page_basics
@@ -43,8 +43,6 @@ ROLES_HUB_STAFF = ("hub_admin", "hub_coordinator")
 ROLES_SPOKE = ("spoke_scheduler", "spoke_clinician")
 In = TypeVar("In", bound=Input)
 Resp = TypeVar("Resp", bound=web.StreamResponse)
-routes = web.RouteTableDef()
-log = structlog.get_logger(__name__)
 
 
 @web.middleware
@@ -85,12 +83,6 @@ def _same_token(sent: str, expected: str) -> bool:
     return hmac.compare_digest(
         sent.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
     )
-
-
-@functools.cache
-def _dummy_hash() -> str:
-    """Checked when an email is unknown, so a wrong email takes as long as a wrong password."""
-    return hash_password(secrets.token_urlsafe(16))
 
 
 def signed_in(request: web.Request, *roles: str) -> User:
@@ -153,12 +145,6 @@ def errors_by_field(failed: ValidationFailed) -> dict[str, str]:
     return errors
 
 
-@routes.get("/signin", name="signin")
-async def signin_page(request: web.Request) -> web.Response:
-    """The sign-in form."""
-    return _signin_form(request, email="", error=None, next_path=request.query.get("next", ""))
-
-
 def signin_step(
     request: web.Request,
     template: str,
@@ -175,7 +161,7 @@ def signin_step(
         token,
         httponly=True,
         samesite="Strict",
-        secure=_secure(request),
+        secure=secure_cookies(request),
         path="/signin",
     )
     if retry_after is not None:
@@ -183,25 +169,8 @@ def signin_step(
     return response
 
 
-def _signin_form(
-    request: web.Request,
-    *,
-    email: str,
-    error: str | None,
-    next_path: str,
-    status: int = 200,
-    retry_after: float | None = None,
-) -> web.Response:
-    return signin_step(
-        request,
-        "telehub/signin.html",
-        {"email": email, "error": error, "next": next_path},
-        status=status,
-        retry_after=retry_after,
-    )
-
-
-def _secure(request: web.Request) -> bool:
+def secure_cookies(request: web.Request) -> bool:
+    """Whether cookies are marked Secure: when the site is served over https."""
     return request.app[SETTINGS].base_url.startswith("https://")
 
 
@@ -213,7 +182,8 @@ def wait_words(seconds: float) -> str:
     return f"{math.ceil(whole / 60)} minutes"
 
 
-def _has_control_characters(text: str) -> bool:
+def has_control_characters(text: str) -> bool:
+    """Whether text holds a control, format or unassigned character (never in a path or email)."""
     return any(unicodedata.category(c).startswith("C") for c in text)
 
 
@@ -227,7 +197,7 @@ def safe_next(target: str, fallback: str) -> str:
     decoded = unquote(target)
     if not target.startswith("/") or decoded.startswith("//"):
         return fallback
-    if "\\" in decoded or _has_control_characters(decoded):
+    if "\\" in decoded or has_control_characters(decoded):
         return fallback
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
@@ -254,94 +224,8 @@ async def new_session(conn: asyncpg.Connection, user_id: int, flash: str | None 
 def signed_in_response(request: web.Request, response: Resp, token: str) -> Resp:
     """Give the browser its session cookie and forget the sign-in steps' cookies."""
     response.set_cookie(
-        COOKIE, token, httponly=True, samesite="Lax", secure=_secure(request), path="/"
+        COOKIE, token, httponly=True, samesite="Lax", secure=secure_cookies(request), path="/"
     )
     response.del_cookie(SIGNIN_COOKIE, path="/signin")
     response.del_cookie(PENDING_COOKIE, path="/signin")
     return response
-
-
-@routes.post("/signin", name="signin_post")
-async def signin(request: web.Request) -> web.Response:
-    """Check the password; sign in, or ask for the second factor, or say what went wrong.
-
-    The attempt is counted per account and per address before the password is checked, in
-    its own statement outside any transaction, so parallel guesses are all counted.
-    """
-    form = await request.post()
-    email = str(form.get("email", "")).strip().lower()
-    password = str(form.get("password", ""))
-    next_path = str(form.get("next", ""))
-    settings = request.app[SETTINGS]
-    pool = request.app[POOL]
-    address = client_address(request)
-    async with connection(pool, settings.db_acquire_timeout) as conn:
-        wait = await throttle.claim(
-            conn, [(throttle.SIGNIN_ACCOUNT, email), (throttle.SIGNIN_ADDRESS, address)]
-        )
-        found = None
-        if wait is None and not _has_control_characters(email):
-            found = await sessions.user_with_password(conn, email)
-    if wait is not None:
-        log.info("signin.throttled", wait=round(wait, 1))
-        return _signin_form(
-            request,
-            email=email,
-            next_path=next_path,
-            status=429,
-            retry_after=wait,
-            error=f"Too many failed attempts. Wait {wait_words(wait)}, then try again.",
-        )
-    # argon2 is slow on purpose: keep it off the event loop, and hold no connection meanwhile.
-    ok = await asyncio.to_thread(password_matches, password, found[1] if found else _dummy_hash())
-    if found is None or not ok:
-        log.info("signin.failed")
-        return _signin_form(
-            request,
-            email=email,
-            next_path=next_path,
-            status=401,
-            error="That email and password do not match an account.",
-        )
-    user = found[0]
-    target = safe_next(next_path, user.home)
-    async with transaction(pool, settings.db_acquire_timeout) as conn:
-        await throttle.forget(conn, throttle.SIGNIN_ACCOUNT, email)
-        # A clinic's staff share an address: their good sign-ins never add up to a wait.
-        await throttle.refund(conn, throttle.SIGNIN_ADDRESS, address)
-        factor = await sessions.second_factor(conn, user)
-        if factor.enrolled or mfa.required(user.role, factor.spoke_requires):
-            pending = secrets.token_urlsafe(32)
-            await sessions.start_pending(conn, hash_secret(pending), user.id, target)
-            token = None
-        else:
-            token = await new_session(conn, user.id)
-    if token is not None:
-        log.info("signin.ok", user_id=user.id)
-        raise signed_in_response(request, web.HTTPSeeOther(target), token)
-    log.info("signin.password_ok", user_id=user.id, enrolled=factor.enrolled)
-    step = "signin_code" if factor.enrolled else "signin_enrol"
-    response = web.HTTPSeeOther(str(request.app.router[step].url_for()))
-    response.set_cookie(
-        PENDING_COOKIE,
-        pending,
-        httponly=True,
-        samesite="Strict",
-        secure=_secure(request),
-        path="/signin",
-        max_age=int(sessions.PENDING.total_seconds()),
-    )
-    raise response
-
-
-@routes.post("/signout", name="signout")
-async def signout(request: web.Request) -> web.Response:
-    """End the session."""
-    token_hash = request.get(SESSION_HASH)
-    if token_hash:
-        settings = request.app[SETTINGS]
-        async with connection(request.app[POOL], settings.db_acquire_timeout) as conn:
-            await sessions.end(conn, token_hash)
-    response = web.HTTPSeeOther("/signin")
-    response.del_cookie(COOKIE, path="/")
-    raise response

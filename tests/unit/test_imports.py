@@ -17,6 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("telehub", "hub", "spokes", "scheduling", "consults")
 PAGE_PACKAGES = ("spokes.pages", "hub.pages", "hub.coordinator")
+SIGNIN_PAGES = ("telehub.signin_pages", "telehub.mfa_pages")  # mounted by the app factory
 MOUNTERS = frozenset({*PAGE_PACKAGES, "telehub.app"})  # may import page modules
 
 # Imported once before forking, so that each child pays only for the project's own modules;
@@ -172,7 +173,7 @@ def test_page_modules_are_imported_only_by_what_mounts_them() -> None:
         name
         for name, path in modules.items()
         if name.startswith(tuple(f"{p}." for p in PAGE_PACKAGES)) and has_route_table(path)
-    }
+    } | set(SIGNIN_PAGES)
     for package in PAGE_PACKAGES:
         assert any(page.startswith(f"{package}.") for page in pages), f"no pages in {package}"
     wrong = {
@@ -195,3 +196,17 @@ def test_every_way_of_importing_a_page_module_is_seen(tmp_path: Path) -> None:
     known = {f"hub.pages.{m}" for m in ("week", "econsults", "availability", "session_notes")}
     known |= {"hub.pages", "hub.pages.common"}
     assert imported_names("hub.pages.feed", module, known) == known
+
+
+def test_what_the_pages_share_has_no_routes() -> None:
+    # Every page imports these; one with routes of its own would be a page imported by pages.
+    modules = project_modules()
+    shared = [
+        "telehub.web",
+        "spokes.pages.common",
+        "hub.pages.common",
+        "hub.pages.note_editor",
+        "hub.pages.econsult_view",
+        "hub.coordinator.common",
+    ]
+    assert [name for name in shared if has_route_table(modules[name])] == []
