@@ -279,10 +279,15 @@ class Lab:
         await asyncio.to_thread(wait_ready, server.url + "/readyz", server.proc)
         return server
 
-    async def receiver(self, *flags: str, port: int | None = None) -> Receiver:
-        """A ready receiver.py with these flags, on a new port unless one is given."""
+    async def receiver(
+        self, *flags: str, port: int | None = None, secret: str | None = None
+    ) -> Receiver:
+        """A ready receiver.py with these flags, on a new port unless one is given, trusting
+        `secret` from its first request when given."""
         n = len(self.receivers)
         log, secret_file = self.tmp_path / f"receiver{n}.jsonl", self.tmp_path / f"secret{n}"
+        if secret is not None:
+            secret_file.write_text(secret)
         receiver = _spawn_receiver(port or free_port(), log, secret_file, flags)
         self.receivers.append(receiver)
         await asyncio.to_thread(
@@ -393,8 +398,8 @@ async def test_a_note_signed_while_the_receiver_is_down_arrives_once_it_is_up_un
     before = await until(failed_twice)
     assert before["state"] == "pending"
     assert f"127.0.0.1:{port}" in before["last_error"], before["last_error"]
-    receiver = await lab.receiver(port=port)
-    receiver.trust(secret)
+    # Trusting from the start: the next attempt may come before the receiver is seen ready.
+    receiver = await lab.receiver(port=port, secret=secret)
 
     [delivery] = await until(lambda: hub.all_delivered(1))
     [arrival] = receiver.arrivals()
