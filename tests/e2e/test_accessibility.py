@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, BrowserContext, Page
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
+from telehub import mfa
 from tests.e2e.axe import axe_script, violations
 from tests.e2e.clinic_scene import ClinicScene, busy_clinic, scheduler_pages, sign_in
 from tests.e2e.conftest import answer_code_prompts
-from tests.factories import Network
+from tests.factories import Clock, Network
 
 pytestmark = pytest.mark.slow
 
@@ -60,24 +61,27 @@ async def check(page: Page, axe: Path, paths: list[str]) -> None:
 
 
 async def test_signin_and_code_pages_have_no_wcag_violation(
-    context: BrowserContext, network: Network, axe: Path
+    context: BrowserContext, network: Network, axe: Path, clock: Clock
 ) -> None:
     page = await context.new_page()  # no code answering: the code page is checked itself
     await page.goto("/")
     assert not await violations(page, axe)
     await page.goto("/signin")
     assert not await violations(page, axe)
-    await page.get_by_role("button", name="Sign in").click()  # the form with its errors
-    assert not await violations(page, axe)
-
     email, password = await network.user("hub_coordinator")
     await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Password").fill("not the password")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("alert")).to_be_visible()  # refused, said so
+    assert not await violations(page, axe)
+
     await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Sign in").click()
     await page.wait_for_url("**/signin/code**")
     assert not await violations(page, axe)
     await page.get_by_label("Authentication code").fill("000000")
-    await page.get_by_role("button", name="Continue").click()  # a wrong code, said so
+    await page.get_by_role("button", name="Continue").click()
+    await expect(page.get_by_role("alert")).to_be_visible()  # a wrong code, said so
     assert not await violations(page, axe)
 
     await context.clear_cookies()
@@ -88,6 +92,15 @@ async def test_signin_and_code_pages_have_no_wcag_violation(
     await page.get_by_role("button", name="Sign in").click()
     await page.wait_for_url("**/signin/enrol**")
     assert not await violations(page, axe)
+    secret = (await page.locator("#totp-secret").inner_text()).replace(" ", "")
+    await page.get_by_label("Authentication code").fill("000000")
+    await page.get_by_role("button", name="Turn on two-step sign-in").click()
+    await expect(page.get_by_role("alert")).to_be_visible()
+    assert not await violations(page, axe)
+    await page.get_by_label("Authentication code").fill(mfa.code_at(secret, mfa.step_of(clock.now)))
+    await page.get_by_role("button", name="Turn on two-step sign-in").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Two-step sign-in is on")
+    assert not await violations(page, axe)  # the recovery codes, shown once
 
 
 async def test_scheduler_pages_have_no_wcag_violation(
