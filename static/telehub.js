@@ -14,7 +14,7 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const table of document.querySelectorAll("main table")) {
     const heads = [...table.querySelectorAll("thead th")].map(
       (th) => (th.querySelector(".visually-hidden") || th).textContent.trim());
-    for (const row of table.querySelectorAll("tbody tr")) {
+    for (const row of table.querySelectorAll("tbody tr, tfoot tr")) {
       [...row.children].forEach((cell, i) => {
         if (heads[i] && !cell.dataset.label) cell.dataset.label = heads[i];
       });

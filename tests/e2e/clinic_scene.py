@@ -140,3 +140,29 @@ async def scheduler_pages(page: Page, scene: ClinicScene) -> list[str]:
         f"/spoke/notes/{scene.note_id}/print",
         "/spoke/patients/new",
     ]
+
+
+def consultant_pages(scene: ClinicScene) -> list[str]:
+    """Every page the consultant of the scene has."""
+    return [
+        "/hub",
+        "/hub?week=2027-03-08",
+        "/hub/worklist",
+        "/hub/availability",
+        "/hub/feed",
+        f"/hub/econsults/{scene.econsult_id}",
+        f"/hub/bookings/{scene.booking_id}/note",
+    ]
+
+
+def coordinator_pages(scene: ClinicScene) -> list[str]:
+    """Every page a hub coordinator has."""
+    return [
+        "/coordinator",
+        "/coordinator/consultants",
+        "/coordinator/spokes",
+        f"/coordinator/spokes/{scene.spoke.id}",
+        "/coordinator/services",
+        "/coordinator/clients",
+        "/coordinator/deliveries",
+    ]

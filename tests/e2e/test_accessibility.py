@@ -11,7 +11,14 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from telehub import mfa
 from tests.e2e.axe import axe_script, violations
-from tests.e2e.clinic_scene import ClinicScene, busy_clinic, scheduler_pages, sign_in
+from tests.e2e.clinic_scene import (
+    ClinicScene,
+    busy_clinic,
+    consultant_pages,
+    coordinator_pages,
+    scheduler_pages,
+    sign_in,
+)
 from tests.e2e.conftest import answer_code_prompts
 from tests.factories import Clock, Network
 
@@ -116,19 +123,7 @@ async def test_consultant_pages_have_no_wcag_violation(
 ) -> None:
     email, password = await network.user("consultant", consultant_id=scene.consultant_id)
     await sign_in(tab, email, password, "/hub")
-    await check(
-        tab,
-        axe,
-        [
-            "/hub",
-            "/hub?week=2027-03-08",
-            "/hub/worklist",
-            "/hub/availability",
-            "/hub/feed",
-            f"/hub/econsults/{scene.econsult_id}",
-            f"/hub/bookings/{scene.booking_id}/note",
-        ],
-    )
+    await check(tab, axe, consultant_pages(scene))
 
 
 async def test_coordinator_pages_have_no_wcag_violation(
@@ -136,19 +131,7 @@ async def test_coordinator_pages_have_no_wcag_violation(
 ) -> None:
     email, password = await network.user("hub_coordinator")
     await sign_in(tab, email, password, "/coordinator")
-    await check(
-        tab,
-        axe,
-        [
-            "/coordinator",
-            "/coordinator/consultants",
-            "/coordinator/spokes",
-            f"/coordinator/spokes/{scene.spoke.id}",
-            "/coordinator/services",
-            "/coordinator/clients",
-            "/coordinator/deliveries",
-        ],
-    )
+    await check(tab, axe, coordinator_pages(scene))
 
 
 async def test_the_check_itself_finds_what_it_should(context: BrowserContext, axe: Path) -> None:

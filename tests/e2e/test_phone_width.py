@@ -1,5 +1,5 @@
-"""On a 390 px phone every clinic page fits the screen: nothing scrolls sideways, and the week
-grid is a day-by-day list there."""
+"""On a 390 px phone every page fits the screen (the clinic's, and the hub's and coordinator's
+too): nothing scrolls sideways, and the week grid is a day-by-day list there."""
 
 from __future__ import annotations
 
@@ -12,7 +12,14 @@ from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, Page, expect
 
 from tests.e2e.axe import axe_script, violations
-from tests.e2e.clinic_scene import LONG_CONSULTANT, busy_clinic, scheduler_pages, sign_in
+from tests.e2e.clinic_scene import (
+    LONG_CONSULTANT,
+    busy_clinic,
+    consultant_pages,
+    coordinator_pages,
+    scheduler_pages,
+    sign_in,
+)
 from tests.e2e.conftest import SCREENSHOTS, answer_code_prompts, screenshot
 from tests.factories import Network
 
@@ -64,6 +71,29 @@ async def test_every_scheduler_page_fits_a_390_px_phone_without_sideways_scrolli
         await screenshot(phone, f"phone-{name}")
     assert not too_wide, too_wide
     assert not problems, problems
+
+
+async def test_the_consultant_and_coordinator_pages_fit_a_phone_too(
+    phone: Page, network: Network, live: TestServer
+) -> None:
+    scene = await busy_clinic(network, live)
+    too_wide = {}
+    for user, pages in (
+        (
+            await network.user("consultant", consultant_id=scene.consultant_id),
+            consultant_pages(scene),
+        ),
+        (await network.user("hub_coordinator"), coordinator_pages(scene)),
+    ):
+        await phone.context.clear_cookies()
+        await sign_in(phone, *user, pages[0])
+        for path in pages:
+            await phone.goto(path)
+            measured = await phone.evaluate(OVERFLOW)
+            if measured["scroll"] > measured["client"]:
+                too_wide[path] = measured
+    await screenshot(phone, "phone-coordinator-deliveries")
+    assert not too_wide, too_wide
 
 
 async def test_the_week_grid_is_a_day_by_day_list_on_a_phone(
