@@ -34,6 +34,7 @@ from spokes import store as spokes_store
 from telehub.db import connection
 from telehub.errors import FieldError, NotFound, ServiceUnavailable, ValidationFailed
 from telehub.settings import Settings
+from telehub.tasks import stop
 
 log = structlog.get_logger(__name__)
 
@@ -304,8 +305,10 @@ async def _until_lost(conn: asyncpg.Connection) -> BaseException:
     if conn.is_closed():
         lost.set()
     while not lost.is_set():
+        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(lost.wait(), LISTEN_CHECK)
+            async with asyncio.timeout(LISTEN_CHECK):
+                await lost.wait()
         if not lost.is_set():
             # A dead peer may never close the socket: ask, so that silence is noticed.
             await conn.fetchval("SELECT 1", timeout=LISTEN_CHECK)
@@ -351,9 +354,7 @@ async def run_worker(
     try:
         await _deliver_forever(pool, session, settings, wake)
     finally:
-        listener.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await listener
+        await stop(listener)
 
 
 async def _deliver_forever(
@@ -380,4 +381,5 @@ async def _deliver_forever(
         if attempted:
             continue
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), settings.outbox_poll)
+            async with asyncio.timeout(settings.outbox_poll):
+                await wake.wait()

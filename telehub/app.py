@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +40,7 @@ from telehub.middleware import (
 )
 from telehub.settings import Settings
 from telehub.signin_pages import routes as signin_pages
+from telehub.tasks import stop
 from telehub.web import local_time, web_sessions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,9 +133,7 @@ async def _http_client(app: web.Application) -> AsyncIterator[None]:
 async def _housekeeping(app: web.Application) -> AsyncIterator[None]:
     task = asyncio.create_task(housekeeping.run(app[POOL], app[SETTINGS]), name="housekeeping")
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await stop(task)
 
 
 async def _delivery_worker(app: web.Application) -> AsyncIterator[None]:
@@ -144,6 +142,4 @@ async def _delivery_worker(app: web.Application) -> AsyncIterator[None]:
         name="webhook-delivery",
     )
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await stop(task)
