@@ -33,17 +33,25 @@ def test_a_pyenv_shim_that_cannot_run_is_skipped_without_a_word(tmp_path: Path) 
         shutil.copy2(ROOT / name, checkout / name)
     # The shims come first, as pyenv puts them; a real Python 3.11+ (this one) comes after.
     path = os.pathsep.join([str(shims), str(Path(sys.executable).parent), os.defpath])
-    env = {k: v for k, v in os.environ.items() if k not in {"PYTHON", "MAKEFLAGS", "MFLAGS"}}
+    # Run as a top-level make even under `make test` (a sub-make prints the directory, and
+    # this test's folder name holds the word pyenv).
+    outer = {"PYTHON", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"}
+    env = {k: v for k, v in os.environ.items() if k not in outer}
     env["PATH"] = path
 
     # -n: print what `make run` would do on a fresh clone (the probe runs while printing).
     made = subprocess.run(
-        ["make", "-n", "run"], cwd=checkout, env=env, capture_output=True, text=True, timeout=60
+        ["make", "--no-print-directory", "-n", "run"],
+        cwd=checkout,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
     assert made.returncode == 0, made.stderr
     assert made.stderr == ""
-    assert "pyenv" not in made.stdout
+    assert "pyenv:" not in made.stdout
     assert "command not found" not in made.stdout
     venv = [line for line in made.stdout.splitlines() if "-m venv .venv" in line]
     assert venv, made.stdout
