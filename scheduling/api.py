@@ -197,27 +197,7 @@ async def put_availability(
 ) -> AvailabilityOut:
     """Publish hours in the consultant's own time zone; exceptions are absolute."""
     consultant_id = int_param(request, "id")
-    rules = [
-        store.RuleRow(
-            weekday=WEEKDAYS.index(r.weekday),
-            start_time=r.start,
-            end_time=r.end,
-            service_ids=tuple(r.service_ids) if r.service_ids is not None else None,
-            valid_from=r.valid_from,
-            valid_until=r.valid_until,
-        )
-        for r in body.rules
-    ]
-    exceptions = [
-        store.ExceptionRow(
-            kind=e.kind,
-            start=e.start,
-            end=e.end,
-            service_ids=tuple(e.service_ids) if e.service_ids is not None else None,
-            note=e.note,
-        )
-        for e in body.exceptions
-    ]
+    rules, exceptions = body.rows()
     async with unit_of_work(request) as conn:
         consultant = await availability.publish(conn, caller, consultant_id, rules, exceptions)
         saved = await store.get_availability(conn, consultant_id)

@@ -8,6 +8,7 @@ from typing import Literal, Self, get_args
 
 from pydantic import Field, model_validator
 
+from scheduling import store
 from scheduling.availability import MAX_SEARCH
 from telehub.fields import (
     ConsultantRole,
@@ -139,6 +140,31 @@ class AvailabilityIn(Input):
 
     rules: list[RuleIn] = Field(max_length=200)
     exceptions: list[ExceptionIn] = Field(default_factory=list, max_length=1000)
+
+    def rows(self) -> tuple[list[store.RuleRow], list[store.ExceptionRow]]:
+        """The rows `availability.publish` takes (for the API and the hours page alike)."""
+        rules = [
+            store.RuleRow(
+                weekday=WEEKDAYS.index(r.weekday),
+                start_time=r.start,
+                end_time=r.end,
+                service_ids=tuple(r.service_ids) if r.service_ids is not None else None,
+                valid_from=r.valid_from,
+                valid_until=r.valid_until,
+            )
+            for r in self.rules
+        ]
+        exceptions = [
+            store.ExceptionRow(
+                kind=e.kind,
+                start=e.start,
+                end=e.end,
+                service_ids=tuple(e.service_ids) if e.service_ids is not None else None,
+                note=e.note,
+            )
+            for e in self.exceptions
+        ]
+        return rules, exceptions
 
 
 class RuleOut(Output):

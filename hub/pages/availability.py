@@ -135,34 +135,6 @@ def read_hours(typed: Mapping[str, str], zone: ZoneInfo) -> HoursForm:
     return form
 
 
-def rows_of(
-    parsed: AvailabilityIn,
-) -> tuple[list[scheduling_store.RuleRow], list[scheduling_store.ExceptionRow]]:
-    """The validated form as the rows `availability.publish` takes (as the API builds them)."""
-    rules = [
-        scheduling_store.RuleRow(
-            weekday=WEEKDAYS.index(r.weekday),
-            start_time=r.start,
-            end_time=r.end,
-            service_ids=tuple(r.service_ids) if r.service_ids is not None else None,
-            valid_from=r.valid_from,
-            valid_until=r.valid_until,
-        )
-        for r in parsed.rules
-    ]
-    exceptions = [
-        scheduling_store.ExceptionRow(
-            kind=e.kind,
-            start=e.start,
-            end=e.end,
-            service_ids=tuple(e.service_ids) if e.service_ids is not None else None,
-            note=e.note,
-        )
-        for e in parsed.exceptions
-    ]
-    return rules, exceptions
-
-
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
@@ -301,7 +273,7 @@ async def save_availability(request: web.Request) -> web.Response:
         add_errors(form, failed)
         parsed = None
     if parsed is not None and not form.errors:
-        rules, exceptions = rows_of(parsed)
+        rules, exceptions = parsed.rows()
         try:
             async with unit_of_work(request) as conn:
                 await availability.publish(conn, user.caller, consultant_id, rules, exceptions)
