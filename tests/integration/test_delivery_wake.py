@@ -8,17 +8,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import inspect
-import time
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator
 
 import aiohttp
 import asyncpg
 import pytest
 import structlog
-from aiohttp import web
-from pytest_aiohttp import AiohttpServer
 
 from consults import delivery_store
 from consults.delivery import LISTENER_NAME, configure_webhook, new_webhook_secret, run_worker
@@ -27,22 +22,9 @@ from spokes import store as spokes_store
 from telehub.db import create_pool
 from telehub.settings import Settings
 from tests.factories import Network
+from tests.integration.delivery_support import until
 
-PATIENCE = 30.0  # a bound so a broken wake-up fails instead of hanging; far below the poll
 NOTICE = 0.5  # how long to listen for a notification that should not come
-
-
-async def until(check: Callable[[], Any]) -> Any:
-    """Poll `check` (sync or async) until it returns something truthy; return that."""
-    deadline = time.monotonic() + PATIENCE
-    while True:
-        value = check()
-        if inspect.isawaitable(value):
-            value = await value
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"still {value!r} after {PATIENCE} s"
-        await asyncio.sleep(0.02)
 
 
 @pytest.fixture
@@ -162,21 +144,6 @@ async def test_a_clinics_first_endpoint_wakes_the_workers_for_what_waited(
                 allow_private=True,
             )
         assert not await _notified(heard)
-
-
-@pytest.fixture
-async def receiver(aiohttp_server: AiohttpServer) -> AsyncIterator[tuple[str, list[bytes]]]:
-    """A webhook receiver on loopback answering 204: its URL and the bodies it got."""
-    bodies: list[bytes] = []
-
-    async def hook(request: web.Request) -> web.Response:
-        bodies.append(await request.read())
-        return web.Response(status=204)
-
-    app = web.Application()
-    app.router.add_post("/hook", hook)
-    server = await aiohttp_server(app, host="127.0.0.1")
-    yield f"http://127.0.0.1:{server.port}/hook", bodies
 
 
 async def _listener_pids(pool: asyncpg.Pool) -> list[int]:

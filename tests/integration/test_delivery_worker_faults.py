@@ -7,17 +7,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import inspect
-import time
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
 import asyncpg
 import pytest
 import structlog
-from aiohttp import web
-from pytest_aiohttp import AiohttpServer
 
 from consults import delivery_store
 from consults.delivery import new_webhook_secret, run_worker
@@ -26,38 +21,7 @@ from spokes import store as spokes_store
 from telehub.db import create_pool
 from telehub.settings import Settings
 from tests.factories import Network
-
-# A bound so that a broken worker fails the test instead of hanging it; the waits below end
-# as soon as their condition holds, far sooner than this on any machine.
-PATIENCE = 30.0
-
-
-async def until(check: Callable[[], Any]) -> Any:
-    """Poll `check` (sync or async) until it returns something truthy; return that."""
-    deadline = time.monotonic() + PATIENCE
-    while True:
-        value = check()
-        if inspect.isawaitable(value):
-            value = await value
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"still {value!r} after {PATIENCE} s"
-        await asyncio.sleep(0.02)
-
-
-@pytest.fixture
-async def receiver(aiohttp_server: AiohttpServer) -> AsyncIterator[tuple[str, list[bytes]]]:
-    """A webhook receiver on loopback answering 204: its URL and the bodies it got."""
-    bodies: list[bytes] = []
-
-    async def hook(request: web.Request) -> web.Response:
-        bodies.append(await request.read())
-        return web.Response(status=204)
-
-    app = web.Application()
-    app.router.add_post("/hook", hook)
-    server = await aiohttp_server(app, host="127.0.0.1")
-    yield f"http://127.0.0.1:{server.port}/hook", bodies
+from tests.integration.delivery_support import until
 
 
 @pytest.fixture
