@@ -13,6 +13,7 @@ from pydantic import TypeAdapter
 
 from scheduling import availability, bookings, services, store
 from scheduling.booking_store import Booking
+from scheduling.bookings import BookingFilter
 from scheduling.schemas import (
     WEEKDAYS,
     AvailabilityIn,
@@ -421,10 +422,7 @@ def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
 async def list_bookings(request: web.Request, caller: Caller, query: BookingQuery) -> BookingsOut:
     """Bookings by start time; follow next_cursor for more."""
     async with unit_of_work(request) as conn:
-        found = await bookings.find(
-            conn,
-            caller,
-            trail_of(request, caller),
+        which = BookingFilter(
             start=query.start,
             end=query.end,
             status=query.status,
@@ -433,6 +431,7 @@ async def list_bookings(request: web.Request, caller: Caller, query: BookingQuer
             after=_after(query.cursor),
             limit=query.limit,
         )
+        found = await bookings.find(conn, caller, trail_of(request, caller), which)
     more = len(found) == query.limit
     return BookingsOut(
         bookings=[booking_out(b) for b in found],

@@ -251,30 +251,33 @@ async def get(
     return booking
 
 
+@dataclass(frozen=True, slots=True)
+class BookingFilter:
+    """Which bookings to list: each field left as None does not filter."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    status: str | None = None
+    patient_id: uuid.UUID | None = None
+    consultant_id: int | None = None
+    after: tuple[datetime, uuid.UUID] | None = None  # keyset: past this (start, id)
+    limit: int = 100
+
+
 async def find(
-    conn: asyncpg.Connection,
-    caller: Caller,
-    trail: Trail,
-    *,
-    start: datetime | None,
-    end: datetime | None,
-    status: str | None,
-    patient_id: uuid.UUID | None,
-    consultant_id: int | None,
-    after: tuple[datetime, uuid.UUID] | None,
-    limit: int,
+    conn: asyncpg.Connection, caller: Caller, trail: Trail, which: BookingFilter
 ) -> list[Booking]:
-    """The caller's bookings matching the filters, each read audited."""
+    """The caller's bookings matching the filter, by start time, each read audited."""
     found = await bs.list_bookings(
         conn,
         visibility(caller),
-        start=start,
-        end=end,
-        status=status,
-        patient_id=patient_id,
-        consultant_id=consultant_id,
-        after=after,
-        limit=limit,
+        start=which.start,
+        end=which.end,
+        status=which.status,
+        patient_id=which.patient_id,
+        consultant_id=which.consultant_id,
+        after=which.after,
+        limit=which.limit,
     )
     for spoke_id in {b.spoke_id for b in found}:
         ids = [b.id for b in found if b.spoke_id == spoke_id]

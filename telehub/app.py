@@ -30,7 +30,9 @@ from telehub import discovery, health, housekeeping, oauth
 from telehub.api import ApiRoutes
 from telehub.api_registry import ApiRegistry
 from telehub.db import Pool, create_pool
+from telehub.forms import field_label
 from telehub.keys import API, CLOCK, HTTP, POOL, SETTINGS, Clock
+from telehub.labels import label
 from telehub.mfa_pages import routes as signin_steps
 from telehub.middleware import (
     problems,
@@ -41,7 +43,7 @@ from telehub.middleware import (
 from telehub.settings import Settings
 from telehub.signin_pages import routes as signin_pages
 from telehub.tasks import stop
-from telehub.web import local_time, web_sessions
+from telehub.web import local_time, web_sessions, zone_name
 
 ROOT = Path(__file__).resolve().parent.parent
 # Each page package mounts its own route tables.
@@ -94,6 +96,9 @@ def create_app(
         undefined=jinja2.StrictUndefined,  # a missing variable is a bug, not a blank
     )
     env.filters["local"] = local_time
+    env.filters["label"] = label
+    env.filters["zone"] = zone_name
+    env.filters["field_label"] = field_label
     registry = ApiRegistry()
     for package in API_PACKAGES:
         app.router.add_routes(package.routes)

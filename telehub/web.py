@@ -2,9 +2,10 @@
 
 The sign-in pages are `telehub.signin_pages` (password) and `telehub.mfa_pages` (second factor).
 
-A page handler calls `signed_in(request, roles)` for its user, validates forms with the
-API's own models (`read_form`), calls the same domain functions as the API with
-`user.caller`, and answers with `render(...)` or a `see_other(...)` redirect.
+A page handler calls `signed_in(request, roles)` for its user, reads its form with
+`telehub.forms` (into the API's own models), calls the same domain functions as the API with
+`user.caller`, and answers with `render(...)` or a `see_other(...)` redirect to a named route
+(`url_for`; templates use aiohttp-jinja2's `url()`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TypeVar
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
@@ -29,19 +30,17 @@ from telehub import sessions
 from telehub.auth import hash_secret
 from telehub.client_address import client_address as _client_address
 from telehub.db import connection
-from telehub.errors import FieldError, Forbidden, ValidationFailed
+from telehub.errors import Forbidden
 from telehub.keys import POOL, SESSION, SESSION_HASH, SETTINGS
 from telehub.middleware import RequestHandler, is_page, page_basics
 from telehub.sessions import Session
 from telehub.users import User
-from telehub.validation import Input, validate
 
 COOKIE = "telehub_session"
 SIGNIN_COOKIE = "telehub_signin"  # double-submit CSRF token for the sign-in form itself
 PENDING_COOKIE = "telehub_pending"  # a right password, waiting for its second factor
 ROLES_HUB_STAFF = ("hub_admin", "hub_coordinator")
 ROLES_SPOKE = ("spoke_scheduler", "spoke_clinician")
-In = TypeVar("In", bound=Input)
 Resp = TypeVar("Resp", bound=web.StreamResponse)
 
 
@@ -102,6 +101,11 @@ def local_time(value: datetime | None, zone: str, style: str = "%a %-d %b %Y, %H
     return value.astimezone(ZoneInfo(zone)).strftime(style)
 
 
+def zone_name(zone: str) -> str:
+    """A time zone as the pages show it, one way everywhere: "America/New York"."""
+    return zone.replace("_", " ")
+
+
 def render(
     request: web.Request, template: str, context: Mapping[str, Any], *, status: int = 200
 ) -> web.Response:
@@ -123,26 +127,16 @@ async def see_other(
     return web.HTTPSeeOther(location)
 
 
-async def read_form(
-    request: web.Request, model: type[In], **extra: Any
-) -> tuple[In | None, dict[str, Any], dict[str, str]]:
-    """A form validated with an API model: (parsed or None, what was typed, errors by field)."""
-    form = await request.post()
-    typed = {k: str(v) for k, v in form.items() if k != "csrf_token"}
-    values: dict[str, Any] = {k: v for k, v in typed.items() if v != ""}
-    values.update(extra)
-    try:
-        return validate(model, values), typed, {}
-    except ValidationFailed as failed:
-        return None, typed, errors_by_field(failed)
+def url_for(
+    request: web.Request, name: str, query: Mapping[str, Any] | None = None, **parts: Any
+) -> str:
+    """A named route's path, with its parts and an optional query string (blank values left out).
 
-
-def errors_by_field(failed: ValidationFailed) -> dict[str, str]:
-    """Field errors keyed by field name, for showing next to each input."""
-    errors: dict[str, str] = {}
-    for error in failed.errors or [FieldError("form", failed.detail)]:
-        errors.setdefault(error.field, error.detail)
-    return errors
+    The one way page code names a page; templates use `url('name', part=..., query_={...})`.
+    """
+    path = str(request.app.router[name].url_for(**{k: str(v) for k, v in parts.items()}))
+    given = {k: v for k, v in (query or {}).items() if v not in (None, "")}
+    return f"{path}?{urlencode(given, safe=':')}" if given else path
 
 
 def signin_step(

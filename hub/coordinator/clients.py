@@ -11,15 +11,16 @@ from pydantic import Field, model_validator
 from consults import delivery_store
 from consults.schemas import DeliveryQuery
 from hub import store as hub_store
-from hub.coordinator.common import form_errors, hub_zone
+from hub.coordinator.common import hub_zone
 from spokes import store as spokes_store
+from telehub import forms
 from telehub.clients import create_client, list_clients, revoke_client
 from telehub.errors import FieldError, NotFound, ValidationFailed
 from telehub.fields import Id, OneLine
 from telehub.keys import SETTINGS
 from telehub.request import int_param, unit_of_work
 from telehub.validation import FieldNamedError, Input, validate
-from telehub.web import ROLES_HUB_STAFF, errors_by_field, read_form, render, see_other, signed_in
+from telehub.web import ROLES_HUB_STAFF, render, see_other, signed_in
 
 routes = web.RouteTableDef()
 
@@ -64,17 +65,18 @@ async def clients_page(request: web.Request) -> web.Response:
 async def add_client(request: web.Request) -> web.Response:
     """Register a client and show its secret, this once: only its hash is kept."""
     signed_in(request, *ROLES_HUB_STAFF)
-    parsed, typed, errors = await read_form(request, ClientIn)
+    form = await forms.read(request, ClientIn)
+    parsed, typed, errors = form.parsed, form.values, form.errors
     if parsed is not None:
         try:
             async with unit_of_work(request) as conn:
                 await _owner_exists(conn, parsed)
                 client, secret = await create_client(conn, **parsed.model_dump())
         except ValidationFailed as failed:
-            errors = errors_by_field(failed)
+            errors = forms.errors_of(failed)
         else:
             return await _clients(request, {}, {}, created=(client.client_id, client.name, secret))
-    return await _clients(request, typed, form_errors(errors), status=422)
+    return await _clients(request, typed, errors, status=422)
 
 
 async def _owner_exists(conn: asyncpg.Connection, new: ClientIn) -> None:

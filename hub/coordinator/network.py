@@ -13,19 +13,18 @@ from consults.delivery import configure_webhook
 from consults.schemas import WebhookIn
 from hub import consultants, store
 from hub.api import ConsultantIn
-from hub.coordinator.common import form_errors
 from scheduling import services
 from scheduling import store as scheduling_store
 from scheduling.schemas import ServiceIn
 from spokes import clinics
 from spokes import store as spokes_store
-from telehub import audit, sessions
+from telehub import audit, forms, sessions
 from telehub.errors import Conflict, NotFound, ValidationFailed
 from telehub.fields import US_STATES, OneLine, TimeZoneName, UsState
 from telehub.keys import SETTINGS
 from telehub.request import int_param, trail_of, unit_of_work
 from telehub.validation import Input
-from telehub.web import ROLES_HUB_STAFF, errors_by_field, read_form, render, see_other, signed_in
+from telehub.web import ROLES_HUB_STAFF, render, see_other, signed_in
 
 routes = web.RouteTableDef()
 
@@ -41,6 +40,7 @@ KINDS = (
     ("case_review", "Case review"),
 )
 STATES = sorted(US_STATES)
+CONSULTANT_LISTS = ("licensed_states", "service_ids")
 US_ZONES = (
     "America/New_York",
     "America/Chicago",
@@ -68,22 +68,18 @@ async def consultants_page(request: web.Request) -> web.Response:
 async def add_consultant(request: web.Request) -> web.Response:
     """Add a consultant, or show the form again saying what to fix."""
     signed_in(request, *ROLES_HUB_STAFF)
-    form = await request.post()
-    checked = {
-        "licensed_states": form.getall("licensed_states", []),
-        "service_ids": form.getall("service_ids", []),
-    }
-    parsed, typed, errors = await read_form(request, ConsultantIn, **checked)
+    checked = {name: await forms.checked(request, name) for name in CONSULTANT_LISTS}
+    form = await forms.read(request, ConsultantIn, names=CONSULTANT_LISTS, extra=checked)
+    parsed, typed, errors = form.parsed, form.values, form.errors
     if parsed is not None:
         try:
             async with unit_of_work(request) as conn:
                 added = await consultants.create(conn, **parsed.model_dump())
         except ValidationFailed as failed:
-            errors = errors_by_field(failed)
+            errors = forms.errors_of(failed, CONSULTANT_LISTS)
         else:
             raise await see_other(request, "/coordinator/consultants", f"Added {added.name}.")
-    fixed = form_errors(errors, "licensed_states", "service_ids")
-    return await _consultants(request, typed, checked, fixed, status=422)
+    return await _consultants(request, typed, checked, errors, status=422)
 
 
 async def _consultants(
@@ -151,7 +147,8 @@ async def spokes_page(request: web.Request) -> web.Response:
 async def add_spoke(request: web.Request) -> web.Response:
     """Add a spoke clinic, or show the form again saying what to fix."""
     signed_in(request, *ROLES_HUB_STAFF)
-    parsed, typed, errors = await read_form(request, SpokeIn)
+    form = await forms.read(request, SpokeIn)
+    parsed, typed, errors = form.parsed, form.values, form.errors
     status = 422
     if parsed is not None:
         try:
@@ -163,7 +160,7 @@ async def add_spoke(request: web.Request) -> web.Response:
             raise await see_other(
                 request, f"/coordinator/spokes/{added.id}", f"Added {added.name}."
             )
-    return await _spokes(request, typed, form_errors(errors), status=status)
+    return await _spokes(request, typed, errors, status=status)
 
 
 async def _spokes(
@@ -197,11 +194,12 @@ async def set_spoke_webhook(request: web.Request) -> web.Response:
     """Set where the clinic takes pushed notes; a new secret is shown once, on this page."""
     signed_in(request, *ROLES_HUB_STAFF)
     spoke_id = int_param(request, "id")
-    form = await request.post()
-    flags = {k: k in form for k in ("full_payload", "rotate_secret")}
-    parsed, typed, errors = await read_form(request, WebhookIn, **flags)
+    posted = await request.post()
+    flags = {k: k in posted for k in ("full_payload", "rotate_secret")}
+    form = await forms.read(request, WebhookIn, extra=flags)
+    parsed, typed, errors = form.parsed, form.values, form.errors
     if parsed is None:
-        return await _spoke(request, spoke_id, typed, None, form_errors(errors), status=422)
+        return await _spoke(request, spoke_id, typed, None, errors, status=422)
     try:
         async with unit_of_work(request) as conn:
             _, secret = await configure_webhook(
@@ -213,7 +211,7 @@ async def set_spoke_webhook(request: web.Request) -> web.Response:
                 allow_private=request.app[SETTINGS].webhook_allow_private,
             )
     except ValidationFailed as refused:  # an address the webhook may not reach
-        return await _spoke(request, spoke_id, typed, None, errors_by_field(refused), status=422)
+        return await _spoke(request, spoke_id, typed, None, forms.errors_of(refused), status=422)
     if secret is None:
         raise await see_other(request, f"/coordinator/spokes/{spoke_id}", "Webhook saved.")
     return await _spoke(request, spoke_id, None, secret, {})
@@ -296,19 +294,20 @@ async def add_service(request: web.Request) -> web.Response:
     """Add a service, or show the form again saying what to fix."""
     signed_in(request, *ROLES_HUB_STAFF)
     roles = (await request.post()).getall("roles", [])
-    parsed, typed, errors = await read_form(request, ServiceIn, roles=roles)
+    form = await forms.read(request, ServiceIn, names=("roles",), extra={"roles": roles})
+    parsed, typed, errors = form.parsed, form.values, form.errors
     status = 422
     if parsed is not None:
         try:
             async with unit_of_work(request) as conn:
                 added = await services.create(conn, **parsed.model_dump())
         except ValidationFailed as failed:
-            errors = errors_by_field(failed)
+            errors = forms.errors_of(failed, ("roles",))
         except Conflict as conflict:
             errors, status = {"name": f"{conflict.detail}: choose another name"}, 409
         else:
             raise await see_other(request, "/coordinator/services", f"Added {added.name}.")
-    return await _services(request, typed, roles, form_errors(errors, "roles"), status=status)
+    return await _services(request, typed, roles, errors, status=status)
 
 
 async def _services(

@@ -20,10 +20,11 @@ from hub.pages.common import consultant_of, consultant_user, services_by_id, zon
 from scheduling import availability
 from scheduling import store as scheduling_store
 from scheduling.schemas import WEEKDAYS, AvailabilityIn
+from telehub import forms
 from telehub.errors import ValidationFailed
 from telehub.request import now_of, unit_of_work
 from telehub.validation import validate
-from telehub.web import errors_by_field, render, see_other
+from telehub.web import render, see_other
 
 routes = web.RouteTableDef()
 
@@ -147,7 +148,7 @@ def _friendly(api_field: str, message: str) -> str:
 
 def add_errors(form: HoursForm, failed: ValidationFailed) -> None:
     """Put the API's field errors next to the inputs they are about."""
-    for api_field, message in errors_by_field(failed).items():
+    for api_field, message in forms.errors_of(failed).items():
         form.errors.setdefault(form.field_of(api_field), _friendly(api_field, message))
 
 

@@ -14,10 +14,11 @@ from hub.pages.common import STATUS_LABELS, consultant_of, consultant_user, spok
 from hub.pages.econsult_view import econsult_page
 from hub.pages.note_editor import Typed, notice_for, read_note_form, save_note
 from spokes import store as spokes_store
+from telehub import forms
 from telehub.errors import Conflict, ValidationFailed
 from telehub.keys import SETTINGS
 from telehub.request import now_of, trail_of, unit_of_work, uuid_param
-from telehub.web import errors_by_field, read_form, render, see_other
+from telehub.web import render, see_other
 
 routes = web.RouteTableDef()
 
@@ -75,7 +76,8 @@ async def post_message(request: web.Request) -> web.Response:
     """Write to the clinic; a question that waits on their answer pauses the clock."""
     user, _ = consultant_user(request)
     econsult_id = uuid_param(request, "id")
-    parsed, typed, errors = await read_form(request, MessageIn)
+    form = await forms.read(request, MessageIn)
+    parsed, typed, errors = form.parsed, form.values, form.errors
     if parsed is None:
         return await econsult_page(request, econsult_id, message=Typed(typed, errors), status=422)
     caller = user.caller
@@ -92,7 +94,7 @@ async def post_message(request: web.Request) -> web.Response:
                 now=now_of(request),
             )
     except (Conflict, ValidationFailed) as refused:
-        errors = errors_by_field(refused) if isinstance(refused, ValidationFailed) else {}
+        errors = forms.errors_of(refused) if isinstance(refused, ValidationFailed) else {}
         errors = errors or {"message": refused.detail[:1].upper() + refused.detail[1:] + "."}
         return await econsult_page(
             request, econsult_id, message=Typed(typed, errors), status=refused.status

@@ -17,12 +17,12 @@ from aiohttp import web
 from consults import notes
 from consults.note_store import Note, Subject
 from consults.schemas import NoteIn
+from telehub import forms
 from telehub.errors import Conflict, NotFound, ValidationFailed
 from telehub.keys import SETTINGS
 from telehub.request import now_of, trail_of, unit_of_work
 from telehub.users import User
 from telehub.validation import validate
-from telehub.web import errors_by_field
 
 RECOMMENDATIONS = (
     ("medications", "Medications", "Starts, changes or stops, with doses."),
@@ -153,7 +153,7 @@ async def save_note(
     try:
         body = validate(NoteIn, {"sections": sections_of(typed.values)})
     except ValidationFailed as failed:
-        typed.errors = errors_by_field(failed)
+        typed.errors = forms.errors_of(failed)
         return Outcome(None, typed, 422)
     caller, trail = user.caller, trail_of(request, user.caller)
     sections = body.sections.model_dump()
@@ -189,7 +189,7 @@ async def sign_note(request: web.Request, user: User, note: Note, typed: Typed) 
                 now=now_of(request),
             )
     except ValidationFailed as failed:
-        errors = errors_by_field(failed)
+        errors = forms.errors_of(failed)
         typed.errors = {name: TO_SIGN.get(name, message) for name, message in errors.items()}
         return Outcome(None, typed, 422)
     except Conflict as conflict:

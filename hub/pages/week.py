@@ -17,14 +17,15 @@ from hub.pages.common import (
     zone_label,
 )
 from scheduling import bookings
-from scheduling.bookings import VIRTUAL_KINDS
+from scheduling.bookings import VIRTUAL_KINDS, BookingFilter
 from scheduling.schemas import OutcomeIn
 from scheduling.weeks import local_week, monday_of
 from spokes import store as spokes_store
+from telehub import forms
 from telehub.errors import FieldError, ValidationFailed
 from telehub.request import now_of, trail_of, unit_of_work, uuid_param
 from telehub.validation import Input, read_query
-from telehub.web import read_form, render, see_other
+from telehub.web import render, see_other
 
 routes = web.RouteTableDef()
 
@@ -46,18 +47,8 @@ async def my_week(request: web.Request) -> web.Response:
         zone = ZoneInfo(consultant.timezone)
         monday = monday_of(query.week or now.astimezone(zone).date())
         shown = local_week(monday, zone)
-        found = await bookings.find(
-            conn,
-            caller,
-            trail_of(request, caller),
-            start=shown.start,
-            end=shown.end,
-            status=None,
-            patient_id=None,
-            consultant_id=None,
-            after=None,
-            limit=500,
-        )
+        which = BookingFilter(start=shown.start, end=shown.end, limit=500)
+        found = await bookings.find(conn, caller, trail_of(request, caller), which)
         patients = await spokes_store.patients_by_id(conn, None, [b.patient_id for b in found])
         services = await services_by_id(conn, {b.service_id for b in found})
         spokes = await spokes_by_id(conn)
@@ -94,7 +85,7 @@ async def record_outcome(request: web.Request) -> web.Response:
     """Completed or no-show, for a session that has begun."""
     user, consultant_id = consultant_user(request)
     booking_id = uuid_param(request, "id")
-    parsed, _, _ = await read_form(request, OutcomeIn)
+    parsed = (await forms.read(request, OutcomeIn)).parsed
     if parsed is None:  # only a hand-made request sends anything but the two buttons' values
         raise ValidationFailed(
             "Choose Completed or No-show.",

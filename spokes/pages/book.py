@@ -22,20 +22,17 @@ from spokes.pages.common import (
     NOT_OPEN,
     STATES,
     TAKEN,
-    check,
     clinic_of,
     page,
-    pick,
-    typed_form,
-    url,
     utc_text,
 )
 from telehub.errors import Conflict, NotAnOpenSlot, SlotTaken, ValidationFailed
 from telehub.fields import Id, Instant
+from telehub.forms import check, errors_of, pick, typed_form
 from telehub.keys import SETTINGS
 from telehub.request import now_of, trail_of, unit_of_work
 from telehub.validation import Input
-from telehub.web import ROLES_SPOKE, errors_by_field, see_other, signed_in
+from telehub.web import ROLES_SPOKE, see_other, signed_in, url_for
 
 routes = web.RouteTableDef()
 
@@ -115,7 +112,7 @@ async def _book_page(
             patient = matches[0] if matches else None
     if chosen is None and not choice_errors:
         choice_errors = {"service_id": "no such service or consultant"}
-    find_again = url(
+    find_again = url_for(
         request,
         "spoke_find",
         {
@@ -210,12 +207,12 @@ async def book(request: web.Request) -> web.Response:
             typed,
             patient_id=patient_id,
             book_values=typed,
-            book_errors=errors_by_field(failed),
+            book_errors=errors_of(failed),
             status=422,
         )
     when = booked.start.astimezone(spoke.zone).strftime("%a %-d %b at %H:%M")
     raise await see_other(
-        request, url(request, "spoke_booking", id=booked.id), f"Booked for {when}."
+        request, url_for(request, "spoke_booking", id=booked.id), f"Booked for {when}."
     )
 
 
@@ -274,11 +271,11 @@ async def add_patient(request: web.Request) -> web.Response:
         else:
             notice = f"Added {added.given_name} {added.family_name} ({added.mrn})."
             if booking:
-                target = url(
+                target = url_for(
                     request, "spoke_book", {**pick(typed, SLOT_INPUTS), "patient_id": added.id}
                 )
             else:
-                target = url(request, "spoke_econsult_new", {"patient_id": added.id})
+                target = url_for(request, "spoke_econsult_new", {"patient_id": added.id})
             raise await see_other(request, target, notice)
     if booking:
         return await _book_page(

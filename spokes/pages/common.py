@@ -1,4 +1,4 @@
-"""What the clinic's pages share: flat HTML inputs to the API's models and back, labels, wording.
+"""What the clinic's pages share: the e-consult form's inputs to the API's model, labels, wording.
 
 Inputs are named by the dotted path of the field they fill (``clinical_context.phq9``), so a
 validation error's field names its input, and the error shows next to it.
@@ -6,37 +6,27 @@ validation error's field names its input, and the error shows next to it.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar, get_args
-from urllib.parse import urlencode
 
 import asyncpg
 from aiohttp import web
 
 from consults.schemas import MoudMedication, Need, ScreenResult, Substance
 from spokes import store as spokes_store
+from telehub import labels
 from telehub.auth import Caller
-from telehub.errors import ValidationFailed
-from telehub.fields import US_STATES, ConsultantRole
-from telehub.validation import Input, validate
-from telehub.web import errors_by_field, render
+from telehub.fields import US_STATES
+from telehub.forms import pick
+from telehub.validation import Input
+from telehub.web import render
 
 In = TypeVar("In", bound=Input)
 
 STATES = sorted(US_STATES)
-ROLE_LABELS: dict[str, str] = {
-    "psychiatric_consultant": "Psychiatric consultant",
-    "addiction_medicine_specialist": "Addiction medicine specialist",
-    "telehealth_counselor": "Telehealth counselor",
-    "peer_recovery_specialist": "Peer recovery specialist",
-}
-KIND_LABELS = {
-    "econsult": "E-consult",
-    "video_session": "Video session",
-    "case_review": "Case review",
-}
+ROLE_LABELS = labels.CONSULTANT_ROLES
+KIND_LABELS = labels.KINDS
 MEDICATION_LABELS: dict[str, str] = {
     "none": "None",
     "buprenorphine": "Buprenorphine",
@@ -53,18 +43,7 @@ RESULT_LABELS: dict[str, str] = {
     "not_tested": "Not tested",
 }
 NEED_LABELS = {n: n.capitalize() for n in get_args(Need)}
-STATUS_LABELS = {
-    "submitted": "submitted",
-    "assigned": "with a consultant",
-    "awaiting_clinic": "waiting on your answer",
-    "answered": "answered",
-    "closed": "closed",
-    "cancelled": "cancelled",
-    "booked": "booked",
-    "completed": "completed",
-    "no_show": "no-show",
-}
-assert set(ROLE_LABELS) == set(get_args(ConsultantRole))
+STATUS_LABELS = labels.STATUS_BY_AUDIENCE["clinic"]
 assert set(MEDICATION_LABELS) == set(get_args(MoudMedication))
 assert set(RESULT_LABELS) == set(get_args(ScreenResult))
 
@@ -127,31 +106,6 @@ FIELD_LABELS: dict[str, str] = {
     f"{CONTEXT}.family_involvement": "Family involvement",
     f"{CONTEXT}.other": "Anything else",
 }
-# pydantic's wording, said the way a clinic's staff would say it.
-_PLAIN = [
-    (re.compile(r"^Input should be less than or equal to (\S+)$"), r"must be \1 or less"),
-    (re.compile(r"^Input should be greater than or equal to (\S+)$"), r"must be \1 or more"),
-    (re.compile(r"^Input should be a valid integer.*"), "must be a whole number"),
-    (re.compile(r"^Input should be a valid number.*"), "must be a number"),
-    (re.compile(r"^Input should be a valid date.*"), "must be a date, like 2027-03-01"),
-    (
-        re.compile(r"^String should have at most (\d+) characters?$"),
-        r"must be at most \1 characters",
-    ),
-    (re.compile(r"^String should have at least 1 char.*"), "is required"),
-    (re.compile(r"^String should have at least (\d+) char.*"), r"must be at least \1 characters"),
-    (re.compile(r"^String should match pattern.*"), "is not in the expected form"),
-    (re.compile(r"^Input should be a valid UUID.*"), "choose one from the list"),
-    (re.compile(r"^Input should be '.*"), "choose one of the options listed"),
-]
-
-
-def plain(message: str) -> str:
-    """A validation message in everyday words."""
-    for pattern, words in _PLAIN:
-        if pattern.match(message):
-            return pattern.sub(words, message)
-    return message
 
 
 def page(
@@ -159,44 +113,6 @@ def page(
 ) -> web.Response:
     """A clinic page; its error summary names fields as the form labels them."""
     return render(request, template, {**context, "field_labels": FIELD_LABELS}, status=status)
-
-
-async def typed_form(request: web.Request) -> dict[str, str]:
-    """What the user typed, by input name, without the CSRF token (the last of repeated names)."""
-    form = await request.post()
-    return {k: str(v) for k, v in form.items() if k != "csrf_token"}
-
-
-async def checked(request: web.Request, name: str) -> list[str]:
-    """The values of a group of checkboxes sharing one name."""
-    return [str(v) for v in (await request.post()).getall(name, [])]
-
-
-def check(
-    model: type[In], values: Mapping[str, Any], names: Collection[str] = ()
-) -> tuple[In | None, dict[str, str]]:
-    """Validate with an API model: (parsed or None, errors by the input they belong to)."""
-    try:
-        return validate(model, dict(values)), {}
-    except ValidationFailed as failed:
-        errors = {k: plain(v) for k, v in errors_by_field(failed).items()}
-        return None, place_errors(errors, names)
-
-
-def pick(typed: Mapping[str, str], names: Iterable[str]) -> dict[str, str]:
-    """The non-blank typed values of some inputs (a blank input means 'not given')."""
-    return {n: typed[n].strip() for n in names if typed.get(n, "").strip()}
-
-
-def place_errors(errors: Mapping[str, str], names: Collection[str]) -> dict[str, str]:
-    """Errors keyed by the input that shows them: the nearest input up the field's path."""
-    placed: dict[str, str] = {}
-    for field, message in errors.items():
-        parts = field.split(".")
-        while parts and ".".join(parts) not in names:
-            parts.pop()
-        placed.setdefault(".".join(parts) if parts else field, message)
-    return placed
 
 
 def econsult_body(typed: Mapping[str, str], needs: list[str]) -> dict[str, Any]:
@@ -257,12 +173,3 @@ def sentence(text: str) -> str:
 def utc_text(value: datetime) -> str:
     """RFC 3339 in UTC with a `Z`, safe in a query string."""
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def url(
-    request: web.Request, name: str, query: Mapping[str, Any] | None = None, **parts: Any
-) -> str:
-    """A named route's path, with its parts and an optional query string."""
-    path = str(request.app.router[name].url_for(**{k: str(v) for k, v in parts.items()}))
-    given = {k: v for k, v in (query or {}).items() if v not in (None, "")}
-    return f"{path}?{urlencode(given, safe=':')}" if given else path

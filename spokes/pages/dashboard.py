@@ -10,6 +10,7 @@ from consults import econsults, notes
 from hub import store as hub_store
 from scheduling import bookings
 from scheduling import store as scheduling_store
+from scheduling.bookings import BookingFilter
 from spokes import store
 from telehub.request import now_of, trail_of, unit_of_work
 from telehub.web import ROLES_SPOKE, render, signed_in
@@ -29,13 +30,7 @@ async def dashboard(request: web.Request) -> web.Response:
             conn,
             caller,
             trail,
-            start=now,
-            end=now + timedelta(days=14),
-            status="booked",
-            patient_id=None,
-            consultant_id=None,
-            after=None,
-            limit=100,
+            BookingFilter(start=now, end=now + timedelta(days=14), status="booked"),
         )
         waiting_notes = await notes.inbox(conn, caller, trail, acknowledged=False, limit=50)
         overdue = await econsults.find(conn, caller, trail, status=None, overdue_at=now, limit=50)

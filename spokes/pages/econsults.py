@@ -28,20 +28,16 @@ from spokes.pages.common import (
     RESULT_LABELS,
     STATUS_LABELS,
     SUBSTANCE_LABELS,
-    check,
-    checked,
     clinic_of,
     econsult_body,
     page,
-    pick,
-    typed_form,
-    url,
     utc_text,
 )
 from telehub.errors import Conflict, NotAnOpenSlot, SlotTaken, ValidationFailed
+from telehub.forms import check, checked, errors_of, pick, typed_form
 from telehub.keys import SETTINGS
 from telehub.request import now_of, trail_of, unit_of_work, uuid_param
-from telehub.web import ROLES_SPOKE, errors_by_field, local_time, see_other, signed_in
+from telehub.web import ROLES_SPOKE, local_time, see_other, signed_in, url_for
 
 routes = web.RouteTableDef()
 
@@ -166,10 +162,10 @@ async def submit_econsult(request: web.Request) -> web.Response:
                 )
                 spoke = await clinic_of(conn, caller)
         except ValidationFailed as failed:
-            errors = errors_by_field(failed)
+            errors = errors_of(failed)
         else:
             due = sent.due_at.astimezone(spoke.zone).strftime("%a %-d %b at %H:%M")
-            target = url(request, "spoke_econsult", id=sent.id)
+            target = url_for(request, "spoke_econsult", id=sent.id)
             raise await see_other(request, target, f"E-consult sent. The hub answers by {due}.")
     return await _econsult_form(request, typed, errors, status=422)
 
@@ -292,7 +288,9 @@ async def reply(request: web.Request) -> web.Response:
                 if before.status == "awaiting_clinic"
                 else "Message sent to the hub."
             )
-            raise await see_other(request, url(request, "spoke_econsult", id=econsult_id), notice)
+            raise await see_other(
+                request, url_for(request, "spoke_econsult", id=econsult_id), notice
+            )
     if errors.get("body") == "is required":
         errors["body"] = "Write your message before sending it"
     return await _econsult_page(
@@ -334,9 +332,9 @@ async def book_visit(request: web.Request) -> web.Response:
         except Conflict as refused:
             errors, status = {"visit": f"Not booked: {refused.detail}."}, 409
         except ValidationFailed as failed:
-            errors = errors_by_field(failed)
+            errors = errors_of(failed)
         else:
-            target = url(request, "spoke_booking", id=visit.id)
+            target = url_for(request, "spoke_booking", id=visit.id)
             raise await see_other(request, target, "Visit booked.")
     if errors and "visit" not in errors:
         field, message = next(iter(errors.items()))

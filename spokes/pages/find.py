@@ -18,18 +18,16 @@ from spokes.pages.common import (
     KIND_LABELS,
     ROLE_LABELS,
     STATES,
-    check,
     clinic_of,
     page,
-    pick,
-    url,
     utc_text,
 )
 from telehub.errors import ValidationFailed
 from telehub.fields import ConsultantRole, Id, UsState
+from telehub.forms import check, errors_of, pick
 from telehub.request import now_of, unit_of_work
 from telehub.validation import Input
-from telehub.web import ROLES_SPOKE, errors_by_field, signed_in
+from telehub.web import ROLES_SPOKE, signed_in, url_for
 
 routes = web.RouteTableDef()
 
@@ -80,7 +78,7 @@ async def find_page(request: web.Request) -> web.Response:
                     now=now_of(request),
                 )
             except ValidationFailed as failed:
-                errors.update(errors_by_field(failed))
+                errors.update(errors_of(failed))
     names = {c.id: c for c in people}
     if query.role:
         slots = [
@@ -120,10 +118,10 @@ async def find_page(request: web.Request) -> web.Response:
             "people": names,
             "days": [(d, by_day.get(d, [])) for d in days],
             "slot_count": len(slots),
-            "previous": url(request, "spoke_find", {**filters, "week": monday - timedelta(7)}),
-            "next": url(request, "spoke_find", {**filters, "week": monday + timedelta(7)}),
-            "this_week": url(request, "spoke_find", filters),
-            "book_url": lambda s: url(
+            "previous": url_for(request, "spoke_find", {**filters, "week": monday - timedelta(7)}),
+            "next": url_for(request, "spoke_find", {**filters, "week": monday + timedelta(7)}),
+            "this_week": url_for(request, "spoke_find", filters),
+            "book_url": lambda s: url_for(
                 request,
                 "spoke_book",
                 {

@@ -14,10 +14,9 @@ from spokes import store as spokes_store
 from spokes.pages.common import (
     clinic_of,
     page,
-    url,
 )
 from telehub.request import now_of, trail_of, unit_of_work, uuid_param
-from telehub.web import ROLES_SPOKE, see_other, signed_in
+from telehub.web import ROLES_SPOKE, see_other, signed_in, url_for
 
 routes = web.RouteTableDef()
 
@@ -96,5 +95,5 @@ async def acknowledge(request: web.Request) -> web.Response:
             conn, user.caller, trail_of(request, user.caller), note_id, now=now_of(request)
         )
     raise await see_other(
-        request, url(request, "spoke_note", id=note_id), "Acknowledged: the loop is closed."
+        request, url_for(request, "spoke_note", id=note_id), "Acknowledged: the loop is closed."
     )

@@ -22,18 +22,15 @@ from spokes.pages.common import (
     NOT_OPEN,
     STATUS_LABELS,
     TAKEN,
-    check,
     clinic_of,
     page,
-    pick,
     sentence,
-    typed_form,
-    url,
     utc_text,
 )
 from telehub.errors import Conflict, NotAnOpenSlot, SlotTaken, ValidationFailed
+from telehub.forms import check, errors_of, pick, typed_form
 from telehub.request import now_of, trail_of, unit_of_work, uuid_param
-from telehub.web import ROLES_SPOKE, errors_by_field, local_time, see_other, signed_in
+from telehub.web import ROLES_SPOKE, local_time, see_other, signed_in, url_for
 
 routes = web.RouteTableDef()
 
@@ -81,7 +78,7 @@ async def _booking_page(
             "reschedule_errors": reschedule_errors or {},
             "cancel_values": cancel_values or {},
             "cancel_errors": cancel_errors or {},
-            "find_url": url(
+            "find_url": url_for(
                 request,
                 "spoke_find",
                 {"service_id": booking.service_id, "patient_state": patient.state},
@@ -144,10 +141,10 @@ async def reschedule(request: web.Request) -> web.Response:
         except Conflict as refused:
             errors, status = {"start": sentence(refused.detail)}, 409
         except ValidationFailed as failed:
-            errors = errors_by_field(failed)
+            errors = errors_of(failed)
         else:
             when = moved.start.astimezone(spoke.zone).strftime("%a %-d %b at %H:%M")
-            target = url(request, "spoke_booking", id=moved.id)
+            target = url_for(request, "spoke_booking", id=moved.id)
             raise await see_other(request, target, f"Rescheduled to {when}.")
     return await _booking_page(
         request, booking_id, reschedule_values=typed, reschedule_errors=errors, status=status
@@ -175,7 +172,7 @@ async def cancel(request: web.Request) -> web.Response:
         except Conflict as refused:
             errors, status = {"reason": sentence(refused.detail)}, 409
         else:
-            target = url(request, "spoke_booking", id=booking_id)
+            target = url_for(request, "spoke_booking", id=booking_id)
             raise await see_other(request, target, "Cancelled. The time is open to others again.")
     if errors.get("reason") == "is required":
         errors["reason"] = "Say why the session is cancelled"
