@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -15,8 +15,9 @@ from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient
 
 from hub import store as hub_store
-from scheduling import services
+from scheduling import booking_store, services
 from scheduling import store as scheduling_store
+from scheduling.slots import Period
 from spokes import store as spokes_store
 from telehub import mfa
 from telehub.auth import KIND_SCOPES, Caller, issue_access_token
@@ -27,6 +28,18 @@ from telehub.settings import Settings
 from telehub.users import create_user
 
 _counter = itertools.count(1)
+# A complete consult note: every section a signature needs.
+NOTE_SECTIONS: dict[str, Any] = {
+    "assessment": "Opioid use disorder, severe, with fentanyl use; moderate depression.",
+    "recommendations": {
+        "moud": "Low-dose buprenorphine initiation over 7 days.",
+        "medications": "Sertraline 50 mg daily after induction.",
+        "therapy": "Weekly counseling with the hub's telehealth counselor.",
+        "referrals": "",
+    },
+    "follow_up": "Re-consult in 4 weeks or sooner if returns to use.",
+    "visit_recommended": True,
+}
 # The authenticator of every test user who has one: `sign_in` computes its codes.
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
@@ -213,14 +226,161 @@ async def racing_bookings(
     for _ in range(count):
         spoke = await network.spoke()
         patient = await network.patient(spoke)
-        body: dict[str, object] = {
-            "service_id": service_id,
-            "consultant_id": consultant_id,
-            "patient_id": str(patient.id),
-            "start": start.isoformat(),
-        }
+        body = booking_body(
+            service_id=service_id, consultant_id=consultant_id, patient_id=patient.id, start=start
+        )
         attempts.append((body, {**spoke.headers, "Idempotency-Key": uuid.uuid4().hex}))
     return attempts
+
+
+def booking_body(
+    *,
+    service_id: int,
+    consultant_id: int,
+    patient_id: object,
+    start: str | datetime,
+    reason: str | None = None,
+) -> dict[str, object]:
+    """The JSON body of POST /api/v1/bookings."""
+    body: dict[str, object] = {
+        "service_id": service_id,
+        "consultant_id": consultant_id,
+        "patient_id": str(patient_id),
+        "start": start if isinstance(start, str) else start.isoformat(),
+    }
+    if reason is not None:
+        body["reason"] = reason
+    return body
+
+
+async def book(
+    client: TestClient, spoke: SpokeUser, body: Mapping[str, object], *, key: str | None = None
+) -> ClientResponse:
+    """POST /api/v1/bookings as the spoke under the Idempotency-Key (default: a fresh one);
+    the response as it comes, refusals included."""
+    headers = {**spoke.headers, "Idempotency-Key": key or uuid.uuid4().hex}
+    return await client.post("/api/v1/bookings", json=dict(body), headers=headers)
+
+
+async def booking(
+    client: TestClient,
+    spoke: SpokeUser,
+    *,
+    service_id: int,
+    consultant_id: int,
+    patient_id: object,
+    start: str | datetime,
+    reason: str | None = None,
+    key: str | None = None,
+) -> dict[str, Any]:
+    """A booking the spoke makes through the API (asserting 201); the booking as it answers."""
+    body = booking_body(
+        service_id=service_id,
+        consultant_id=consultant_id,
+        patient_id=patient_id,
+        start=start,
+        reason=reason,
+    )
+    response = await book(client, spoke, body, key=key)
+    assert response.status == 201, await response.text()
+    return dict(await response.json())
+
+
+async def booking_in_store(
+    conn: asyncpg.Connection,
+    *,
+    service_id: int,
+    consultant_id: int,
+    spoke_id: int,
+    patient_id: uuid.UUID,
+    start: datetime,
+    hours: int = 1,
+) -> uuid.UUID:
+    """A booking written through the booking store, which (unlike the API) takes any time,
+    past ones and those outside the consultant's hours included; its id."""
+    period = Period(start, start + timedelta(hours=hours))
+    made = await booking_store.insert_booking(
+        conn,
+        service_id=service_id,
+        consultant_id=consultant_id,
+        spoke_id=spoke_id,
+        patient_id=patient_id,
+        period=period,
+        blocked=period,
+        reason="",
+        video_link=None,
+        created_by="test",
+    )
+    return made.id
+
+
+async def booking_row(conn: asyncpg.Connection, booking_id: str) -> dict[str, Any]:
+    """The stored booking, every column."""
+    row = await conn.fetchrow("SELECT * FROM bookings WHERE id = $1", uuid.UUID(booking_id))
+    assert row is not None
+    return dict(row)
+
+
+async def econsult(
+    client: TestClient,
+    spoke: SpokeUser,
+    *,
+    patient_id: object,
+    service_id: int,
+    question: str = "MOUD choice?",
+    referring_clinician: str = "Dr. Park",
+    **fields: object,
+) -> dict[str, Any]:
+    """An e-consult the spoke submits through the API (asserting 201), with any other fields
+    of the body (urgency, clinical_context, review); the e-consult as it answers."""
+    response = await client.post(
+        "/api/v1/econsults",
+        json={
+            "patient_id": str(patient_id),
+            "service_id": service_id,
+            "referring_clinician": referring_clinician,
+            "question": question,
+            **fields,
+        },
+        headers=spoke.headers,
+    )
+    assert response.status == 201, await response.text()
+    return dict(await response.json())
+
+
+async def draft_note(
+    client: TestClient,
+    hub: Mapping[str, str],
+    econsult_id: str,
+    sections: Mapping[str, Any] = NOTE_SECTIONS,
+) -> dict[str, Any]:
+    """A draft answer to the e-consult, written through the API with the consultant's `hub`
+    headers (asserting 201); the note as it answers."""
+    response = await client.post(
+        f"/api/v1/econsults/{econsult_id}/notes",
+        json={"sections": dict(sections)},
+        headers=dict(hub),
+    )
+    assert response.status == 201, await response.text()
+    return dict(await response.json())
+
+
+async def sign_note(client: TestClient, hub: Mapping[str, str], note_id: str) -> dict[str, Any]:
+    """Sign the draft through the API (asserting 200); the signed note."""
+    response = await client.post(f"/api/v1/notes/{note_id}/sign", headers=dict(hub))
+    assert response.status == 200, await response.text()
+    return dict(await response.json())
+
+
+async def signed_note(
+    client: TestClient,
+    hub: Mapping[str, str],
+    econsult_id: str,
+    sections: Mapping[str, Any] = NOTE_SECTIONS,
+) -> dict[str, Any]:
+    """The consultant's answer to the e-consult, drafted and signed through the API."""
+    draft = await draft_note(client, hub, econsult_id, sections)
+    return await sign_note(client, hub, draft["id"])
 
 
 SIGNIN_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from aiohttp import ClientResponse
@@ -11,7 +10,8 @@ from aiohttp.test_utils import TestClient
 from hub.store import Consultant
 from scheduling.store import Service
 from spokes.store import Patient
-from tests.factories import Network, SpokeUser
+from tests import factories
+from tests.factories import Network, SpokeUser, booking, econsult
 
 NOTE = {
     "assessment": "Severe opioid use disorder with ongoing fentanyl use.",
@@ -54,51 +54,35 @@ def grid_of(page: str) -> str:
 
 
 async def book_via_api(client: TestClient, c: Clinic, start: str) -> dict[str, Any]:
-    """A booking of the clinic's patient made through the API."""
-    response = await client.post(
-        "/api/v1/bookings",
-        json={
-            "service_id": c.video.id,
-            "consultant_id": c.consultant.id,
-            "patient_id": str(c.patient.id),
-            "start": start,
-        },
-        headers={**c.spoke.headers, "Idempotency-Key": uuid.uuid4().hex},
+    """A video session of the clinic's patient booked through the API."""
+    return await booking(
+        client,
+        c.spoke,
+        service_id=c.video.id,
+        consultant_id=c.consultant.id,
+        patient_id=c.patient.id,
+        start=start,
     )
-    assert response.status == 201, await response.text()
-    return dict(await response.json())
 
 
 async def econsult_via_api(client: TestClient, c: Clinic) -> dict[str, Any]:
     """An e-consult of the clinic's patient, auto-assigned to the consultant."""
-    response = await client.post(
-        "/api/v1/econsults",
-        json={
-            "patient_id": str(c.patient.id),
-            "service_id": c.econsult.id,
-            "referring_clinician": "Dr. Park",
-            "question": "Buprenorphine induction with fentanyl use?",
-        },
-        headers=c.spoke.headers,
+    return await econsult(
+        client,
+        c.spoke,
+        patient_id=c.patient.id,
+        service_id=c.econsult.id,
+        question="Buprenorphine induction with fentanyl use?",
     )
-    assert response.status == 201, await response.text()
-    return dict(await response.json())
 
 
 async def signed_note(
     client: TestClient, network: Network, c: Clinic, sections: dict[str, Any] = NOTE
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(e-consult, signed note): the hub's answer to a question from the clinic."""
-    econsult = await econsult_via_api(client, c)
+    asked = await econsult_via_api(client, c)
     hub = network.consultant_headers(c.consultant.id)
-    draft = await client.post(
-        f"/api/v1/econsults/{econsult['id']}/notes", json={"sections": sections}, headers=hub
-    )
-    assert draft.status == 201, await draft.text()
-    note_id = (await draft.json())["id"]
-    signed = await client.post(f"/api/v1/notes/{note_id}/sign", headers=hub)
-    assert signed.status == 200, await signed.text()
-    return econsult, dict(await signed.json())
+    return asked, await factories.signed_note(client, hub, asked["id"], sections)
 
 
 def multi(form: dict[str, Any]) -> list[tuple[str, str]]:

@@ -12,7 +12,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import uuid
 from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from telehub.app import create_app
 from telehub.db import create_pool
 from telehub.logging import configure_logging
 from telehub.settings import Settings
-from tests.factories import Clock, Network, SpokeUser
+from tests.factories import Clock, Network, SpokeUser, booking, econsult
 
 ROOT = Path(__file__).resolve().parents[2]
 ICALJS_VERSION = "2.2.1"
@@ -92,23 +91,12 @@ class Scene:
     booking_ids: list[str]
 
 
-async def _book(client: TestClient, spoke: SpokeUser, body: dict[str, Any]) -> dict[str, Any]:
-    response = await client.post(
-        "/api/v1/bookings",
-        json=body,
-        headers={**spoke.headers, "Idempotency-Key": uuid.uuid4().hex},
-    )
-    assert response.status == 201, await response.text()
-    booked: dict[str, Any] = await response.json()
-    return booked
-
-
 @pytest.fixture
 async def scene(client: TestClient, network: Network) -> Scene:
     """Bookings of every kind for one consultant, from two clinics, with patient names."""
     video = await network.service(duration_minutes=60, name="MOUD video visit")
     review = await network.service(kind="case_review", duration_minutes=30, name="Case review")
-    econsult = await network.service(
+    econsult_service = await network.service(
         kind="econsult",
         duration_minutes=30,
         turnaround_hours=48,
@@ -116,7 +104,7 @@ async def scene(client: TestClient, network: Network) -> Scene:
         roles=["psychiatric_consultant"],
     )
     days = tuple((d, time(9), time(17)) for d in range(5))
-    consultant = await network.consultant([video, review, econsult], hours=days)
+    consultant = await network.consultant([video, review, econsult_service], hours=days)
     s = Scene()
     s.consultant_id = consultant.id
     s.clinic, s.other = await network.spoke(), await network.spoke()
@@ -125,34 +113,25 @@ async def scene(client: TestClient, network: Network) -> Scene:
         patient = await network.patient(spoke, family_name=family)
         s.names += [patient.given_name, patient.family_name, patient.mrn]
         for service, hour in ((video, 9), (review, 11)):
-            booked = await _book(
+            booked = await booking(
                 client,
                 spoke,
-                {
-                    "service_id": service.id,
-                    "consultant_id": consultant.id,
-                    "patient_id": str(patient.id),
-                    "reason": f"{family} relapse",
-                    "start": f"2027-03-{day:02d}T{hour:02d}:00:00-08:00",
-                },
+                service_id=service.id,
+                consultant_id=consultant.id,
+                patient_id=patient.id,
+                reason=f"{family} relapse",
+                start=f"2027-03-{day:02d}T{hour:02d}:00:00-08:00",
             )
             s.booking_ids.append(booked["id"])
-        asked = await client.post(
-            "/api/v1/econsults",
-            headers=spoke.headers,
-            json={
-                "patient_id": str(patient.id),
-                "service_id": econsult.id,
-                "referring_clinician": "Dr. Park",
-                "question": f"{family}: dose?",
-                "review": {
-                    "consultant_id": consultant.id,
-                    "start": f"2027-03-{day:02d}T14:00:00-08:00",
-                },
-            },
+        asked = await econsult(
+            client,
+            spoke,
+            patient_id=patient.id,
+            service_id=econsult_service.id,
+            question=f"{family}: dose?",
+            review={"consultant_id": consultant.id, "start": f"2027-03-{day:02d}T14:00:00-08:00"},
         )
-        assert asked.status == 201
-        s.booking_ids.append((await asked.json())["booking_id"])
+        s.booking_ids.append(asked["booking_id"])
     moved = await client.post(
         f"/api/v1/bookings/{s.booking_ids[0]}/reschedule",
         json={"start": "2027-03-08T10:00:00-08:00"},
