@@ -10,13 +10,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar, get_args
 
-import asyncpg
 from aiohttp import web
 
 from consults.schemas import MoudMedication, Need, ScreenResult, Substance
-from spokes import store as spokes_store
+from spokes.overview import clinic_of as clinic_of  # the pages find it here
 from telehub import labels
-from telehub.auth import Caller
 from telehub.fields import US_STATES
 from telehub.forms import pick
 from telehub.validation import Input
@@ -156,13 +154,6 @@ NOT_OPEN = (
     "This time is not open any more (too soon, past the booking horizon, or the consultant is "
     "not licensed in the patient's state). Nothing was booked: choose another time."
 )
-
-
-async def clinic_of(conn: asyncpg.Connection, caller: Caller) -> spokes_store.Spoke:
-    """The signed-in user's clinic: its name and the time zone its people read times in."""
-    spoke = await spokes_store.get_spoke(conn, caller.spoke_id or 0)
-    assert spoke is not None  # a clinic user's spoke exists (foreign key)
-    return spoke
 
 
 def sentence(text: str) -> str:

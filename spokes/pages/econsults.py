@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
 from typing import Any
 
-import asyncpg
 from aiohttp import web
 
-from consults import econsults, notes
-from consults.note_store import Note, Subject
+from consults import econsults
 from consults.schemas import EconsultIn, MessageIn, VisitIn
-from consults.store import Econsult
-from hub import store as hub_store
-from scheduling import availability
-from scheduling import store as scheduling_store
-from scheduling.slots import Period
-from spokes import patients
-from spokes import store as spokes_store
+from spokes import consult_views
 from spokes.pages.common import (
     ECONSULT_INPUTS,
     KIND_LABELS,
@@ -41,8 +32,6 @@ from telehub.web import ROLES_SPOKE, local_time, see_other, signed_in, url_for
 
 routes = web.RouteTableDef()
 
-OPEN = ("submitted", "assigned", "awaiting_clinic", "answered")
-VISIT_DAYS = 14
 LABELS = {
     "medications": MEDICATION_LABELS,
     "substances": SUBSTANCE_LABELS,
@@ -59,30 +48,16 @@ async def econsults_page(request: web.Request) -> web.Response:
     user = signed_in(request, *ROLES_SPOKE)
     caller, trail, now = user.caller, trail_of(request, user.caller), now_of(request)
     async with unit_of_work(request) as conn:
-        spoke = await clinic_of(conn, caller)
-        open_ones: list[Econsult] = []
-        for status in OPEN:
-            open_ones += await econsults.find(
-                conn, caller, trail, status=status, overdue_at=None, limit=200
-            )
-        done = [
-            e
-            for status in ("closed", "cancelled")
-            for e in await econsults.find(
-                conn, caller, trail, status=status, overdue_at=None, limit=100
-            )
-        ]
-        ids = list({e.patient_id for e in open_ones + done})
-        people = await spokes_store.patients_by_id(conn, spoke.id, ids)
+        shown = await consult_views.econsult_list(conn, caller, trail, now)
     return page(
         request,
         "spokes/econsults.html",
         {
-            "spoke": spoke,
-            "open_ones": sorted(open_ones, key=lambda e: e.due_at),
-            "done": sorted(done, key=lambda e: e.due_at, reverse=True),
-            "patients": people,
-            "past_due": {e.id for e in open_ones if econsults.is_overdue(e, now)},
+            "spoke": shown.spoke,
+            "open_ones": shown.open_ones,
+            "done": shown.done,
+            "patients": shown.patients,
+            "past_due": shown.past_due,
             "labels": LABELS,
         },
     )
@@ -94,13 +69,8 @@ async def _econsult_form(
     user = signed_in(request, *ROLES_SPOKE)
     caller = user.caller
     async with unit_of_work(request) as conn:
-        spoke = await clinic_of(conn, caller)
-        choices = await patients.find(conn, caller, trail_of(request, caller), mrn=None, limit=500)
-        services = [
-            s
-            for s in await scheduling_store.list_services(conn)
-            if s.active and s.kind == "econsult"
-        ]
+        choices = await consult_views.econsult_choices(conn, caller, trail_of(request, caller))
+    spoke, services = choices.spoke, choices.services
     if len(services) == 1 and not values.get("service_id"):
         values = {**values, "service_id": str(services[0].id)}
     return page(
@@ -112,7 +82,7 @@ async def _econsult_form(
             "errors": errors,
             "patients": [
                 (p.id, f"{p.family_name}, {p.given_name} · MRN {p.mrn} · born {p.birth_date}")
-                for p in choices
+                for p in choices.patients
             ],
             "services": [
                 (s.id, f"{s.name} (answer within {s.turnaround_hours} h)") for s in services
@@ -184,37 +154,33 @@ async def _econsult_page(
     user = signed_in(request, *ROLES_SPOKE)
     caller, trail, now = user.caller, trail_of(request, user.caller), now_of(request)
     async with unit_of_work(request) as conn:
-        econsult, messages = await econsults.case(conn, caller, trail, econsult_id)
-        spoke = await clinic_of(conn, caller)
-        patient = await patients.get(conn, caller, trail, econsult.patient_id)
-        service = await scheduling_store.get_service(conn, econsult.service_id)
-        consultant = (
-            await hub_store.get_consultant(conn, econsult.consultant_id)
-            if econsult.consultant_id
-            else None
-        )
-        versions = await notes.versions(conn, caller, trail, Subject(econsult_id=econsult.id))
-        latest = versions[-1] if versions else None
-        visits = (
-            await _visit_times(conn, latest, patient.state, now, spoke.timezone)
-            if latest and latest.sections.get("visit_recommended")
-            else None
-        )
+        case = await consult_views.econsult_case(conn, caller, trail, econsult_id, now)
+    zone = case.spoke.timezone
     return page(
         request,
         "spokes/econsult.html",
         {
-            "spoke": spoke,
-            "e": econsult,
-            "ctx": econsult.clinical_context,
-            "patient": patient,
-            "service": service,
-            "consultant": consultant,
-            "messages": messages,
-            "latest": latest,
-            "visits": visits,
-            "past_due": econsults.is_overdue(econsult, now),
-            "can_reply": econsult.status not in ("closed", "cancelled"),
+            "spoke": case.spoke,
+            "e": case.econsult,
+            "ctx": case.econsult.clinical_context,
+            "patient": case.patient,
+            "service": case.service,
+            "consultant": case.consultant,
+            "messages": case.messages,
+            "latest": case.latest,
+            "visits": (
+                None
+                if case.visits is None
+                else [
+                    (
+                        f"{v.service_id}|{utc_text(v.start)}",
+                        f"{local_time(v.start, zone)} · {v.service_name}",
+                    )
+                    for v in case.visits
+                ]
+            ),
+            "past_due": case.past_due,
+            "can_reply": case.econsult.status not in ("closed", "cancelled"),
             "reply_values": reply_values or {},
             "reply_errors": reply_errors or {},
             "visit_values": visit_values or {},
@@ -223,31 +189,6 @@ async def _econsult_page(
         },
         status=status,
     )
-
-
-async def _visit_times(
-    conn: asyncpg.Connection, note: Note, patient_state: str, now: datetime, zone: str
-) -> list[tuple[str, str]]:
-    """(value, text) of the answering consultant's open video visits, soonest first."""
-    consultant = await hub_store.get_consultant(conn, note.consultant_id)
-    if consultant is None or not consultant.active:
-        return []
-    found: list[tuple[datetime, str, str]] = []
-    for service in await scheduling_store.list_services(conn):
-        if service.kind != "video_session" or not service.active:
-            continue
-        if service.id not in consultant.service_ids:
-            continue
-        slots = await availability.search(
-            conn,
-            service_id=service.id,
-            window=Period(now, now + timedelta(days=VISIT_DAYS)),
-            consultant_id=consultant.id,
-            patient_state=patient_state,
-            now=now,
-        )
-        found += [(s.start, f"{service.id}|{utc_text(s.start)}", service.name) for s in slots]
-    return [(value, f"{local_time(start, zone)} · {name}") for start, value, name in sorted(found)]
 
 
 @routes.get("/spoke/econsults/{id}", name="spoke_econsult")

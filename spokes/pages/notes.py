@@ -7,14 +7,8 @@ from typing import Any
 from aiohttp import web
 
 from consults import notes
-from consults.note_store import Subject
-from hub import store as hub_store
-from spokes import patients
-from spokes import store as spokes_store
-from spokes.pages.common import (
-    clinic_of,
-    page,
-)
+from spokes import consult_views
+from spokes.pages.common import page
 from telehub.request import now_of, trail_of, unit_of_work, uuid_param
 from telehub.web import ROLES_SPOKE, see_other, signed_in, url_for
 
@@ -27,25 +21,16 @@ async def inbox_page(request: web.Request) -> web.Response:
     user = signed_in(request, *ROLES_SPOKE)
     caller, trail = user.caller, trail_of(request, user.caller)
     async with unit_of_work(request) as conn:
-        spoke = await clinic_of(conn, caller)
-        waiting = await notes.inbox(conn, caller, trail, acknowledged=False, limit=200)
-        # The store lists oldest first: keep the newest acknowledged ones, newest first.
-        read = (await notes.inbox(conn, caller, trail, acknowledged=True, limit=500))[::-1][:50]
-        people = await spokes_store.patients_by_id(
-            conn, spoke.id, list({n.patient_id for n in waiting + read})
-        )
-        consultants = {
-            c.id: c for c in await hub_store.list_consultants(conn, include_inactive=True)
-        }
+        shown = await consult_views.inbox(conn, caller, trail)
     return page(
         request,
         "spokes/inbox.html",
         {
-            "spoke": spoke,
-            "waiting": waiting,
-            "read": read,
-            "patients": people,
-            "consultants": consultants,
+            "spoke": shown.spoke,
+            "waiting": shown.waiting,
+            "read": shown.read,
+            "patients": shown.patients,
+            "consultants": shown.consultants,
         },
     )
 
@@ -55,21 +40,18 @@ async def _note(request: web.Request) -> dict[str, Any]:
     user = signed_in(request, *ROLES_SPOKE)
     caller, trail = user.caller, trail_of(request, user.caller)
     async with unit_of_work(request) as conn:
-        note = await notes.get(conn, caller, trail, uuid_param(request, "id"))
-        spoke = await clinic_of(conn, caller)
-        patient = await patients.get(conn, caller, trail, note.patient_id)
-        consultant = await hub_store.get_consultant(conn, note.consultant_id)
-        subject = Subject(econsult_id=note.econsult_id, booking_id=note.booking_id)
-        versions = await notes.versions(conn, caller, trail, subject)
+        shown = await consult_views.note_view(conn, caller, trail, uuid_param(request, "id"))
+    note = shown.note
     return {
-        "spoke": spoke,
+        "spoke": shown.spoke,
         "note": note,
         "s": note.sections,
         "recs": note.sections.get("recommendations") or {},
-        "patient": patient,
-        "consultant": consultant,
-        "versions": versions,
-        "newest": versions[-1] if versions else note,
+        "patient": shown.patient,
+        "consultant": shown.consultant,
+        "econsult": shown.econsult,
+        "versions": shown.versions,
+        "newest": shown.versions[-1] if shown.versions else note,
     }
 
 
