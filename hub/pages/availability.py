@@ -15,23 +15,24 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from hub import store as hub_store
-from hub.pages.common import consultant_of, consultant_user, services_by_id, zone_label
+from hub import views
+from hub.pages.common import consultant_user, zone_label
+from hub.store import Consultant
 from scheduling import availability
-from scheduling import store as scheduling_store
 from scheduling.schemas import WEEKDAYS, AvailabilityIn
+from scheduling.store import ExceptionRow, RuleRow, Service
 from telehub import forms
 from telehub.errors import ValidationFailed
 from telehub.request import now_of, unit_of_work
 from telehub.validation import validate
-from telehub.web import render, see_other
+from telehub.web import render, see_other, url_for
 
 routes = web.RouteTableDef()
 
 HOUR_ROWS = 3  # time ranges offered per weekday (more appear if more are stored)
 BLANK_PERIODS = 2  # empty time-off rows to add new periods with
 MAX_ROWS = 200
-KINDS = (("time_off", "Time off"), ("extra_hours", "Extra hours"))
+KINDS = (("time_off", "Time off"), ("extra_hours", "Extra hours"))  # the page's own words
 _INDEX = re.compile(r"^(rules|exceptions)\.(\d+)(?:\.([a-z_]+))?")
 LOCAL_DATETIME = "%Y-%m-%dT%H:%M"
 
@@ -153,8 +154,8 @@ def add_errors(form: HoursForm, failed: ValidationFailed) -> None:
 
 
 def typed_from(
-    rules: list[scheduling_store.RuleRow],
-    exceptions: list[scheduling_store.ExceptionRow],
+    rules: list[RuleRow],
+    exceptions: list[ExceptionRow],
     zone: ZoneInfo,
 ) -> dict[str, str]:
     """The stored hours as the form shows them."""
@@ -181,9 +182,7 @@ def typed_from(
     return typed
 
 
-def _restriction(
-    typed: Mapping[str, str], name: str, services: Mapping[int, scheduling_store.Service]
-) -> str:
+def _restriction(typed: Mapping[str, str], name: str, services: Mapping[int, Service]) -> str:
     """What limits a stored row beyond its times (set through the API), in words."""
     parts = []
     ids = _services(typed.get(f"{name}.services", ""))
@@ -203,8 +202,8 @@ def _restriction(
 
 def _page(
     request: web.Request,
-    consultant: hub_store.Consultant,
-    services: Mapping[int, scheduling_store.Service],
+    consultant: Consultant,
+    services: Mapping[int, Service],
     typed: Mapping[str, str],
     errors: Mapping[str, str],
     *,
@@ -253,7 +252,7 @@ async def availability_page(request: web.Request) -> web.Response:
     _, consultant_id = consultant_user(request)
     async with unit_of_work(request) as conn:
         consultant, rules, exceptions = await availability.hours_of(conn, consultant_id)
-        services = await services_by_id(conn, consultant.service_ids)
+        services = await views.services_by_id(conn, consultant.service_ids)
     typed = typed_from(rules, exceptions, ZoneInfo(consultant.timezone))
     return _page(request, consultant, services, typed, {}, blank_periods=BLANK_PERIODS)
 
@@ -262,11 +261,10 @@ async def availability_page(request: web.Request) -> web.Response:
 async def save_availability(request: web.Request) -> web.Response:
     """Replace the weekly hours and time off; on a mistake, show it and keep what was typed."""
     user, consultant_id = consultant_user(request)
-    posted = await request.post()
-    typed = {k: str(v) for k, v in posted.items() if k != "csrf_token"}
+    typed = await forms.typed_form(request)
     async with unit_of_work(request) as conn:
-        consultant = await consultant_of(conn, consultant_id)
-        services = await services_by_id(conn, consultant.service_ids)
+        consultant = await views.consultant(conn, consultant_id)
+        services = await views.services_by_id(conn, consultant.service_ids)
     form = read_hours(typed, ZoneInfo(consultant.timezone))
     try:
         parsed: AvailabilityIn | None = validate(AvailabilityIn, form.data)
@@ -283,7 +281,7 @@ async def save_availability(request: web.Request) -> web.Response:
         else:
             raise await see_other(
                 request,
-                "/hub/availability",
+                url_for(request, "hub_availability"),
                 f"Your availability is saved: {_count(len(rules), 'weekly time range')} and "
                 f"{_count(len(exceptions), 'period')} of time off or extra hours.",
             )

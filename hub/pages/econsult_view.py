@@ -12,14 +12,14 @@ from typing import Any
 
 from aiohttp import web
 
-from consults import econsults, notes
-from consults.note_store import Subject
-from hub.pages.common import STATUS_LABELS, consultant_of, consultant_user, zone_label
-from hub.pages.note_editor import Typed, editor
-from scheduling import store as scheduling_store
-from spokes import store as spokes_store
+from consults import econsults
+from consults.schemas import MessageIn, NoteIn
+from hub import views
+from hub.pages.common import consultant_user, zone_label
+from hub.pages.note_editor import editor
+from telehub import forms
 from telehub.request import now_of, trail_of, unit_of_work
-from telehub.web import render
+from telehub.web import render, url_for
 
 MOUD = {
     "none": "None",
@@ -103,8 +103,8 @@ async def econsult_page(
     request: web.Request,
     econsult_id: uuid.UUID,
     *,
-    note: Typed | None = None,
-    message: Typed | None = None,
+    note: forms.Filled[NoteIn] | None = None,
+    message: forms.Filled[MessageIn] | None = None,
     amend: bool = False,
     status: int = 200,
 ) -> web.Response:
@@ -113,12 +113,9 @@ async def econsult_page(
     caller, now = user.caller, now_of(request)
     trail = trail_of(request, caller)
     async with unit_of_work(request) as conn:
-        consultant = await consultant_of(conn, consultant_id)
-        econsult, thread = await econsults.case(conn, caller, trail, econsult_id)
-        versions = await notes.versions(conn, caller, trail, Subject(econsult_id=econsult.id))
-        patients = await spokes_store.patients_by_id(conn, None, [econsult.patient_id])
-        spoke = await spokes_store.get_spoke(conn, econsult.spoke_id)
-        service = await scheduling_store.get_service(conn, econsult.service_id)
+        consultant = await views.consultant(conn, consultant_id)
+        shown = await views.case(conn, caller, trail, econsult_id)
+    econsult = shown.econsult
     return render(
         request,
         "hub/econsult.html",
@@ -127,19 +124,21 @@ async def econsult_page(
             "zone_label": zone_label(consultant.timezone, now),
             "econsult": econsult,
             "overdue": econsults.is_overdue(econsult, now),
-            "patient": patients.get(econsult.patient_id),
-            "spoke": spoke,
-            "service": service,
+            "patient": shown.patient,
+            "spoke": shown.spoke,
+            "service": shown.service,
             "context": clinical_context(econsult.clinical_context),
-            "thread": thread,
+            "thread": shown.thread,
             "me": caller.actor,
-            "message": message or Typed(),
+            "message": message or forms.Filled[MessageIn](),
             "message_labels": MESSAGE_LABELS,
             "can_write": econsult.status not in ("closed", "cancelled"),
             "editor": editor(
-                versions, note, amend=amend, action=f"/hub/econsults/{econsult.id}/note"
+                shown.versions,
+                note,
+                amend=amend,
+                action=url_for(request, "hub_econsult_note", id=econsult.id),
             ),
-            "labels": STATUS_LABELS,
         },
         status=status,
     )

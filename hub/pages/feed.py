@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from hub import views
 from hub.feeds import FEED_PATH
-from hub.pages.common import consultant_of, consultant_user
-from scheduling import feed_store, feeds
+from hub.pages.common import consultant_user
+from scheduling import feeds
 from scheduling.feed_store import FeedOwner
 from telehub.keys import SETTINGS
 from telehub.request import unit_of_work
-from telehub.web import render, see_other
+from telehub.web import render, see_other, url_for
 
 routes = web.RouteTableDef()
 
@@ -18,12 +19,12 @@ routes = web.RouteTableDef()
 async def _feed_page(request: web.Request, *, new_url: str | None) -> web.Response:
     _, consultant_id = consultant_user(request)
     async with unit_of_work(request) as conn:
-        consultant = await consultant_of(conn, consultant_id)
-        since = await feed_store.active_token_since(conn, FeedOwner(consultant_id=consultant_id))
+        consultant = await views.consultant(conn, consultant_id)
+        shown = await views.feed(conn, consultant_id)
     return render(
         request,
         "hub/feed.html",
-        {"consultant": consultant, "since": since, "new_url": new_url},
+        {"consultant": consultant, "since": shown.since, "new_url": new_url},
     )
 
 
@@ -48,10 +49,10 @@ async def revoke(request: web.Request) -> web.Response:
     """Stop the feed URL; calendars subscribed to it stop updating."""
     _, consultant_id = consultant_user(request)
     async with unit_of_work(request) as conn:
-        revoked = await feed_store.revoke_token(conn, FeedOwner(consultant_id=consultant_id))
+        revoked = await views.revoke_feed(conn, consultant_id)
     notice = (
         "Your feed URL is revoked: calendars subscribed to it no longer update."
         if revoked
         else "You had no feed URL to revoke."
     )
-    raise await see_other(request, "/hub/feed", notice)
+    raise await see_other(request, url_for(request, "hub_feed"), notice)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -22,7 +22,6 @@ from telehub.errors import Conflict, NotFound, ValidationFailed
 from telehub.keys import SETTINGS
 from telehub.request import now_of, trail_of, unit_of_work
 from telehub.users import User
-from telehub.validation import validate
 
 RECOMMENDATIONS = (
     ("medications", "Medications", "Starts, changes or stops, with doses."),
@@ -36,6 +35,14 @@ TEXT_FIELDS = (
     "sections.follow_up",
 )
 VISIT = "sections.visit_recommended"
+# The form's inputs in the order it shows them (the recommendations' fieldset among them).
+NAMES = (
+    "sections.assessment",
+    "sections.recommendations",
+    *TEXT_FIELDS[1:-1],
+    "sections.follow_up",
+    VISIT,
+)
 LABELS = {
     "sections.assessment": "Assessment",
     "sections.recommendations": "Recommendations",
@@ -54,14 +61,6 @@ TO_SIGN = {
     "sections.recommendations": "Write at least one recommendation before signing.",
     "sections.follow_up": "Write the follow-up plan before signing.",
 }
-
-
-@dataclass
-class Typed:
-    """What was typed into a form, with what to fix: shown again after a mistake."""
-
-    values: dict[str, str] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
 
 
 def typed_of(sections: Mapping[str, Any]) -> dict[str, str]:
@@ -93,7 +92,7 @@ def sections_of(values: Mapping[str, str]) -> dict[str, Any]:
 
 
 def editor(
-    versions: list[Note], typed: Typed | None, *, amend: bool, action: str
+    versions: list[Note], typed: forms.Filled[NoteIn] | None, *, amend: bool, action: str
 ) -> dict[str, Any]:
     """What the note editor shows: a draft to edit, a new note, an amendment, or signed text."""
     draft = versions[-1] if versions and versions[-1].signed_at is None else None
@@ -120,15 +119,25 @@ def editor(
     }
 
 
-def read_note_form(posted: Mapping[str, Any]) -> tuple[Typed, uuid.UUID | None, str]:
-    """The typed note, the draft it edits (if any) and the button pressed (save or sign)."""
-    values = {k: str(v) for k, v in posted.items() if k in (*TEXT_FIELDS, VISIT)}
-    note_text = str(posted.get("note_id", ""))
+async def read_note_form(
+    request: web.Request,
+) -> tuple[forms.Filled[NoteIn], uuid.UUID | None, str]:
+    """The typed note (read into the API's NoteIn), the draft it edits, the button pressed."""
+    posted = await forms.typed_form(request)
+    values = {k: v for k, v in posted.items() if k in (*TEXT_FIELDS, VISIT)}
+    note_text = posted.get("note_id", "")
     try:
         note_id = uuid.UUID(note_text) if note_text else None
     except ValueError:
         note_id = None
-    return Typed(values), note_id, "sign" if posted.get("action") == "sign" else "save"
+    parsed, errors = forms.check(NoteIn, {"sections": sections_of(values)}, NAMES)
+    action = "sign" if posted.get("action") == "sign" else "save"
+    return forms.Filled(parsed, values, errors), note_id, action
+
+
+def shown_again(filled: forms.Filled[NoteIn], errors: dict[str, str]) -> forms.Filled[NoteIn]:
+    """The form as typed, with what to fix (in form order)."""
+    return forms.Filled(None, filled.values, forms.in_form_order(errors, NAMES))
 
 
 @dataclass(frozen=True)
@@ -136,7 +145,7 @@ class Outcome:
     """How saving (and signing) went: the note, or what to show again and with which status."""
 
     note: Note | None
-    retry: Typed | None = None
+    retry: forms.Filled[NoteIn] | None = None
     status: int = 200
 
 
@@ -144,16 +153,14 @@ async def save_note(
     request: web.Request,
     user: User,
     subject: Subject,
-    typed: Typed,
+    typed: forms.Filled[NoteIn],
     note_id: uuid.UUID | None,
     *,
     sign: bool,
 ) -> Outcome:
     """Save the draft (edit it, or start one: an amendment once a version is signed); sign it."""
-    try:
-        body = validate(NoteIn, {"sections": sections_of(typed.values)})
-    except ValidationFailed as failed:
-        typed.errors = forms.errors_of(failed)
+    body = typed.parsed
+    if body is None or typed.errors:
         return Outcome(None, typed, 422)
     caller, trail = user.caller, trail_of(request, user.caller)
     sections = body.sections.model_dump()
@@ -167,14 +174,15 @@ async def save_note(
             else:
                 note = await notes.start_draft(conn, caller, trail, subject, sections)
     except Conflict as conflict:
-        typed.errors = {"note": _conflict_advice(conflict.detail)}
-        return Outcome(None, typed, 409)
+        return Outcome(None, shown_again(typed, {"note": _conflict_advice(conflict.detail)}), 409)
     if not sign:
         return Outcome(note)
     return await sign_note(request, user, note, typed)
 
 
-async def sign_note(request: web.Request, user: User, note: Note, typed: Typed) -> Outcome:
+async def sign_note(
+    request: web.Request, user: User, note: Note, typed: forms.Filled[NoteIn]
+) -> Outcome:
     """Sign a saved draft; missing sections come back as field errors (the draft is kept)."""
     caller = user.caller
     settings = request.app[SETTINGS]
@@ -189,12 +197,11 @@ async def sign_note(request: web.Request, user: User, note: Note, typed: Typed) 
                 now=now_of(request),
             )
     except ValidationFailed as failed:
-        errors = forms.errors_of(failed)
-        typed.errors = {name: TO_SIGN.get(name, message) for name, message in errors.items()}
-        return Outcome(None, typed, 422)
+        errors = forms.errors_of(failed, NAMES)
+        to_sign = {name: TO_SIGN.get(name, message) for name, message in errors.items()}
+        return Outcome(None, shown_again(typed, to_sign), 422)
     except Conflict as conflict:
-        typed.errors = {"note": _conflict_advice(conflict.detail)}
-        return Outcome(None, typed, 409)
+        return Outcome(None, shown_again(typed, {"note": _conflict_advice(conflict.detail)}), 409)
     return Outcome(signed)
 
 

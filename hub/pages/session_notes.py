@@ -7,12 +7,12 @@ import uuid
 from aiohttp import web
 
 from consults import notes
-from consults import store as consults_store
 from consults.note_store import Subject
-from hub.pages.common import STATUS_LABELS, consultant_of, consultant_user, zone_label
+from consults.schemas import NoteIn
+from hub import views
+from hub.pages.common import consultant_user, zone_label
 from hub.pages.econsult_view import econsult_page
 from hub.pages.note_editor import (
-    Typed,
     editor,
     notice_for,
     read_note_form,
@@ -21,11 +21,9 @@ from hub.pages.note_editor import (
     subject_of,
     typed_of,
 )
-from scheduling import bookings
-from scheduling import store as scheduling_store
-from spokes import store as spokes_store
+from telehub import forms
 from telehub.request import now_of, trail_of, unit_of_work, uuid_param
-from telehub.web import render, see_other
+from telehub.web import render, see_other, url_for
 
 routes = web.RouteTableDef()
 
@@ -34,24 +32,19 @@ async def booking_page(
     request: web.Request,
     booking_id: uuid.UUID,
     *,
-    note: Typed | None = None,
+    note: forms.Filled[NoteIn] | None = None,
     amend: bool = False,
     status: int = 200,
 ) -> web.Response:
     """The session and its note; an e-consult review block sends you to its case."""
     user, consultant_id = consultant_user(request)
     caller, now = user.caller, now_of(request)
-    trail = trail_of(request, caller)
     async with unit_of_work(request) as conn:
-        consultant = await consultant_of(conn, consultant_id)
-        booking = await bookings.get(conn, caller, trail, booking_id)
-        case = (await consults_store.econsults_by_booking(conn, [booking.id])).get(booking.id)
-        if case is not None:
-            raise web.HTTPSeeOther(f"/hub/econsults/{case}#note")
-        versions = await notes.versions(conn, caller, trail, Subject(booking_id=booking.id))
-        patients = await spokes_store.patients_by_id(conn, None, [booking.patient_id])
-        spoke = await spokes_store.get_spoke(conn, booking.spoke_id)
-        service = await scheduling_store.get_service(conn, booking.service_id)
+        consultant = await views.consultant(conn, consultant_id)
+        shown = await views.session(conn, caller, trail_of(request, caller), booking_id)
+    if shown.econsult_id is not None:
+        raise web.HTTPSeeOther(_page_of(request, Subject(econsult_id=shown.econsult_id)))
+    booking = shown.booking
     return render(
         request,
         "hub/booking_note.html",
@@ -59,13 +52,15 @@ async def booking_page(
             "consultant": consultant,
             "zone_label": zone_label(consultant.timezone, now),
             "booking": booking,
-            "patient": patients.get(booking.patient_id),
-            "spoke": spoke,
-            "service": service,
+            "patient": shown.patient,
+            "spoke": shown.spoke,
+            "service": shown.service,
             "editor": editor(
-                versions, note, amend=amend, action=f"/hub/bookings/{booking.id}/note"
+                shown.versions,
+                note,
+                amend=amend,
+                action=url_for(request, "hub_booking_note_save", id=booking.id),
             ),
-            "labels": STATUS_LABELS,
         },
         status=status,
     )
@@ -84,18 +79,17 @@ async def save_booking_note(request: web.Request) -> web.Response:
     """Save the session's note as a draft, or save and sign it."""
     user, _ = consultant_user(request)
     booking_id = uuid_param(request, "id")
-    typed, note_id, action = read_note_form(await request.post())
-    outcome = await save_note(
-        request, user, Subject(booking_id=booking_id), typed, note_id, sign=action == "sign"
-    )
+    typed, note_id, action = await read_note_form(request)
+    subject = Subject(booking_id=booking_id)
+    outcome = await save_note(request, user, subject, typed, note_id, sign=action == "sign")
     if outcome.note is None:
         return await booking_page(request, booking_id, note=outcome.retry, status=outcome.status)
     notice = notice_for(outcome.note, signed=outcome.note.signed_at is not None)
-    raise await see_other(request, f"/hub/bookings/{booking_id}/note#note", notice)
+    raise await see_other(request, _page_of(request, subject), notice)
 
 
 async def _subject_page(
-    request: web.Request, subject: Subject, typed: Typed, status: int
+    request: web.Request, subject: Subject, typed: forms.Filled[NoteIn], status: int
 ) -> web.Response:
     if subject.econsult_id is not None:
         return await econsult_page(request, subject.econsult_id, note=typed, status=status)
@@ -103,10 +97,10 @@ async def _subject_page(
     return await booking_page(request, subject.booking_id, note=typed, status=status)
 
 
-def _page_of(subject: Subject) -> str:
+def _page_of(request: web.Request, subject: Subject) -> str:
     if subject.econsult_id is not None:
-        return f"/hub/econsults/{subject.econsult_id}#note"
-    return f"/hub/bookings/{subject.booking_id}/note#note"
+        return url_for(request, "hub_econsult", id=subject.econsult_id) + "#note"
+    return url_for(request, "hub_booking_note", id=subject.booking_id) + "#note"
 
 
 @routes.post("/hub/notes/{id}/sign", name="hub_note_sign")
@@ -114,7 +108,7 @@ async def sign(request: web.Request) -> web.Response:
     """Sign a draft as saved (or with the sections the form sends): final, and sent."""
     user, _ = consultant_user(request)
     note_id = uuid_param(request, "id")
-    typed, _, _ = read_note_form(await request.post())
+    typed, _, _ = await read_note_form(request)
     caller = user.caller
     async with unit_of_work(request) as conn:
         note = await notes.get(conn, caller, trail_of(request, caller), note_id)
@@ -122,8 +116,11 @@ async def sign(request: web.Request) -> web.Response:
     if typed.values:
         outcome = await save_note(request, user, subject, typed, note.id, sign=True)
     else:
-        outcome = await sign_note(request, user, note, Typed(typed_of(note.sections)))
+        saved = forms.Filled[NoteIn](None, typed_of(note.sections))
+        outcome = await sign_note(request, user, note, saved)
     if outcome.note is None:
         assert outcome.retry is not None
         return await _subject_page(request, subject, outcome.retry, outcome.status)
-    raise await see_other(request, _page_of(subject), notice_for(outcome.note, signed=True))
+    raise await see_other(
+        request, _page_of(request, subject), notice_for(outcome.note, signed=True)
+    )

@@ -7,25 +7,18 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from consults import store as consults_store
-from hub.pages.common import (
-    STATUS_LABELS,
-    consultant_of,
-    consultant_user,
-    services_by_id,
-    spokes_by_id,
-    zone_label,
-)
+from hub import views
+from hub.pages.common import consultant_user, zone_label
 from scheduling import bookings
-from scheduling.bookings import VIRTUAL_KINDS, BookingFilter
+from scheduling.bookings import VIRTUAL_KINDS
 from scheduling.schemas import OutcomeIn
 from scheduling.weeks import local_week, monday_of
-from spokes import store as spokes_store
 from telehub import forms
 from telehub.errors import FieldError, ValidationFailed
+from telehub.labels import label
 from telehub.request import now_of, trail_of, unit_of_work, uuid_param
 from telehub.validation import Input, read_query
-from telehub.web import render, see_other
+from telehub.web import local_time, render, see_other, url_for
 
 routes = web.RouteTableDef()
 
@@ -43,17 +36,14 @@ async def my_week(request: web.Request) -> web.Response:
     query = read_query(request, WeekQuery)
     caller, now = user.caller, now_of(request)
     async with unit_of_work(request) as conn:
-        consultant = await consultant_of(conn, consultant_id)
+        consultant = await views.consultant(conn, consultant_id)
         zone = ZoneInfo(consultant.timezone)
         monday = monday_of(query.week or now.astimezone(zone).date())
-        shown = local_week(monday, zone)
-        which = BookingFilter(start=shown.start, end=shown.end, limit=500)
-        found = await bookings.find(conn, caller, trail_of(request, caller), which)
-        patients = await spokes_store.patients_by_id(conn, None, [b.patient_id for b in found])
-        services = await services_by_id(conn, {b.service_id for b in found})
-        spokes = await spokes_by_id(conn)
-        cases = await consults_store.econsults_by_booking(conn, [b.id for b in found])
+        shown = await views.week(
+            conn, caller, trail_of(request, caller), consultant, local_week(monday, zone)
+        )
     week = [monday + timedelta(days=i) for i in range(7)]
+    found = shown.bookings
     days = [(day, [b for b in found if b.start.astimezone(zone).date() == day]) for day in week]
     return render(
         request,
@@ -70,12 +60,11 @@ async def my_week(request: web.Request) -> web.Response:
             "days": days,
             "count": sum(1 for b in found if b.status != "cancelled"),
             "now": now,
-            "patients": patients,
-            "services": services,
-            "spokes": spokes,
-            "cases": cases,
+            "patients": shown.patients,
+            "services": shown.services,
+            "spokes": shown.spokes,
+            "cases": shown.cases,
             "sessions": VIRTUAL_KINDS,
-            "labels": STATUS_LABELS,
         },
     )
 
@@ -93,7 +82,7 @@ async def record_outcome(request: web.Request) -> web.Response:
         )
     caller = user.caller
     async with unit_of_work(request) as conn:
-        consultant = await consultant_of(conn, consultant_id)
+        consultant = await views.consultant(conn, consultant_id)
         done = await bookings.record_outcome(
             conn,
             caller,
@@ -102,10 +91,10 @@ async def record_outcome(request: web.Request) -> web.Response:
             outcome=parsed.outcome,
             now=now_of(request),
         )
-    zone = ZoneInfo(consultant.timezone)
-    when = done.start.astimezone(zone)
+    when = done.start.astimezone(ZoneInfo(consultant.timezone))
     notice = (
-        f"The session of {when:%A %-d %B at %H:%M} is recorded as "
-        f"{STATUS_LABELS.get(done.status, done.status)}."
+        f"The session of {local_time(done.start, consultant.timezone)} is recorded as "
+        f"{label(done.status, 'status', 'hub')}."
     )
-    raise await see_other(request, f"/hub?week={when.date().isoformat()}#b-{done.id}", notice)
+    target = url_for(request, "hub_week", {"week": when.date().isoformat()})
+    raise await see_other(request, f"{target}#b-{done.id}", notice)

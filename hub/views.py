@@ -1,0 +1,198 @@
+"""Read models for the consultant's pages: each page asks one function for what it shows.
+
+The functions may join what they need across packages (the people, clinics and services a
+page names); the page handlers in `hub.pages` then reach into no package's SQL themselves.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from consults import econsults, notes
+from consults import store as consults_store
+from consults.note_store import Note, Subject
+from consults.store import Econsult, Message
+from hub import store
+from hub.store import Consultant
+from scheduling import bookings, feed_store
+from scheduling import store as scheduling_store
+from scheduling.booking_store import Booking
+from scheduling.bookings import BookingFilter
+from scheduling.feed_store import FeedOwner
+from scheduling.slots import Period
+from scheduling.store import ExceptionRow, Service
+from spokes import store as spokes_store
+from spokes.store import Patient, Spoke
+from telehub.audit import Trail
+from telehub.auth import Caller
+from telehub.errors import NotFound
+
+
+async def consultant(conn: asyncpg.Connection, consultant_id: int) -> Consultant:
+    """The consultant whose pages these are."""
+    found = await store.get_consultant(conn, consultant_id)
+    if found is None:
+        raise NotFound("no such consultant")
+    return found
+
+
+async def services_by_id(conn: asyncpg.Connection, ids: Iterable[int]) -> dict[int, Service]:
+    """The services named, including retired ones that old bookings still point at."""
+    found = {s.id: s for s in await scheduling_store.list_services(conn)}
+    for service_id in set(ids) - found.keys():
+        service = await scheduling_store.get_service(conn, service_id)
+        if service is not None:
+            found[service_id] = service
+    return found
+
+
+async def spokes_by_id(conn: asyncpg.Connection) -> dict[int, Spoke]:
+    """Every clinic by id (a handful: names for the pages)."""
+    return {s.id: s for s in await spokes_store.list_spokes(conn)}
+
+
+@dataclass(frozen=True, slots=True)
+class Week:
+    """A consultant's week: the bookings, who and what they are about, and the hours changed."""
+
+    consultant: Consultant
+    bookings: list[Booking]
+    patients: dict[uuid.UUID, Patient]
+    services: dict[int, Service]
+    spokes: dict[int, Spoke]
+    cases: dict[uuid.UUID, uuid.UUID]  # booking -> the e-consult it is the review block of
+    exceptions: list[ExceptionRow]  # time off and extra hours overlapping the week
+
+
+async def week(
+    conn: asyncpg.Connection, caller: Caller, trail: Trail, who: Consultant, shown: Period
+) -> Week:
+    """What "my week" shows for the period `shown`."""
+    which = BookingFilter(start=shown.start, end=shown.end, limit=500)
+    found = await bookings.find(conn, caller, trail, which)
+    _, exceptions = await scheduling_store.get_availability(conn, who.id)
+    return Week(
+        consultant=who,
+        bookings=found,
+        patients=await spokes_store.patients_by_id(conn, None, [b.patient_id for b in found]),
+        services=await services_by_id(conn, {b.service_id for b in found}),
+        spokes=await spokes_by_id(conn),
+        cases=await consults_store.econsults_by_booking(conn, [b.id for b in found]),
+        exceptions=[e for e in exceptions if e.end > shown.start and e.start < shown.end],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Worklist:
+    """The e-consults assigned to a consultant: open (soonest due first) and answered."""
+
+    open: list[Econsult]
+    answered: list[Econsult]
+    overdue: set[uuid.UUID]
+    patients: dict[uuid.UUID, Patient]
+    spokes: dict[int, Spoke]
+
+
+async def worklist(
+    conn: asyncpg.Connection, caller: Caller, trail: Trail, now: datetime
+) -> Worklist:
+    """The consultant's worklist."""
+    overdue = await econsults.find(conn, caller, trail, status=None, overdue_at=now, limit=500)
+    waiting = [
+        e
+        for status in ("assigned", "awaiting_clinic")
+        for e in await econsults.find(
+            conn, caller, trail, status=status, overdue_at=None, limit=500
+        )
+    ]
+    answered = await econsults.find(
+        conn, caller, trail, status="answered", overdue_at=None, limit=100
+    )
+    waiting.sort(key=lambda e: (e.due_at, e.id))
+    patients = await spokes_store.patients_by_id(
+        conn, None, [e.patient_id for e in waiting + answered]
+    )
+    return Worklist(waiting, answered, {e.id for e in overdue}, patients, await spokes_by_id(conn))
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One e-consult as its consultant reads it, with its thread and its note's versions."""
+
+    econsult: Econsult
+    thread: list[Message]
+    versions: list[Note]
+    patient: Patient | None
+    spoke: Spoke | None
+    service: Service | None
+
+
+async def case(
+    conn: asyncpg.Connection, caller: Caller, trail: Trail, econsult_id: uuid.UUID
+) -> Case:
+    """An e-consult's case page."""
+    econsult, thread = await econsults.case(conn, caller, trail, econsult_id)
+    versions = await notes.versions(conn, caller, trail, Subject(econsult_id=econsult.id))
+    patients = await spokes_store.patients_by_id(conn, None, [econsult.patient_id])
+    return Case(
+        econsult,
+        thread,
+        versions,
+        patients.get(econsult.patient_id),
+        await spokes_store.get_spoke(conn, econsult.spoke_id),
+        await scheduling_store.get_service(conn, econsult.service_id),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A video session or case review and its note; `econsult_id` when it is a review block."""
+
+    booking: Booking
+    econsult_id: uuid.UUID | None
+    versions: list[Note]
+    patient: Patient | None
+    spoke: Spoke | None
+    service: Service | None
+
+
+async def session(
+    conn: asyncpg.Connection, caller: Caller, trail: Trail, booking_id: uuid.UUID
+) -> Session:
+    """A booking's note page (an e-consult review block names its case instead)."""
+    booking = await bookings.get(conn, caller, trail, booking_id)
+    case_id = (await consults_store.econsults_by_booking(conn, [booking.id])).get(booking.id)
+    if case_id is not None:
+        return Session(booking, case_id, [], None, None, None)
+    versions = await notes.versions(conn, caller, trail, Subject(booking_id=booking.id))
+    patients = await spokes_store.patients_by_id(conn, None, [booking.patient_id])
+    return Session(
+        booking,
+        None,
+        versions,
+        patients.get(booking.patient_id),
+        await spokes_store.get_spoke(conn, booking.spoke_id),
+        await scheduling_store.get_service(conn, booking.service_id),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """A consultant's feed URL as its owner sees it."""
+
+    since: datetime | None  # when the current URL was issued (None: there is none)
+
+
+async def feed(conn: asyncpg.Connection, consultant_id: int) -> Feed:
+    """Whether the consultant has a feed URL, and since when."""
+    return Feed(await feed_store.active_token_since(conn, FeedOwner(consultant_id=consultant_id)))
+
+
+async def revoke_feed(conn: asyncpg.Connection, consultant_id: int) -> bool:
+    """Stop the consultant's feed URL; False if there was none."""
+    return await feed_store.revoke_token(conn, FeedOwner(consultant_id=consultant_id))
