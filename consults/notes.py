@@ -112,8 +112,9 @@ async def edit_draft(
     return edited
 
 
-def _signable(sections: dict[str, Any]) -> None:
-    """A note is signed only with an assessment, a recommendation and a follow-up plan."""
+def check_signable(sections: dict[str, Any]) -> None:
+    """A note is signed only with an assessment, a recommendation and a follow-up plan:
+    ValidationFailed names each empty one (`sections.assessment`: "is required to sign")."""
     recommendations = sections.get("recommendations") or {}
     filled = {
         "assessment": bool(str(sections.get("assessment", "")).strip()),
@@ -140,7 +141,7 @@ async def sign(
 ) -> Note:
     """Sign a draft: it becomes final, and goes to the clinic (outbox, same transaction)."""
     note = await _draft(conn, caller, note_id)
-    _signable(note.sections)
+    check_signable(note.sections)
     await note_store.sign(conn, note.id, by=caller.actor, at=now)
     signed = await note_store.get_note(conn, note.id, NoteScope())
     assert signed is not None and signed.signed_at is not None
@@ -156,6 +157,35 @@ async def sign(
         )
     await audit.record(conn, trail, "update", "consult_note", [note.id], note.spoke_id)
     return signed
+
+
+async def save_and_sign(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    trail: Trail,
+    subject: Subject,
+    draft_id: uuid.UUID | None,
+    sections: dict[str, Any],
+    *,
+    base_url: str,
+    now: datetime,
+) -> Note:
+    """Save these sections (into the draft `draft_id`, or a new one) and sign them at once.
+
+    A section needed to sign that is empty refuses it before anything is written: pressing
+    Sign on an empty note saves no empty draft.
+    """
+    _hub_only(caller)
+    check_signable(sections)
+    if draft_id is None:
+        note = await start_draft(conn, caller, trail, subject, sections)
+    else:
+        editing = await _draft(conn, caller, draft_id)
+        about = editing.econsult_id and Subject(econsult_id=editing.econsult_id)
+        if (about or Subject(booking_id=editing.booking_id)) != subject:
+            raise NotFound("no such note")
+        note = await edit_draft(conn, caller, trail, draft_id, sections)
+    return await sign(conn, caller, trail, note.id, base_url=base_url, now=now)
 
 
 async def get(conn: asyncpg.Connection, caller: Caller, trail: Trail, note_id: uuid.UUID) -> Note:

@@ -158,7 +158,8 @@ async def save_note(
     *,
     sign: bool,
 ) -> Outcome:
-    """Save the draft (edit it, or start one: an amendment once a version is signed); sign it."""
+    """Save the draft (edit it, or start one: an amendment once a version is signed), or save
+    and sign it at once: a note that cannot be signed is refused with nothing saved."""
     body = typed.parsed
     if body is None or typed.errors:
         return Outcome(None, typed, 422)
@@ -166,18 +167,35 @@ async def save_note(
     sections = body.sections.model_dump()
     try:
         async with unit_of_work(request) as conn:
-            if note_id is not None:
+            if sign:
+                note = await notes.save_and_sign(
+                    conn,
+                    caller,
+                    trail,
+                    subject,
+                    note_id,
+                    sections,
+                    base_url=request.app[SETTINGS].base_url,
+                    now=now_of(request),
+                )
+            elif note_id is not None:
                 editing = await notes.get(conn, caller, trail, note_id)
                 if subject_of(editing) != subject:
                     raise NotFound("no such note")
                 note = await notes.edit_draft(conn, caller, trail, note_id, sections)
             else:
                 note = await notes.start_draft(conn, caller, trail, subject, sections)
+    except ValidationFailed as failed:
+        return Outcome(None, shown_again(typed, _to_sign(failed)), 422)
     except Conflict as conflict:
         return Outcome(None, shown_again(typed, {"note": _conflict_advice(conflict.detail)}), 409)
-    if not sign:
-        return Outcome(note)
-    return await sign_note(request, user, note, typed)
+    return Outcome(note)
+
+
+def _to_sign(failed: ValidationFailed) -> dict[str, str]:
+    """What signing needs, said as what to write."""
+    errors = forms.errors_of(failed, NAMES)
+    return {name: TO_SIGN.get(name, message) for name, message in errors.items()}
 
 
 async def sign_note(
@@ -197,9 +215,7 @@ async def sign_note(
                 now=now_of(request),
             )
     except ValidationFailed as failed:
-        errors = forms.errors_of(failed, NAMES)
-        to_sign = {name: TO_SIGN.get(name, message) for name, message in errors.items()}
-        return Outcome(None, shown_again(typed, to_sign), 422)
+        return Outcome(None, shown_again(typed, _to_sign(failed)), 422)
     except Conflict as conflict:
         return Outcome(None, shown_again(typed, {"note": _conflict_advice(conflict.detail)}), 409)
     return Outcome(signed)

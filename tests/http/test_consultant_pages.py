@@ -427,8 +427,7 @@ async def test_signing_without_the_required_sections_says_which_are_missing(
     assert 'href="#f-sections-follow_up"' in html
     assert "Write the assessment before signing." not in html
     assert ">Depression, moderate.</textarea>" in html  # kept as typed
-    [draft] = await notes_of(conn, econsult_id)  # saved as a draft, not signed
-    assert draft["signed_at"] is None and draft["sections"]["assessment"] == "Depression, moderate."
+    assert await notes_of(conn, econsult_id) == []  # signing refused: nothing saved
     assert await conn.fetchval("SELECT count(*) FROM outbox") == 0
 
 
