@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -11,10 +10,11 @@ from typing import Literal
 
 import asyncpg
 
+from hub import store as hub_store
 from scheduling import booking_store as bs
 from scheduling import store
 from scheduling.booking_store import Booking, Visibility
-from scheduling.slots import ConsultantCalendar, Period, is_open_slot
+from scheduling.slots import Closed, ConsultantCalendar, Period, Slot, open_slots, why_not_open
 from spokes import store as spokes_store
 from telehub import audit
 from telehub.audit import Trail
@@ -81,24 +81,131 @@ async def _calendar_around(
     return calendars[0]
 
 
-def _check_open(
+# Why a time is not open, in the words the clinic reads: the page that shows the time and the
+# write that refuses it say the same. {service}, {consultant}, {notice}, {horizon}, {state}.
+CLOSED_WORDS: dict[Closed, str] = {
+    Closed.PAST: "It has already passed.",
+    Closed.TOO_SOON: "It is too soon: {service} is booked at least {notice} ahead.",
+    Closed.PAST_HORIZON: "It is too far ahead: {service} is booked at most {horizon} ahead.",
+    Closed.NOT_LICENSED: "{consultant} is not licensed in {state}, where the patient is.",
+    Closed.OUTSIDE_HOURS: "It is outside {consultant}'s hours for {service}.",
+    Closed.NOT_A_START: "{service} with {consultant} does not start at this time.",
+    Closed.TIME_OFF: "{consultant} is on time off then.",
+    Closed.TAKEN: "Another booking holds it.",
+}
+
+
+def _span_words(minutes: int) -> str:
+    if minutes % (24 * 60) == 0:
+        days = minutes // (24 * 60)
+        return f"{days} day{'s' if days != 1 else ''}"
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def closed_words(
+    reason: Closed, service: store.Service, consultant: str, patient_state: str | None
+) -> str:
+    """Why a time is not open, as one plain sentence."""
+    return CLOSED_WORDS[reason].format(
+        service=service.name,
+        consultant=consultant,
+        notice=_span_words(service.min_notice_minutes),
+        horizon=_span_words(service.horizon_days * 24 * 60),
+        state=patient_state or "the patient's state",
+    )
+
+
+class TimeNotOpen(NotAnOpenSlot):
+    """NotAnOpenSlot that knows why: the reason, and its words for the clinic."""
+
+    def __init__(self, reason: Closed, words: str, detail: str) -> None:
+        super().__init__(detail, errors=[FieldError("start", words)])
+        self.reason = reason
+        self.words = words
+
+
+async def why_closed(
+    conn: asyncpg.Connection,
+    service: store.Service,
+    consultant_id: int,
+    start: datetime,
+    *,
+    now: datetime,
+    patient_state: str | None,
+    ignore_booking: uuid.UUID | None = None,
+) -> Closed | None:
+    """Why a consultant's time is not an open slot of the service now, or None when it is."""
+    window = Period(start - timedelta(days=1), start + timedelta(days=1))
+    calendars = await store.load_calendars(
+        conn, service, window, consultant_id=consultant_id, ignore_booking=ignore_booking
+    )
+    if not calendars:  # the consultant does not offer the service (any more)
+        return Closed.OUTSIDE_HOURS
+    return why_not_open(calendars[0], service.terms, start, now, patient_state)
+
+
+@dataclass(frozen=True, slots=True)
+class Nearest:
+    """The open times nearest a closed one: the same consultant's, then other consultants'."""
+
+    same: list[Slot]
+    others: list[Slot]
+
+
+async def nearest_open(
+    conn: asyncpg.Connection,
+    service: store.Service,
+    consultant_id: int,
+    start: datetime,
+    *,
+    now: datetime,
+    patient_state: str | None,
+    before: int = 2,
+    after: int = 3,
+    others: int = 3,
+) -> Nearest:
+    """Open times of the service within a week of `start` (or of the soonest bookable time)."""
+    soonest = now + timedelta(minutes=max(service.min_notice_minutes, 0))
+    lo = max(soonest, start - timedelta(days=7))
+    window = Period(lo, max(start, lo) + timedelta(days=7))
+    calendars = await store.load_calendars(conn, service, window)
+    found = open_slots(calendars, service.terms, window, now, patient_state)
+    mine = [s for s in found if s.consultant_id == consultant_id]
+    earlier = [s for s in mine if s.start < start][-before:] if before else []
+    later = [s for s in mine if s.start > start][:after]
+    rest = sorted(
+        (s for s in found if s.consultant_id != consultant_id),
+        key=lambda s: (abs(s.start - start), s.consultant_id),
+    )[:others]
+    return Nearest(earlier + later, sorted(rest, key=lambda s: (s.start, s.consultant_id)))
+
+
+async def _check_open(
+    conn: asyncpg.Connection,
     calendar: ConsultantCalendar,
     service: store.Service,
     start: datetime,
     now: datetime,
     patient_state: str,
 ) -> None:
-    """NotAnOpenSlot if the time is never offered; SlotTaken if only a booking is in the way."""
-    if is_open_slot(calendar, service.terms, start, now, patient_state):
+    """TimeNotOpen (saying why) if the time is not offered; SlotTaken if a booking holds it."""
+    reason = why_not_open(calendar, service.terms, start, now, patient_state)
+    if reason is None:
         return
-    if calendar.busy and is_open_slot(
-        dataclasses.replace(calendar, busy=()), service.terms, start, now, patient_state
-    ):
+    if reason is Closed.TAKEN:
         raise SlotTaken("another booking holds this consultant at that time")
-    raise NotAnOpenSlot(
+    consultant = await hub_store.get_consultant(conn, calendar.consultant_id)
+    words = closed_words(
+        reason, service, consultant.name if consultant else "The consultant", patient_state
+    )
+    raise TimeNotOpen(
+        reason,
+        words,
         f"{start.isoformat()} is not an open {service.name} slot for consultant "
-        f"{calendar.consultant_id}; search GET /api/v1/slots for open times",
-        errors=[FieldError("start", "is not an open slot")],
+        f"{calendar.consultant_id}: {words} Search GET /api/v1/slots for open times",
     )
 
 
@@ -133,7 +240,7 @@ async def book(
     # From here to commit, other writes of this consultant's time wait their turn.
     await bs.lock_consultants_time(conn, new.consultant_id)
     calendar = await _calendar_around(conn, service, new.consultant_id, new.start, None)
-    _check_open(calendar, service, new.start, now, patient.state)
+    await _check_open(conn, calendar, service, new.start, now, patient.state)
     period = Period(new.start, new.start + timedelta(minutes=service.duration_minutes))
     video_link = (
         video_url_template.format(room=secrets.token_urlsafe(16))
@@ -190,7 +297,7 @@ async def reschedule(
     target = consultant_id or booking.consultant_id
     await bs.lock_consultants_time(conn, booking.consultant_id, target)
     calendar = await _calendar_around(conn, service, target, start, booking.id)
-    _check_open(calendar, service, start, now, patient.state)
+    await _check_open(conn, calendar, service, start, now, patient.state)
     period = Period(start, start + timedelta(minutes=service.duration_minutes))
     try:
         moved = await bs.move_booking(

@@ -48,6 +48,10 @@ Documented behaviour
    who needs a consultant's open time rather than slots: the merged spans of rules and extra
    hours within a window, less time off, in UTC. With ``service_id=None`` every rule and every
    extra hour counts, whatever services it is limited to. Busy periods are not subtracted.
+10. ``why_not_open`` says why ``is_open_slot`` is False, one ``Closed`` reason checked in this
+    order: in the past, too soon (inside ``min_notice``), past the horizon, consultant not
+    licensed in the patient's state, outside the consultant's hours, not one of the grid's start
+    times, time off, taken by another booking. It is None exactly when ``is_open_slot`` is True.
 
 Callers may pass only the busy periods, time off and extra hours near the window (a day either
 side is plenty) and the weekly rules valid around it. Anything further back matters only for
@@ -56,12 +60,14 @@ availability that runs unbroken for days: it fixes where that run's slot grid st
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 __all__ = [
+    "Closed",
     "ConsultantCalendar",
     "ExtraHours",
     "Period",
@@ -71,6 +77,7 @@ __all__ = [
     "is_open_slot",
     "open_slots",
     "open_spans",
+    "why_not_open",
 ]
 
 _ZERO = timedelta(0)
@@ -473,3 +480,52 @@ def open_spans(
             a = max(a, off_ends[k])
             k += 1
     return out
+
+
+class Closed(StrEnum):
+    """Why a consultant's time is not an open slot of a service (documented item 10)."""
+
+    PAST = "past"
+    TOO_SOON = "too_soon"
+    PAST_HORIZON = "past_horizon"
+    NOT_LICENSED = "not_licensed"
+    OUTSIDE_HOURS = "outside_hours"
+    NOT_A_START = "not_a_start"
+    TIME_OFF = "time_off"
+    TAKEN = "taken"
+
+
+def why_not_open(
+    calendar: ConsultantCalendar,
+    service: ServiceTerms,
+    start: datetime,
+    now: datetime,
+    patient_state: str | None = None,
+) -> Closed | None:
+    """Why ``start`` is not an open slot of this consultant, or None when it is open."""
+    instant = _to_utc(start, "start")
+    now = _to_utc(now, "now")
+    if is_open_slot(calendar, service, instant, now, patient_state):
+        return None
+    if instant < now:
+        return Closed.PAST
+    if instant < now + service.min_notice:
+        return Closed.TOO_SOON
+    if instant > now + service.horizon:
+        return Closed.PAST_HORIZON
+    if service.requires_license and (
+        patient_state is None or patient_state not in calendar.licensed_states
+    ):
+        return Closed.NOT_LICENSED
+    # Peel the obstacles off one at a time: what is left open once each is gone names it.
+    anytime = replace(
+        service, min_notice=_ZERO, horizon=instant - now + _DAY, requires_license=False
+    )
+    free = replace(calendar, time_off=(), busy=())
+    if not is_open_slot(free, anytime, instant, now):
+        session = Period(instant, instant + service.duration)
+        within = open_spans(free, session, service.service_id) == [session]
+        return Closed.NOT_A_START if within else Closed.OUTSIDE_HOURS
+    if not is_open_slot(replace(calendar, busy=()), anytime, instant, now):
+        return Closed.TIME_OFF
+    return Closed.TAKEN
