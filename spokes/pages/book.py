@@ -17,27 +17,21 @@ from scheduling.schemas import BookingIn
 from scheduling.weeks import monday_of
 from spokes import patients
 from spokes.api import PatientIn
-from spokes.pages.common import (
-    KIND_LABELS,
-    NOT_OPEN,
-    STATES,
-    TAKEN,
-    clinic_of,
-    page,
-    utc_text,
-)
-from telehub.errors import Conflict, NotAnOpenSlot, SlotTaken, ValidationFailed
+from spokes.pages.common import STATES, TAKEN, clinic_of, page, utc_text
+from telehub.errors import Conflict, SlotTaken, ValidationFailed
 from telehub.fields import Id, Instant
-from telehub.forms import check, errors_of, pick, typed_form
+from telehub.forms import check, errors_of, pick, read, typed_form
 from telehub.keys import SETTINGS
 from telehub.request import now_of, trail_of, unit_of_work
 from telehub.validation import Input
-from telehub.web import ROLES_SPOKE, see_other, signed_in, url_for
+from telehub.web import ROLES_SPOKE, local_time, see_other, signed_in, url_for
 
 routes = web.RouteTableDef()
 
-PATIENT_INPUTS = ("mrn", "given_name", "family_name", "birth_date", "state", "phone", "email")
+# Inputs in the order the forms show them (errors are summarised in this order).
+PATIENT_INPUTS = ("mrn", "birth_date", "given_name", "family_name", "state", "phone", "email")
 SLOT_INPUTS = ("service_id", "consultant_id", "start")
+BOOK_INPUTS = (*SLOT_INPUTS, "patient_id", "reason")
 
 
 class SlotChoice(Input):
@@ -48,6 +42,15 @@ class SlotChoice(Input):
     start: Instant
     mrn: str | None = Field(None, max_length=64)
     patient_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Closed:
+    """Why the chosen time is not open, and the open times nearest it."""
+
+    words: str
+    nearest: bookings.Nearest
+    names: dict[int, str]  # consultant id -> name, for the nearest times with someone else
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,27 @@ async def _chosen(conn: asyncpg.Connection, choice: SlotChoice | None) -> Chosen
     )
 
 
+async def _closed(
+    conn: asyncpg.Connection, chosen: Chosen, patient_state: str, now: datetime
+) -> Closed | None:
+    """Why the chosen time cannot be booked now (None: it can), and what can instead."""
+    service, consultant = chosen.service, chosen.consultant
+    reason = await bookings.why_closed(
+        conn, service, consultant.id, chosen.start, now=now, patient_state=patient_state
+    )
+    if reason is None:
+        return None
+    nearest = await bookings.nearest_open(
+        conn, service, consultant.id, chosen.start, now=now, patient_state=patient_state
+    )
+    people = await hub_store.list_consultants(conn, service_id=service.id)
+    return Closed(
+        bookings.closed_words(reason, service, consultant.name, patient_state),
+        nearest,
+        {c.id: c.name for c in people},
+    )
+
+
 async def _book_page(
     request: web.Request,
     slot_values: dict[str, str],
@@ -110,6 +134,10 @@ async def _book_page(
         elif mrn:
             matches = await patients.find(conn, caller, trail, mrn=mrn, limit=5)
             patient = matches[0] if matches else None
+        closed = None
+        if chosen is not None:
+            state = patient.state if patient else spoke.state
+            closed = await _closed(conn, chosen, state, now_of(request))
     if chosen is None and not choice_errors:
         choice_errors = {"service_id": "no such service or consultant"}
     find_again = url_for(
@@ -130,7 +158,6 @@ async def _book_page(
             "spoke": spoke,
             "chosen": chosen,
             "choice_errors": choice_errors,
-            "kinds": KIND_LABELS,
             "patient": patient,
             "mrn": mrn or "",
             "searched": mrn is not None and patient_id is None,
@@ -141,6 +168,18 @@ async def _book_page(
             "book_errors": book_errors or {},
             "states": [(s, s) for s in STATES],
             "problem": problem,
+            "closed": closed,
+            "book_url": lambda s: url_for(
+                request,
+                "spoke_book",
+                {
+                    "service_id": s.service_id,
+                    "consultant_id": s.consultant_id,
+                    "start": utc_text(s.start),
+                    "patient_id": patient.id if patient else None,
+                    "reason": (book_values or {}).get("reason"),
+                },
+            ),
             "find_again": find_again,
         },
         status=status,
@@ -159,7 +198,9 @@ async def book_page(request: web.Request) -> web.Response:
         except ValueError:
             patient_id = None
     mrn = query["mrn"].strip()[:64] if "mrn" in query else None
-    return await _book_page(request, query, patient_id=patient_id, mrn=mrn)
+    # A reason typed for a time that was not open comes along to the time chosen instead.
+    kept = {"reason": query["reason"][:2000]} if query.get("reason") else None
+    return await _book_page(request, query, patient_id=patient_id, mrn=mrn, book_values=kept)
 
 
 @routes.post("/spoke/book", name="spoke_book_post")
@@ -167,13 +208,17 @@ async def book(request: web.Request) -> web.Response:
     """Book the slot for the chosen patient; a taken or closed time says so and books nothing."""
     user = signed_in(request, *ROLES_SPOKE)
     caller = user.caller
-    typed = await typed_form(request)
-    names = ("patient_id", *SLOT_INPUTS, "reason")
-    parsed, errors = check(BookingIn, pick(typed, names), names)
+    filled = await read(request, BookingIn, names=BOOK_INPUTS)
+    typed, parsed = filled.values, filled.parsed
     patient_id = _uuid(typed.get("patient_id"))
     if parsed is None:
         return await _book_page(
-            request, typed, patient_id=patient_id, book_values=typed, book_errors=errors, status=422
+            request,
+            typed,
+            patient_id=patient_id,
+            book_values=typed,
+            book_errors=filled.errors,
+            status=422,
         )
     settings = request.app[SETTINGS]
     try:
@@ -197,9 +242,10 @@ async def book(request: web.Request) -> web.Response:
         return await _book_page(
             request, typed, patient_id=patient_id, book_values=typed, problem=TAKEN, status=409
         )
-    except NotAnOpenSlot:
+    except bookings.TimeNotOpen as closed:
+        problem = f"This time is not open any more. {closed.words} Nothing was booked."
         return await _book_page(
-            request, typed, patient_id=patient_id, book_values=typed, problem=NOT_OPEN, status=422
+            request, typed, patient_id=patient_id, book_values=typed, problem=problem, status=422
         )
     except ValidationFailed as failed:
         return await _book_page(
@@ -207,10 +253,10 @@ async def book(request: web.Request) -> web.Response:
             typed,
             patient_id=patient_id,
             book_values=typed,
-            book_errors=errors_of(failed),
+            book_errors=errors_of(failed, BOOK_INPUTS),
             status=422,
         )
-    when = booked.start.astimezone(spoke.zone).strftime("%a %-d %b at %H:%M")
+    when = local_time(booked.start, spoke.timezone)
     raise await see_other(
         request, url_for(request, "spoke_booking", id=booked.id), f"Booked for {when}."
     )

@@ -14,14 +14,8 @@ from scheduling import store as scheduling_store
 from scheduling.bookings import VIRTUAL_KINDS
 from scheduling.slots import Slot
 from scheduling.weeks import local_week, monday_of
-from spokes.pages.common import (
-    KIND_LABELS,
-    ROLE_LABELS,
-    STATES,
-    clinic_of,
-    page,
-    utc_text,
-)
+from spokes.pages.common import STATES, clinic_of, page, utc_text
+from telehub import labels
 from telehub.errors import ValidationFailed
 from telehub.fields import ConsultantRole, Id, UsState
 from telehub.forms import check, errors_of, pick
@@ -42,6 +36,9 @@ class FindQuery(Input):
     week: date | None = Field(None, ge=date(2000, 1, 1), le=date(2199, 12, 31))
 
 
+FIND_INPUTS = tuple(FindQuery.model_fields)  # in the order the filters show them
+
+
 def _bookable(services: list[scheduling_store.Service]) -> list[scheduling_store.Service]:
     # E-consult review slots are booked with the e-consult itself, not from the grid.
     return [s for s in services if s.active and s.kind in VIRTUAL_KINDS]
@@ -51,8 +48,8 @@ def _bookable(services: list[scheduling_store.Service]) -> list[scheduling_store
 async def find_page(request: web.Request) -> web.Response:
     """A week of open slots in the clinic's time zone, with previous and next week."""
     user = signed_in(request, *ROLES_SPOKE)
-    typed = pick(request.query, FindQuery.model_fields)
-    query, errors = check(FindQuery, typed, FindQuery.model_fields)
+    typed = pick(request.query, FIND_INPUTS)
+    query, errors = check(FindQuery, typed, FIND_INPUTS)
     query = query or FindQuery()
     async with unit_of_work(request) as conn:
         spoke = await clinic_of(conn, user.caller)
@@ -78,7 +75,7 @@ async def find_page(request: web.Request) -> web.Response:
                     now=now_of(request),
                 )
             except ValidationFailed as failed:
-                errors.update(errors_of(failed))
+                errors.update(errors_of(failed, FIND_INPUTS))
     names = {c.id: c for c in people}
     if query.role:
         slots = [
@@ -108,11 +105,11 @@ async def find_page(request: web.Request) -> web.Response:
             },
             "errors": errors,
             "service_options": [
-                (s.id, f"{s.name} ({KIND_LABELS[s.kind]}, {s.duration_minutes} min)")
+                (s.id, f"{s.name} ({labels.label(s.kind, 'kind')}, {s.duration_minutes} min)")
                 for s in services
             ],
             "consultant_options": [(c.id, f"{c.name}, {c.credentials}") for c in people],
-            "role_options": list(ROLE_LABELS.items()),
+            "role_options": labels.options("consultant_role"),
             "state_options": [(s, s) for s in STATES],
             "service": service,
             "people": names,

@@ -17,17 +17,8 @@ from scheduling.booking_store import Booking
 from scheduling.schemas import CancelIn, RescheduleIn
 from scheduling.slots import Period, Slot
 from spokes import patients
-from spokes.pages.common import (
-    KIND_LABELS,
-    NOT_OPEN,
-    STATUS_LABELS,
-    TAKEN,
-    clinic_of,
-    page,
-    sentence,
-    utc_text,
-)
-from telehub.errors import Conflict, NotAnOpenSlot, SlotTaken, ValidationFailed
+from spokes.pages.common import TAKEN, clinic_of, page, sentence, utc_text
+from telehub.errors import Conflict, SlotTaken, ValidationFailed
 from telehub.forms import check, errors_of, pick, typed_form
 from telehub.request import now_of, trail_of, unit_of_work, uuid_param
 from telehub.web import ROLES_SPOKE, local_time, see_other, signed_in, url_for
@@ -67,8 +58,6 @@ async def _booking_page(
             "patient": patient,
             "service": service,
             "consultant": consultant,
-            "kinds": KIND_LABELS,
-            "status_labels": STATUS_LABELS,
             "openings": [
                 (utc_text(s.start), local_time(s.start, spoke.timezone)) for s in openings
             ],
@@ -136,14 +125,14 @@ async def reschedule(request: web.Request) -> web.Response:
                 spoke = await clinic_of(conn, user.caller)
         except SlotTaken:
             errors, status = {"start": TAKEN}, 409
-        except NotAnOpenSlot:
-            errors = {"start": NOT_OPEN}
+        except bookings.TimeNotOpen as closed:
+            errors = {"start": f"This time is not open any more. {closed.words}"}
         except Conflict as refused:
             errors, status = {"start": sentence(refused.detail)}, 409
         except ValidationFailed as failed:
-            errors = errors_of(failed)
+            errors = errors_of(failed, ["start"])
         else:
-            when = moved.start.astimezone(spoke.zone).strftime("%a %-d %b at %H:%M")
+            when = local_time(moved.start, spoke.timezone)
             target = url_for(request, "spoke_booking", id=moved.id)
             raise await see_other(request, target, f"Rescheduled to {when}.")
     return await _booking_page(
