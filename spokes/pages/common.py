@@ -14,7 +14,6 @@ from aiohttp import web
 
 from consults.schemas import MoudMedication, Need, ScreenResult, Substance
 from spokes.overview import clinic_of as clinic_of  # the pages find it here
-from telehub import labels
 from telehub.fields import US_STATES
 from telehub.forms import pick
 from telehub.validation import Input
@@ -23,8 +22,6 @@ from telehub.web import render
 In = TypeVar("In", bound=Input)
 
 STATES = sorted(US_STATES)
-ROLE_LABELS = labels.CONSULTANT_ROLES
-KIND_LABELS = labels.KINDS
 MEDICATION_LABELS: dict[str, str] = {
     "none": "None",
     "buprenorphine": "Buprenorphine",
@@ -41,7 +38,6 @@ RESULT_LABELS: dict[str, str] = {
     "not_tested": "Not tested",
 }
 NEED_LABELS = {n: n.capitalize() for n in get_args(Need)}
-STATUS_LABELS = labels.STATUS_BY_AUDIENCE["clinic"]
 assert set(MEDICATION_LABELS) == set(get_args(MoudMedication))
 assert set(RESULT_LABELS) == set(get_args(ScreenResult))
 
@@ -53,42 +49,32 @@ NEEDS = f"{CONTEXT}.psychosocial_needs"
 DIAGNOSES = f"{CONTEXT}.co_occurring_diagnoses"
 _ECONSULT_TOP = ("patient_id", "service_id", "referring_clinician", "question", "urgency")
 _CONTEXT_TEXT = ("phq9", "gad7", "family_involvement", "other")
-# Every input of the e-consult form, so each error can be placed next to one.
-ECONSULT_INPUTS = frozenset(
-    {
-        *_ECONSULT_TOP,
-        *(f"{MOUD}.{k}" for k in ("medication", "daily_dose_mg", "since")),
-        *(f"{CONTEXT}.{k}" for k in _CONTEXT_TEXT),
-        DIAGNOSES,
-        NEEDS,
-        f"{UDS}.collected_on",
-        *(f"{UDS}.results.{s}" for s in SUBSTANCE_LABELS),
-        *(f"{PAIN}.{k}" for k in ("present", "score", "notes")),
-    }
+# Every input of the e-consult form in the order it shows them, so each error can be placed
+# next to one and the summary lists them top to bottom.
+ECONSULT_INPUTS = (
+    *_ECONSULT_TOP,
+    *(f"{MOUD}.{k}" for k in ("medication", "daily_dose_mg", "since")),
+    f"{CONTEXT}.phq9",
+    f"{CONTEXT}.gad7",
+    DIAGNOSES,
+    f"{UDS}.collected_on",
+    *(f"{UDS}.results.{s}" for s in SUBSTANCE_LABELS),
+    *(f"{PAIN}.{k}" for k in ("present", "score", "notes")),
+    NEEDS,
+    f"{CONTEXT}.family_involvement",
+    f"{CONTEXT}.other",
 )
 
 
+# How the clinic's forms label their inputs where telehub.forms.LABELS (the fallback) differs.
 FIELD_LABELS: dict[str, str] = {
-    "patient_id": "Patient",
-    "service_id": "Service",
-    "consultant_id": "Consultant",
-    "role": "Role",
-    "patient_state": "Patient's state",
-    "week": "Week of",
-    "start": "Time",
-    "reason": "Reason",
     "referring_clinician": "Referring clinician",
-    "question": "Your question",
-    "urgency": "Urgency",
-    "body": "Message",
     "visit": "Visit time",
     "mrn": "MRN",
     "given_name": "Given name",
     "family_name": "Family name",
     "birth_date": "Date of birth",
     "state": "State of residence",
-    "phone": "Phone",
-    "email": "Email",
     f"{MOUD}.medication": "MOUD medication",
     f"{MOUD}.daily_dose_mg": "MOUD daily dose",
     f"{MOUD}.since": "MOUD taken since",

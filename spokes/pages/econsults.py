@@ -12,12 +12,11 @@ from consults.schemas import EconsultIn, MessageIn, VisitIn
 from spokes import consult_views
 from spokes.pages.common import (
     ECONSULT_INPUTS,
-    KIND_LABELS,
+    FIELD_LABELS,
     MEDICATION_LABELS,
     NEED_LABELS,
     NEEDS,
     RESULT_LABELS,
-    STATUS_LABELS,
     SUBSTANCE_LABELS,
     clinic_of,
     econsult_body,
@@ -25,7 +24,7 @@ from spokes.pages.common import (
     utc_text,
 )
 from telehub.errors import Conflict, NotAnOpenSlot, SlotTaken, ValidationFailed
-from telehub.forms import check, checked, errors_of, pick, typed_form
+from telehub.forms import check, checked, errors_of, field_label, pick, typed_form
 from telehub.keys import SETTINGS
 from telehub.request import now_of, trail_of, unit_of_work, uuid_param
 from telehub.web import ROLES_SPOKE, local_time, see_other, signed_in, url_for
@@ -37,8 +36,6 @@ LABELS = {
     "substances": SUBSTANCE_LABELS,
     "results": RESULT_LABELS,
     "needs": NEED_LABELS,
-    "status": STATUS_LABELS,
-    "kinds": KIND_LABELS,
 }
 
 
@@ -132,9 +129,9 @@ async def submit_econsult(request: web.Request) -> web.Response:
                 )
                 spoke = await clinic_of(conn, caller)
         except ValidationFailed as failed:
-            errors = errors_of(failed)
+            errors = errors_of(failed, ECONSULT_INPUTS)
         else:
-            due = sent.due_at.astimezone(spoke.zone).strftime("%a %-d %b at %H:%M")
+            due = local_time(sent.due_at, spoke.timezone)
             target = url_for(request, "spoke_econsult", id=sent.id)
             raise await see_other(request, target, f"E-consult sent. The hub answers by {due}.")
     return await _econsult_form(request, typed, errors, status=422)
@@ -280,7 +277,8 @@ async def book_visit(request: web.Request) -> web.Response:
     if errors and "visit" not in errors:
         field, message = next(iter(errors.items()))
         missing = message == "is required"
-        errors = {"visit": "Choose a time for the visit" if missing else f"{field}: {message}"}
+        wrong = f"{field_label(field, FIELD_LABELS)}: {message}"
+        errors = {"visit": "Choose a time for the visit" if missing else wrong}
     return await _econsult_page(
         request, econsult_id, visit_values=typed, visit_errors=errors, status=status
     )
