@@ -15,7 +15,7 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 from yarl import URL
 
-from tests.factories import Network
+from tests.factories import Network, booking_row
 
 PROBLEM_JSON = "application/problem+json"
 TABLES = (
@@ -718,13 +718,6 @@ async def problem_of(response: ClientResponse, status: int) -> dict[str, Any]:
 async def row_counts(conn: asyncpg.Connection) -> dict[str, int]:
     """How many rows every table holds."""
     return {t: await conn.fetchval(f"SELECT count(*) FROM {t}") for t in TABLES}
-
-
-async def booking_row(conn: asyncpg.Connection, booking_id: str) -> dict[str, Any]:
-    """The stored booking, every column."""
-    row = await conn.fetchrow("SELECT * FROM bookings WHERE id = $1", uuid.UUID(booking_id))
-    assert row is not None
-    return dict(row)
 
 
 async def open_starts(client: TestClient, world: World, day: str = "2027-03-08") -> list[str]:

@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 from hub.store import Consultant
 from scheduling.store import Service
 from spokes.store import Patient
-from tests.factories import Clock, Network, SpokeUser, slot_starts
+from tests.factories import Clock, Network, SpokeUser, book, booking_body, slot_starts
 
 MONDAY_9_LA = datetime(2027, 3, 8, 17, 0, tzinfo=UTC)  # 09:00 PST
 
@@ -20,8 +20,8 @@ MONDAY_9_LA = datetime(2027, 3, 8, 17, 0, tzinfo=UTC)  # 09:00 PST
 async def _book(
     client: TestClient, spoke: SpokeUser, body: dict[str, object], key: str | None = None
 ) -> tuple[int, dict[str, object]]:
-    headers = {**spoke.headers, "Idempotency-Key": key or uuid.uuid4().hex}
-    response = await client.post("/api/v1/bookings", json=body, headers=headers)
+    """(status, JSON) of POST /api/v1/bookings, refusals included."""
+    response = await book(client, spoke, body, key=key)
     return response.status, await response.json()
 
 
@@ -38,13 +38,13 @@ async def _setup(
 def _body(
     svc: Service, consultant: Consultant, patient: Patient, start: datetime
 ) -> dict[str, object]:
-    return {
-        "service_id": svc.id,
-        "consultant_id": consultant.id,
-        "patient_id": str(patient.id),
-        "start": start.isoformat(),
-        "reason": "Buprenorphine induction follow-up",
-    }
+    return booking_body(
+        service_id=svc.id,
+        consultant_id=consultant.id,
+        patient_id=patient.id,
+        start=start,
+        reason="Buprenorphine induction follow-up",
+    )
 
 
 async def test_an_offered_slot_can_be_booked_and_is_then_no_longer_offered(

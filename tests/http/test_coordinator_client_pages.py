@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.factories import Network, SpokeUser
+from tests.factories import Network, SpokeUser, econsult, signed_note
 from tests.http.coordinator_support import (
     SECTIONS,
     coordinator,
@@ -110,39 +110,23 @@ async def test_revoking_an_unknown_client_is_not_found(
 # --- deliveries ---------------------------------------------------------------------------------
 
 
-async def _signed_note(client: TestClient, network: Network) -> SpokeUser:
+async def _spoke_with_a_pending_delivery(client: TestClient, network: Network) -> SpokeUser:
     """A spoke without a webhook, and a note signed for it: one pending delivery."""
-    econsult = await network.service(
+    econsult_service = await network.service(
         kind="econsult", duration_minutes=30, turnaround_hours=48, roles=["psychiatric_consultant"]
     )
-    doctor = await network.consultant([econsult])
+    doctor = await network.consultant([econsult_service])
     spoke = await network.spoke()
     patient = await network.patient(spoke)
-    response = await client.post(
-        "/api/v1/econsults",
-        json={
-            "patient_id": str(patient.id),
-            "service_id": econsult.id,
-            "referring_clinician": "Dr. Park",
-            "question": "MOUD choice?",
-        },
-        headers=spoke.headers,
-    )
-    hub = network.consultant_headers(doctor.id)
-    draft = await client.post(
-        f"/api/v1/econsults/{(await response.json())['id']}/notes",
-        json={"sections": SECTIONS},
-        headers=hub,
-    )
-    note_id = (await draft.json())["id"]
-    assert (await client.post(f"/api/v1/notes/{note_id}/sign", headers=hub)).status == 200
+    asked = await econsult(client, spoke, patient_id=patient.id, service_id=econsult_service.id)
+    await signed_note(client, network.consultant_headers(doctor.id), asked["id"], SECTIONS)
     return spoke
 
 
 async def test_the_deliveries_page_lists_a_pending_delivery_with_a_retry_button(
     client: TestClient, network: Network, conn: asyncpg.Connection
 ) -> None:
-    spoke = await _signed_note(client, network)
+    spoke = await _spoke_with_a_pending_delivery(client, network)
     delivery_id = await conn.fetchval("SELECT id FROM outbox")
     await coordinator(client, network)
     html = await (await client.get("/coordinator/deliveries?state=pending")).text()
@@ -158,7 +142,7 @@ async def test_the_deliveries_page_lists_a_pending_delivery_with_a_retry_button(
 async def test_retrying_a_failed_delivery_puts_it_back_in_line(
     client: TestClient, network: Network, conn: asyncpg.Connection
 ) -> None:
-    await _signed_note(client, network)
+    await _spoke_with_a_pending_delivery(client, network)
     delivery_id = await conn.fetchval(
         """
         UPDATE outbox SET failed_at = now(), attempts = 7, last_status = 503,
@@ -187,7 +171,7 @@ async def test_retrying_a_failed_delivery_puts_it_back_in_line(
 async def test_a_delivered_event_cannot_be_retried(
     client: TestClient, network: Network, conn: asyncpg.Connection
 ) -> None:
-    await _signed_note(client, network)
+    await _spoke_with_a_pending_delivery(client, network)
     delivery_id = await conn.fetchval(
         "UPDATE outbox SET delivered_at = now(), last_status = 204 RETURNING id"
     )

@@ -18,7 +18,7 @@ from pytest_aiohttp import AiohttpClient
 from telehub.app import create_app
 from telehub.db import create_pool
 from telehub.settings import Settings
-from tests.factories import Clock, Network
+from tests.factories import Clock, Network, booking_body
 
 MONDAY_9_LA = datetime(2027, 3, 8, 17, 0, tzinfo=UTC)
 
@@ -29,24 +29,21 @@ def settings(settings: Settings) -> Settings:
     return replace(settings, db_statement_timeout_ms=300, db_command_timeout=3.0)
 
 
-async def _booking(network: Network) -> tuple[dict[str, object], dict[str, str]]:
+async def _booking_request(network: Network) -> tuple[dict[str, object], dict[str, str]]:
     svc = await network.service()
     consultant = await network.consultant([svc])
     spoke = await network.spoke()
     patient = await network.patient(spoke)
-    body: dict[str, object] = {
-        "service_id": svc.id,
-        "consultant_id": consultant.id,
-        "patient_id": str(patient.id),
-        "start": MONDAY_9_LA.isoformat(),
-    }
+    body = booking_body(
+        service_id=svc.id, consultant_id=consultant.id, patient_id=patient.id, start=MONDAY_9_LA
+    )
     return body, {**spoke.headers, "Idempotency-Key": "after-a-timeout"}
 
 
 async def test_a_statement_timeout_answers_503_with_retry_after_and_keeps_nothing(
     client: TestClient, network: Network, pool: asyncpg.Pool, conn: asyncpg.Connection
 ) -> None:
-    body, headers = await _booking(network)
+    body, headers = await _booking_request(network)
 
     async with pool.acquire() as blocker, blocker.transaction():
         # The booking's INSERT waits behind this lock until its statement times out.

@@ -10,19 +10,16 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.factories import Clock, Network, SpokeUser
-
-SECTIONS = {
-    "assessment": "Opioid use disorder, severe, with fentanyl use; moderate depression.",
-    "recommendations": {
-        "moud": "Low-dose buprenorphine initiation over 7 days.",
-        "medications": "Sertraline 50 mg daily after induction.",
-        "therapy": "Weekly counseling with the hub's telehealth counselor.",
-        "referrals": "",
-    },
-    "follow_up": "Re-consult in 4 weeks or sooner if returns to use.",
-    "visit_recommended": True,
-}
+from tests.factories import (
+    NOTE_SECTIONS,
+    Clock,
+    Network,
+    SpokeUser,
+    draft_note,
+    econsult,
+    sign_note,
+    signed_note,
+)
 
 
 class Loop:
@@ -47,39 +44,14 @@ async def loop(client: TestClient, network: Network) -> Loop:
     )
     spoke = await network.spoke()
     patient = await network.patient(spoke)
-    response = await client.post(
-        "/api/v1/econsults",
-        json={
-            "patient_id": str(patient.id),
-            "service_id": econsult_service.id,
-            "referring_clinician": "Dr. Park",
-            "question": "MOUD choice?",
-        },
-        headers=spoke.headers,
-    )
-    assert response.status == 201
-    econsult = await response.json()
-    assert econsult["consultant_id"] == consultant.id
+    asked = await econsult(client, spoke, patient_id=patient.id, service_id=econsult_service.id)
+    assert asked["consultant_id"] == consultant.id
     result = Loop()
-    result.spoke, result.econsult_id = spoke, econsult["id"]
+    result.spoke, result.econsult_id = spoke, asked["id"]
     result.consultant_id = consultant.id
     result.hub = network.consultant_headers(consultant.id)
     result.video_service_id = video.id
     return result
-
-
-async def _draft(client: TestClient, loop: Loop, sections: dict[str, Any] = SECTIONS) -> Any:
-    response = await client.post(
-        f"/api/v1/econsults/{loop.econsult_id}/notes", json={"sections": sections}, headers=loop.hub
-    )
-    assert response.status == 201, await response.text()
-    return await response.json()
-
-
-async def _sign(client: TestClient, loop: Loop, note_id: str) -> Any:
-    response = await client.post(f"/api/v1/notes/{note_id}/sign", headers=loop.hub)
-    assert response.status == 200, await response.text()
-    return await response.json()
 
 
 async def _econsult(client: TestClient, loop: Loop) -> Any:
@@ -91,7 +63,7 @@ async def _econsult(client: TestClient, loop: Loop) -> Any:
 async def test_signing_sends_the_note_and_acknowledging_closes_the_loop(
     client: TestClient, loop: Loop, conn: asyncpg.Connection
 ) -> None:
-    draft = await _draft(client, loop, {**SECTIONS, "follow_up": ""})
+    draft = await draft_note(client, loop.hub, loop.econsult_id, {**NOTE_SECTIONS, "follow_up": ""})
     assert draft["status"] == "draft" and draft["version"] == 1
     hidden = await client.get(f"/api/v1/notes/{draft['id']}", headers=loop.spoke.headers)
     assert hidden.status == 404  # a clinic never sees a draft
@@ -100,11 +72,13 @@ async def test_signing_sends_the_note_and_acknowledging_closes_the_loop(
     assert incomplete.status == 422
     assert [e["field"] for e in (await incomplete.json())["errors"]] == ["sections.follow_up"]
     edited = await client.put(
-        f"/api/v1/notes/{draft['id']}", json={"sections": SECTIONS}, headers=loop.hub
+        f"/api/v1/notes/{draft['id']}",
+        json={"sections": NOTE_SECTIONS},
+        headers=loop.hub,
     )
     assert edited.status == 200
 
-    signed = await _sign(client, loop, draft["id"])
+    signed = await sign_note(client, loop.hub, draft["id"])
     assert signed["status"] == "signed"
     assert (await _econsult(client, loop))["status"] == "answered"
     event = await conn.fetchrow("SELECT event_type, spoke_id, payload FROM outbox")
@@ -138,20 +112,22 @@ async def test_signing_sends_the_note_and_acknowledging_closes_the_loop(
 async def test_a_signed_note_cannot_be_edited_and_an_amendment_is_version_two(
     client: TestClient, loop: Loop, conn: asyncpg.Connection
 ) -> None:
-    first = await _draft(client, loop)
-    await _sign(client, loop, first["id"])
+    first = await draft_note(client, loop.hub, loop.econsult_id)
+    await sign_note(client, loop.hub, first["id"])
 
     edit = await client.put(
-        f"/api/v1/notes/{first['id']}", json={"sections": SECTIONS}, headers=loop.hub
+        f"/api/v1/notes/{first['id']}",
+        json={"sections": NOTE_SECTIONS},
+        headers=loop.hub,
     )
     resign = await client.post(f"/api/v1/notes/{first['id']}/sign", headers=loop.hub)
     assert (edit.status, resign.status) == (409, 409)
 
-    amended_sections = {**SECTIONS, "follow_up": "Re-consult in 2 weeks."}
-    amendment = await _draft(client, loop, amended_sections)
+    amended_sections = {**NOTE_SECTIONS, "follow_up": "Re-consult in 2 weeks."}
+    amendment = await draft_note(client, loop.hub, loop.econsult_id, amended_sections)
     assert amendment["version"] == 2
     await client.post(f"/api/v1/notes/{first['id']}/acknowledge", headers=loop.spoke.headers)
-    signed = await _sign(client, loop, amendment["id"])
+    signed = await sign_note(client, loop.hub, amendment["id"])
 
     assert signed["sections"]["follow_up"] == "Re-consult in 2 weeks."
     events = await conn.fetch("SELECT event_type, payload FROM outbox ORDER BY id")
@@ -165,14 +141,14 @@ async def test_a_signed_note_cannot_be_edited_and_an_amendment_is_version_two(
         (1, "signed"),
         (2, "signed"),
     ]
-    assert versions["notes"][0]["sections"] == SECTIONS  # version 1 is as it was signed
+    assert versions["notes"][0]["sections"] == NOTE_SECTIONS  # version 1 is as it was signed
 
 
 async def test_the_database_itself_refuses_to_change_a_signed_note(
     client: TestClient, loop: Loop, conn: asyncpg.Connection
 ) -> None:
-    note = await _draft(client, loop)
-    await _sign(client, loop, note["id"])
+    note = await draft_note(client, loop.hub, loop.econsult_id)
+    await sign_note(client, loop.hub, note["id"])
     for statement in (
         "UPDATE consult_notes SET sections = '{}' WHERE id = $1",
         "DELETE FROM consult_notes WHERE id = $1",
@@ -182,9 +158,11 @@ async def test_the_database_itself_refuses_to_change_a_signed_note(
 
 
 async def test_only_one_draft_at_a_time(client: TestClient, loop: Loop) -> None:
-    await _draft(client, loop)
+    await draft_note(client, loop.hub, loop.econsult_id)
     second = await client.post(
-        f"/api/v1/econsults/{loop.econsult_id}/notes", json={"sections": SECTIONS}, headers=loop.hub
+        f"/api/v1/econsults/{loop.econsult_id}/notes",
+        json={"sections": NOTE_SECTIONS},
+        headers=loop.hub,
     )
     assert second.status == 409
 
@@ -192,8 +170,8 @@ async def test_only_one_draft_at_a_time(client: TestClient, loop: Loop) -> None:
 async def test_no_note_reaches_or_is_readable_by_another_clinic(
     client: TestClient, network: Network, loop: Loop, conn: asyncpg.Connection
 ) -> None:
-    note = await _draft(client, loop)
-    await _sign(client, loop, note["id"])
+    note = await draft_note(client, loop.hub, loop.econsult_id)
+    await sign_note(client, loop.hub, note["id"])
     other = await network.spoke()
 
     read = await client.get(f"/api/v1/notes/{note['id']}", headers=other.headers)
@@ -220,12 +198,14 @@ async def test_another_consultant_cannot_write_the_note(
 ) -> None:
     stranger = network.consultant_headers(loop.consultant_id + 999)
     response = await client.post(
-        f"/api/v1/econsults/{loop.econsult_id}/notes", json={"sections": SECTIONS}, headers=stranger
+        f"/api/v1/econsults/{loop.econsult_id}/notes",
+        json={"sections": NOTE_SECTIONS},
+        headers=stranger,
     )
     assert response.status == 404
     by_clinic = await client.post(
         f"/api/v1/econsults/{loop.econsult_id}/notes",
-        json={"sections": SECTIONS},
+        json={"sections": NOTE_SECTIONS},
         headers=loop.spoke.headers,
     )
     assert by_clinic.status == 403
@@ -243,7 +223,7 @@ async def test_a_recommended_visit_is_booked_in_one_step(
     too_early = await client.post(url, json=visit, headers=loop.spoke.headers)
     assert too_early.status == 409  # nothing signed yet
 
-    await _sign(client, loop, (await _draft(client, loop))["id"])
+    await signed_note(client, loop.hub, loop.econsult_id)
     booked = await client.post(url, json=visit, headers=loop.spoke.headers)
 
     assert booked.status == 201, await booked.text()
@@ -271,12 +251,14 @@ async def test_a_session_note_is_written_on_a_booking(
     )
     booking = await booked.json()
     draft = await client.post(
-        f"/api/v1/bookings/{booking['id']}/notes", json={"sections": SECTIONS}, headers=loop.hub
+        f"/api/v1/bookings/{booking['id']}/notes",
+        json={"sections": NOTE_SECTIONS},
+        headers=loop.hub,
     )
     assert draft.status == 201
     note = await draft.json()
     assert note["booking_id"] == booking["id"] and note["econsult_id"] is None
-    await _sign(client, loop, note["id"])
+    await sign_note(client, loop.hub, note["id"])
     inbox = await (await client.get("/api/v1/notes", headers=loop.spoke.headers)).json()
     assert [n["id"] for n in inbox["notes"]] == [note["id"]]
 
@@ -324,15 +306,15 @@ async def test_a_full_payload_clinic_gets_the_note_in_the_event(
         json={"url": "https://ehr.clinic.example/hook", "full_payload": True},
         headers=loop.spoke.headers,
     )
-    await _sign(client, loop, (await _draft(client, loop))["id"])
+    await signed_note(client, loop.hub, loop.econsult_id)
     payload = await conn.fetchval("SELECT payload FROM outbox")
-    assert payload["data"]["note"]["sections"] == SECTIONS
+    assert payload["data"]["note"]["sections"] == NOTE_SECTIONS
 
 
 async def test_deliveries_are_the_hubs_to_see_and_retry(
     client: TestClient, network: Network, loop: Loop
 ) -> None:
-    await _sign(client, loop, (await _draft(client, loop))["id"])
+    await signed_note(client, loop.hub, loop.econsult_id)
     admin = network.hub_admin_headers()
     listed = await (await client.get("/api/v1/deliveries", headers=admin)).json()
     assert [(d["event_type"], d["state"]) for d in listed["deliveries"]] == [
@@ -351,8 +333,8 @@ async def test_program_measures_show_turnaround_and_loop_closure(
 ) -> None:
     assert clock.now == datetime(2027, 3, 1, 15, 0, tzinfo=UTC)  # when the question came
     clock.now = datetime(2027, 3, 1, 21, 0, tzinfo=UTC)  # answered six hours later
-    note = await _draft(client, loop)
-    await _sign(client, loop, note["id"])
+    note = await draft_note(client, loop.hub, loop.econsult_id)
+    await sign_note(client, loop.hub, note["id"])
     clock.now = datetime(2027, 3, 2, 0, 30, tzinfo=UTC)  # read 3.5 hours after that
     await client.post(f"/api/v1/notes/{note['id']}/acknowledge", headers=loop.spoke.headers)
 
@@ -388,7 +370,7 @@ async def test_program_measures_show_turnaround_and_loop_closure(
 async def test_a_manual_retry_never_resends_an_event_being_delivered(
     client: TestClient, network: Network, loop: Loop, conn: asyncpg.Connection
 ) -> None:
-    await _sign(client, loop, (await _draft(client, loop))["id"])
+    await signed_note(client, loop.hub, loop.econsult_id)
     delivery_id = await conn.fetchval("SELECT id FROM outbox")
     await conn.execute(
         "UPDATE outbox SET leased_until = now() + interval '1 minute',"
@@ -415,7 +397,7 @@ async def test_re_enabling_a_disabled_endpoint_releases_what_waited_behind_it(
     await client.put(
         url, json={"url": "https://ehr.clinic.example/hook"}, headers=loop.spoke.headers
     )
-    await _sign(client, loop, (await _draft(client, loop))["id"])
+    await signed_note(client, loop.hub, loop.econsult_id)
     await spokes_store.disable_webhook(conn, loop.spoke.id, "410 Gone")
     await conn.execute("UPDATE outbox SET next_attempt_at = now() + interval '2 hours'")
 
@@ -432,7 +414,7 @@ async def test_re_enabling_a_disabled_endpoint_releases_what_waited_behind_it(
 async def test_a_recommended_visit_is_booked_once_unless_it_was_cancelled(
     client: TestClient, loop: Loop, conn: asyncpg.Connection
 ) -> None:
-    await _sign(client, loop, (await _draft(client, loop))["id"])
+    await signed_note(client, loop.hub, loop.econsult_id)
     url = f"/api/v1/econsults/{loop.econsult_id}/visit"
     first = {
         "service_id": loop.video_service_id,

@@ -14,7 +14,8 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
 from spokes.store import Patient
-from tests.factories import Network, SpokeUser
+from tests import factories
+from tests.factories import Network, SpokeUser, booking_body, booking_row
 
 PROBLEM_JSON = "application/problem+json"
 # The default consultant works Mondays 09:00-12:00 in Los Angeles: 17:00, 18:00, 19:00Z.
@@ -50,16 +51,10 @@ async def book(
     key: str | None = None,
 ) -> ClientResponse:
     """POST /api/v1/bookings as the spoke, under the key (default: a fresh one)."""
-    return await client.post(
-        "/api/v1/bookings",
-        headers={**spoke.headers, "Idempotency-Key": key or uuid.uuid4().hex},
-        json={
-            "service_id": service_id,
-            "consultant_id": consultant_id,
-            "patient_id": str(patient_id),
-            "start": start,
-        },
+    body = booking_body(
+        service_id=service_id, consultant_id=consultant_id, patient_id=patient_id, start=start
     )
+    return await factories.book(client, spoke, body, key=key)
 
 
 @pytest.fixture
@@ -111,13 +106,6 @@ async def audit_rows(
         str(record_id),
     )
     return [(r["actor"], r["action"], r["spoke_id"]) for r in rows]
-
-
-async def booking_row(conn: asyncpg.Connection, booking_id: str) -> dict[str, Any]:
-    """The stored booking, every column."""
-    row = await conn.fetchrow("SELECT * FROM bookings WHERE id = $1", uuid.UUID(booking_id))
-    assert row is not None
-    return dict(row)
 
 
 async def open_starts(client: TestClient, t: Tenants) -> list[str]:
