@@ -30,6 +30,8 @@ from telehub.auth import Caller
 
 OPEN = ("submitted", "assigned", "awaiting_clinic", "answered")
 CLOSED = ("closed", "cancelled")
+# The parts of the list the dashboard's counts link to.
+SHOWN = {"waiting": "waiting on your answer", "past_due": "past due"}
 VISIT_DAYS = 14
 
 
@@ -42,6 +44,7 @@ class EconsultList:
     done: list[Econsult]
     patients: dict[uuid.UUID, Patient]
     past_due: set[uuid.UUID]
+    show: str | None  # one part only: a key of SHOWN
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +78,7 @@ class EconsultCase:
     latest: Note | None
     visits: list[VisitTime] | None  # None: no visit recommended
     past_due: bool
+    open_question: Message | None  # the hub's question the clinic has yet to answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,20 +105,26 @@ class Inbox:
 
 
 async def econsult_list(
-    conn: asyncpg.Connection, caller: Caller, trail: Trail, now: datetime
+    conn: asyncpg.Connection,
+    caller: Caller,
+    trail: Trail,
+    now: datetime,
+    show: str | None = None,
 ) -> EconsultList:
-    """The clinic's e-consults, open and closed."""
+    """The clinic's e-consults, open and closed; or only those waiting on it, or past due."""
     spoke = await clinic_of(conn, caller)
+    show = show if show in SHOWN else None
     open_ones = [
         e
-        for status in OPEN
+        for status in (("awaiting_clinic",) if show == "waiting" else OPEN)
         for e in await econsults.find(
             conn, caller, trail, status=status, overdue_at=None, limit=200
         )
+        if show != "past_due" or econsults.is_overdue(e, now)
     ]
     done = [
         e
-        for status in CLOSED
+        for status in (CLOSED if show is None else ())
         for e in await econsults.find(
             conn, caller, trail, status=status, overdue_at=None, limit=100
         )
@@ -126,6 +136,7 @@ async def econsult_list(
         done=sorted(done, key=lambda e: e.due_at, reverse=True),
         patients=await spokes_store.patients_by_id(conn, spoke.id, ids),
         past_due={e.id for e in open_ones if econsults.is_overdue(e, now)},
+        show=show,
     )
 
 
@@ -171,6 +182,11 @@ async def econsult_case(
             else None
         ),
         past_due=econsults.is_overdue(econsult, now),
+        open_question=(
+            next((m for m in reversed(messages) if m.side == "hub" and m.asks_clinic), None)
+            if econsult.status == "awaiting_clinic"
+            else None
+        ),
     )
 
 

@@ -45,7 +45,9 @@ async def econsults_page(request: web.Request) -> web.Response:
     user = signed_in(request, *ROLES_SPOKE)
     caller, trail, now = user.caller, trail_of(request, user.caller), now_of(request)
     async with unit_of_work(request) as conn:
-        shown = await consult_views.econsult_list(conn, caller, trail, now)
+        shown = await consult_views.econsult_list(
+            conn, caller, trail, now, request.query.get("show")
+        )
     return page(
         request,
         "spokes/econsults.html",
@@ -55,6 +57,7 @@ async def econsults_page(request: web.Request) -> web.Response:
             "done": shown.done,
             "patients": shown.patients,
             "past_due": shown.past_due,
+            "show": consult_views.SHOWN.get(shown.show or ""),
             "labels": LABELS,
         },
     )
@@ -164,6 +167,7 @@ async def _econsult_page(
             "service": case.service,
             "consultant": case.consultant,
             "messages": case.messages,
+            "open_question": case.open_question,
             "latest": case.latest,
             "visits": (
                 None
