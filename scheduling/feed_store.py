@@ -35,14 +35,28 @@ class FeedBooking:
     updated_at: datetime
 
 
-async def replace_token(conn: asyncpg.Connection, owner: FeedOwner, token_hash: bytes) -> None:
-    """Revoke the owner's current token (if any) and store a new one's hash."""
+@dataclass(frozen=True, slots=True)
+class ActiveToken:
+    """An owner's current feed token: when it was issued, and its sealed copy if one is kept."""
+
+    created_at: datetime
+    token_sealed: bytes | None
+
+
+async def replace_token(
+    conn: asyncpg.Connection, owner: FeedOwner, token_hash: bytes, token_sealed: bytes | None
+) -> None:
+    """Revoke the owner's current token (if any) and store a new one's hash (and sealed copy)."""
     await _revoke(conn, owner)
     await conn.execute(
-        "INSERT INTO feed_tokens (consultant_id, spoke_id, token_hash) VALUES ($1, $2, $3)",
+        """
+        INSERT INTO feed_tokens (consultant_id, spoke_id, token_hash, token_sealed)
+        VALUES ($1, $2, $3, $4)
+        """,
         owner.consultant_id,
         owner.spoke_id,
         token_hash,
+        token_sealed,
     )
 
 
@@ -64,18 +78,27 @@ async def revoke_token(conn: asyncpg.Connection, owner: FeedOwner) -> bool:
     return await _revoke(conn, owner)
 
 
-async def active_token_since(conn: asyncpg.Connection, owner: FeedOwner) -> datetime | None:
-    """When the owner's current token was issued, or None."""
-    value: datetime | None = await conn.fetchval(
+async def active_token(conn: asyncpg.Connection, owner: FeedOwner) -> ActiveToken | None:
+    """The owner's current token, or None."""
+    row = await conn.fetchrow(
         """
-        SELECT created_at FROM feed_tokens
+        SELECT created_at, token_sealed FROM feed_tokens
         WHERE revoked_at IS NULL
           AND consultant_id IS NOT DISTINCT FROM $1 AND spoke_id IS NOT DISTINCT FROM $2
         """,
         owner.consultant_id,
         owner.spoke_id,
     )
-    return value
+    if row is None:
+        return None
+    sealed = row["token_sealed"]
+    return ActiveToken(row["created_at"], bytes(sealed) if sealed is not None else None)
+
+
+async def active_token_since(conn: asyncpg.Connection, owner: FeedOwner) -> datetime | None:
+    """When the owner's current token was issued, or None."""
+    active = await active_token(conn, owner)
+    return active.created_at if active else None
 
 
 async def owner_of(conn: asyncpg.Connection, token_hash: bytes) -> tuple[FeedOwner, bytes] | None:

@@ -1,7 +1,10 @@
 """Calendar feeds: secret URLs, the window they cover, and the events they show.
 
-A feed token is 256 random bits, shown once and stored only as a hash; rotating it revokes
-the old one at once. A feed never carries patient data: its events are built from the
+A feed token is 256 random bits, found by its hash; rotating it revokes the old one at once.
+A copy sealed with the app's key (`telehub.sealing`, bound to its owner) lets the owner see
+the current URL again; tokens issued before that was kept can only be rotated.
+
+A feed never carries patient data: its events are built from the
 booking's service, time, clinic or consultant name, reference and video link only.
 """
 
@@ -19,6 +22,7 @@ from scheduling import feed_store
 from scheduling.bookings import reference
 from scheduling.feed_store import FeedBooking, FeedOwner
 from scheduling.ical import FeedEvent
+from telehub import sealing
 from telehub.auth import hash_secret
 
 BACK = timedelta(days=30)
@@ -49,11 +53,45 @@ class Window:
         return self.start.date(), self.end.date()
 
 
-async def issue_token(conn: asyncpg.Connection, owner: FeedOwner) -> str:
-    """A new secret feed token for the owner; the previous one stops working now."""
+SEALED_FOR = b"telehub feed token v1"
+
+
+def _bound_to(owner: FeedOwner) -> bytes:
+    return f"telehub-feed-v1:{owner.consultant_id}:{owner.spoke_id}".encode()
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentFeed:
+    """The owner's current feed URL: since when, and its token when it can be shown again."""
+
+    issued_at: datetime
+    token: str | None
+
+
+async def issue_token(
+    conn: asyncpg.Connection, owner: FeedOwner, *, secret_key: str | None = None
+) -> str:
+    """A new secret feed token for the owner; the previous one stops working now.
+
+    With the app's `secret_key` a sealed copy is kept, so the owner can see the URL again.
+    """
     token = secrets.token_urlsafe(32)
-    await feed_store.replace_token(conn, owner, hash_secret(token))
+    sealed = sealing.seal(secret_key, SEALED_FOR, _bound_to(owner), token) if secret_key else None
+    await feed_store.replace_token(conn, owner, hash_secret(token), sealed)
     return token
+
+
+async def current(
+    conn: asyncpg.Connection, owner: FeedOwner, secret_key: str
+) -> CurrentFeed | None:
+    """The owner's current feed (None: there is none); its token if a sealed copy is kept."""
+    active = await feed_store.active_token(conn, owner)
+    if active is None:
+        return None
+    if active.token_sealed is None:
+        return CurrentFeed(active.created_at, None)
+    token = sealing.unseal(secret_key, SEALED_FOR, _bound_to(owner), active.token_sealed)
+    return CurrentFeed(active.created_at, token)
 
 
 async def resolve(conn: asyncpg.Connection, token: str) -> FeedOwner | None:

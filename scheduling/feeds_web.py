@@ -105,14 +105,14 @@ def feed_handler(
 
 
 class FeedUrlOut(Output):
-    """A new secret feed URL: shown once; subscribe to it in a calendar app."""
+    """A new secret feed URL: subscribe to it in a calendar app (the owner may see it again)."""
 
     url: str
     issued_at: UtcDatetime
 
 
 class FeedStatusOut(Output):
-    """Whether an owner has a current feed URL (the URL itself is not kept)."""
+    """Whether an owner has a current feed URL, and since when."""
 
     active: bool
     issued_at: UtcDatetime | None
@@ -151,9 +151,11 @@ def mount_token_api(
         location=lambda request, body: str(body["url"]),  # the new feed itself
     )
     async def rotate(request: web.Request, caller: Caller, _: NoInput) -> FeedUrlOut:
+        settings = request.app[SETTINGS]
         async with unit_of_work(request) as conn:
-            token = await feeds.issue_token(conn, await owned(request, caller, conn))
-        base = request.app[SETTINGS].base_url
+            owner = await owned(request, caller, conn)
+            token = await feeds.issue_token(conn, owner, secret_key=settings.secret_key)
+        base = settings.base_url
         return FeedUrlOut(url=f"{base}{feed_path}/{token}.ics", issued_at=now_of(request))
 
     @api.operation(

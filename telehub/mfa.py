@@ -17,9 +17,8 @@ from datetime import datetime
 
 import pyotp
 import segno
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.hashes import SHA256
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from telehub import sealing
 
 ISSUER = "Telehub"
 STEP_SECONDS = 30
@@ -30,7 +29,6 @@ RECOVERY_CODES = 10
 # No 0/o, 1/l/i: recovery codes are read off paper.
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 _RECOVERY_LENGTH = 10  # about 50 bits each
-_NONCE_BYTES = 12
 _CODE = re.compile(r"^[0-9]{6}$")
 
 # Wrong codes in a row (TOTP or recovery) after which the authenticator is locked until an
@@ -53,7 +51,7 @@ def locked(failed_codes: int) -> bool:
 
 
 def _key(secret_key: str, purpose: bytes) -> bytes:
-    return HKDF(algorithm=SHA256(), length=32, salt=None, info=purpose).derive(secret_key.encode())
+    return sealing.derived_key(secret_key, purpose)
 
 
 def _aad(user_id: int) -> bytes:
@@ -67,16 +65,12 @@ def new_secret() -> str:
 
 def seal(secret_key: str, user_id: int, totp_secret: str) -> bytes:
     """The TOTP secret encrypted for storage: nonce then AES-GCM ciphertext."""
-    nonce = secrets.token_bytes(_NONCE_BYTES)
-    key = AESGCM(_key(secret_key, b"telehub totp secret v1"))
-    return nonce + key.encrypt(nonce, totp_secret.encode(), _aad(user_id))
+    return sealing.seal(secret_key, b"telehub totp secret v1", _aad(user_id), totp_secret)
 
 
 def unseal(secret_key: str, user_id: int, sealed: bytes) -> str:
     """The TOTP secret back from storage (raises InvalidTag if it was not sealed for them)."""
-    key = AESGCM(_key(secret_key, b"telehub totp secret v1"))
-    nonce, body = sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:]
-    return key.decrypt(nonce, body, _aad(user_id)).decode()
+    return sealing.unseal(secret_key, b"telehub totp secret v1", _aad(user_id), sealed)
 
 
 def step_of(now: datetime) -> int:

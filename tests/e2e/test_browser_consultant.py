@@ -139,9 +139,8 @@ async def test_a_consultant_answers_an_econsult_and_signs_the_note(
         re.compile(r"^http://telehub\.test/feeds/consultants/[A-Za-z0-9_-]{40,}\.ics$")
     )
     await expect(page.get_by_role("button", name="Copy")).to_be_visible()
-    await expect(
-        page.get_by_role("button", name="Rotate URL (the old one stops working)")
-    ).to_be_visible()
+    await page.locator("summary", has_text="Rotate URL").click()  # asks first
+    await expect(page.get_by_role("button", name="Yes, rotate URL")).to_be_visible()
     await screenshot(page, "consultant-feed")
 
 
