@@ -17,7 +17,7 @@ BookingStatus = Literal["booked", "cancelled", "completed", "no_show"]
 _COLUMNS = """
     id, service_id, consultant_id, spoke_id, patient_id,
     lower(period) AS start, upper(period) AS "end", status, reason, video_link, sequence,
-    created_by, created_at, updated_at, cancelled_at, cancel_reason
+    created_by, created_at, updated_at, cancelled_at, cancel_reason, moved_from
 """
 
 
@@ -45,6 +45,7 @@ class Booking:
     updated_at: datetime
     cancelled_at: datetime | None
     cancel_reason: str | None
+    moved_from: datetime | None = None  # the start before the latest move to another time
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +195,8 @@ async def move_booking(
             f"""
             UPDATE bookings
             SET consultant_id = $2, period = $3, blocked = $4,
+                moved_from = CASE WHEN lower(period) <> lower($3::tstzrange)
+                                  THEN lower(period) ELSE moved_from END,
                 sequence = sequence + 1, updated_at = now()
             WHERE id = $1
             RETURNING {_COLUMNS}

@@ -36,9 +36,11 @@ async def _booking_page(
     reschedule_errors: dict[str, str] | None = None,
     cancel_values: dict[str, str] | None = None,
     cancel_errors: dict[str, str] | None = None,
+    confirm_cancel: str | None = None,
     status: int = 200,
 ) -> web.Response:
-    """A booking with its reschedule and cancel forms."""
+    """A booking with its reschedule and cancel forms (or, with `confirm_cancel`, the question
+    that cancelling asks once, carrying the reason given)."""
     user = signed_in(request, *ROLES_SPOKE)
     caller, trail, now = user.caller, trail_of(request, user.caller), now_of(request)
     async with unit_of_work(request) as conn:
@@ -67,10 +69,20 @@ async def _booking_page(
             "reschedule_errors": reschedule_errors or {},
             "cancel_values": cancel_values or {},
             "cancel_errors": cancel_errors or {},
+            "confirm_cancel": confirm_cancel,
             "find_url": url_for(
                 request,
                 "spoke_find",
                 {"service_id": booking.service_id, "patient_state": patient.state},
+            ),
+            "book_again_url": url_for(
+                request,
+                "spoke_find",
+                {
+                    "service_id": booking.service_id,
+                    "consultant_id": booking.consultant_id,
+                    "patient_state": patient.state,
+                },
             ),
         },
         status=status,
@@ -142,12 +154,19 @@ async def reschedule(request: web.Request) -> web.Response:
 
 @routes.post("/spoke/bookings/{id}/cancel", name="spoke_cancel")
 async def cancel(request: web.Request) -> web.Response:
-    """Cancel the booking with a reason; its time opens again for others."""
+    """Cancel the booking with a reason, once asked and confirmed; its time opens again.
+
+    A post without `confirmed=yes` (the first press, or a stray post) changes nothing: it asks.
+    """
     user = signed_in(request, *ROLES_SPOKE)
     booking_id = uuid_param(request, "id")
     typed = await typed_form(request)
     parsed, errors = check(CancelIn, pick(typed, ["reason"]), ["reason"])
     status = 422
+    if parsed is not None and typed.get("confirmed") != "yes":
+        return await _booking_page(
+            request, booking_id, cancel_values=typed, confirm_cancel=parsed.reason
+        )
     if parsed is not None:
         try:
             async with unit_of_work(request) as conn:

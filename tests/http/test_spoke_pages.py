@@ -370,7 +370,9 @@ async def test_cancelling_needs_a_reason_and_keeps_the_row_with_it(
     assert "Say why the session is cancelled" in field_html(await no_reason.text(), "f-reason")
     assert await conn.fetchval("SELECT status FROM bookings") == "booked"
 
-    done = await post(client, f"{path}/cancel", {"reason": "Patient in hospital"}, clinic.csrf)
+    done = await post(
+        client, f"{path}/cancel", {"reason": "Patient in hospital", "confirmed": "yes"}, clinic.csrf
+    )
     assert done.status == 303
     row = await conn.fetchrow("SELECT status, cancel_reason FROM bookings")
     assert row is not None and tuple(row) == ("cancelled", "Patient in hospital")
@@ -378,7 +380,9 @@ async def test_cancelling_needs_a_reason_and_keeps_the_row_with_it(
     assert "Cancelled. The time is open to others again." in page
     assert "Patient in hospital" in page and "/reschedule" not in page
 
-    again = await post(client, f"{path}/cancel", {"reason": "twice"}, clinic.csrf)
+    again = await post(
+        client, f"{path}/cancel", {"reason": "twice", "confirmed": "yes"}, clinic.csrf
+    )
     assert again.status == 409
     assert "can no longer change" in await again.text()
 
