@@ -72,6 +72,24 @@ async def business_hours(conn: asyncpg.Connection, settings: Settings) -> Busine
     )
 
 
+def turnaround_hours(service: scheduling_store.Service, urgency: str) -> int:
+    """The business hours the hub has to answer an e-consult of this service and urgency."""
+    assert service.turnaround_hours is not None  # required of e-consult services
+    hours = service.turnaround_hours
+    return min(hours, URGENT_HOURS) if urgency == "urgent" else hours
+
+
+async def due_if_sent(
+    conn: asyncpg.Connection,
+    settings: Settings,
+    service: scheduling_store.Service,
+    urgency: str,
+    at: datetime,
+) -> datetime:
+    """When an e-consult sent at `at` is due: what `submit` records, and what a form previews."""
+    return due_by(await business_hours(conn, settings), at, turnaround_hours(service, urgency))
+
+
 async def submit(
     conn: asyncpg.Connection,
     caller: Caller,
@@ -107,11 +125,7 @@ async def submit(
         )
         booking_id, consultant_id, due_at = review.id, review.consultant_id, review.end
     else:
-        assert service.turnaround_hours is not None  # required of e-consult services
-        hours = service.turnaround_hours
-        if new.urgency == "urgent":
-            hours = min(hours, URGENT_HOURS)
-        due_at = due_by(await business_hours(conn, settings), now, hours)
+        due_at = await due_if_sent(conn, settings, service, new.urgency, now)
         if settings.econsult_auto_assign:
             consultant_id = await store.least_loaded_consultant(conn, service.id)
     econsult = await store.insert_econsult(

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 
 from consults import econsults, notes
 from consults.note_store import Note, Subject
 from consults.store import Econsult, Message
+from consults.turnaround import BusinessHours
 from hub import store as hub_store
 from hub.store import Consultant
 from scheduling import availability
@@ -27,12 +28,16 @@ from spokes.overview import clinic_of, consultant_names
 from spokes.store import Patient, Spoke
 from telehub.audit import Trail
 from telehub.auth import Caller
+from telehub.settings import Settings
+from telehub.web import zone_name
 
 OPEN = ("submitted", "assigned", "awaiting_clinic", "answered")
 CLOSED = ("closed", "cancelled")
 # The parts of the list the dashboard's counts link to.
 SHOWN = {"waiting": "waiting on your answer", "past_due": "past due"}
 VISIT_DAYS = 14
+_ANY_DAY = date(2027, 1, 4)  # only the length of the opening hours counts
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,12 +53,24 @@ class EconsultList:
 
 
 @dataclass(frozen=True, slots=True)
+class Turnaround:
+    """An e-consult service's answer time, and when an e-consult sent now would be due."""
+
+    service: Service
+    routine_hours: int
+    urgent_hours: int
+    routine_due: datetime
+    urgent_due: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class EconsultChoices:
     """What the e-consult form offers: the clinic's patients and the e-consult services."""
 
     spoke: Spoke
     patients: list[Patient]
-    services: list[Service]
+    services: list[Turnaround]
+    hub_hours: BusinessHours
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,18 +158,53 @@ async def econsult_list(
 
 
 async def econsult_choices(
-    conn: asyncpg.Connection, caller: Caller, trail: Trail
+    conn: asyncpg.Connection, caller: Caller, trail: Trail, settings: Settings, now: datetime
 ) -> EconsultChoices:
-    """The clinic's patients and the active e-consult services, for the e-consult form."""
+    """The clinic's patients and the active e-consult services, each with the due time an
+    e-consult sent now would get (the same computation `econsults.submit` records)."""
+    services = [
+        s for s in await scheduling_store.list_services(conn) if s.active and s.kind == "econsult"
+    ]
     return EconsultChoices(
         spoke=await clinic_of(conn, caller),
         patients=await patients.find(conn, caller, trail, mrn=None, limit=500),
         services=[
-            s
-            for s in await scheduling_store.list_services(conn)
-            if s.active and s.kind == "econsult"
+            Turnaround(
+                service=s,
+                routine_hours=econsults.turnaround_hours(s, "routine"),
+                urgent_hours=econsults.turnaround_hours(s, "urgent"),
+                routine_due=await econsults.due_if_sent(conn, settings, s, "routine", now),
+                urgent_due=await econsults.due_if_sent(conn, settings, s, "urgent", now),
+            )
+            for s in services
         ],
+        hub_hours=await econsults.business_hours(conn, settings),
     )
+
+
+def business_time_words(hours: BusinessHours, amount: int) -> str:
+    """Business hours as people count them: whole business days when they make some, else the
+    hours and about how many days ("48 business hours, about 5 business days")."""
+    day = datetime.combine(_ANY_DAY, hours.closes) - datetime.combine(_ANY_DAY, hours.opens)
+    days = timedelta(hours=amount) / day
+    if days == int(days):
+        return _days(int(days))
+    if days < 1:
+        return f"{amount} business hours"
+    return f"{amount} business hours, about {_days(round(days))}"
+
+
+def business_hours_words(hours: BusinessHours) -> str:
+    """The hub's opening hours in a line: "Mon to Fri, 08:00 to 17:00, America/New York time"."""
+    names = [_WEEKDAYS[d] for d in sorted(hours.workdays)]
+    contiguous = sorted(hours.workdays) == list(range(min(hours.workdays), max(hours.workdays) + 1))
+    days = f"{names[0]} to {names[-1]}" if contiguous and len(names) > 2 else ", ".join(names)
+    opening = f"{hours.opens:%H:%M} to {hours.closes:%H:%M}"
+    return f"{days}, {opening}, {zone_name(str(hours.zone))} time"
+
+
+def _days(count: int) -> str:
+    return f"{count} business day{'' if count == 1 else 's'}"
 
 
 async def econsult_case(

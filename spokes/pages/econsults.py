@@ -66,13 +66,17 @@ async def econsults_page(request: web.Request) -> web.Response:
 async def _econsult_form(
     request: web.Request, values: dict[str, Any], errors: dict[str, str], status: int = 200
 ) -> web.Response:
+    """The e-consult form; each service says when an e-consult sent now would be due."""
     user = signed_in(request, *ROLES_SPOKE)
-    caller = user.caller
+    caller, settings = user.caller, request.app[SETTINGS]
     async with unit_of_work(request) as conn:
-        choices = await consult_views.econsult_choices(conn, caller, trail_of(request, caller))
+        choices = await consult_views.econsult_choices(
+            conn, caller, trail_of(request, caller), settings, now_of(request)
+        )
     spoke, services = choices.spoke, choices.services
     if len(services) == 1 and not values.get("service_id"):
-        values = {**values, "service_id": str(services[0].id)}
+        values = {**values, "service_id": str(services[0].service.id)}
+    hours = choices.hub_hours
     return page(
         request,
         "spokes/econsult_new.html",
@@ -84,9 +88,18 @@ async def _econsult_form(
                 (p.id, f"{p.family_name}, {p.given_name} · MRN {p.mrn} · born {p.birth_date}")
                 for p in choices.patients
             ],
-            "services": [
-                (s.id, f"{s.name} (answer within {s.turnaround_hours} h)") for s in services
+            "services": [(t.service.id, t.service.name) for t in services],
+            "turnarounds": [
+                {
+                    "name": t.service.name,
+                    "within": consult_views.business_time_words(hours, t.routine_hours),
+                    "due": local_time(t.routine_due, spoke.timezone),
+                    "urgent_due": local_time(t.urgent_due, spoke.timezone),
+                }
+                for t in services
             ],
+            "hub_hours": consult_views.business_hours_words(hours),
+            "urgent_within": consult_views.business_time_words(hours, econsults.URGENT_HOURS),
             "labels": LABELS,
         },
         status=status,
