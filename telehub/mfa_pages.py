@@ -27,6 +27,7 @@ from telehub.web import (
     render,
     signed_in_response,
     signin_step,
+    url_for,
     wait_words,
 )
 
@@ -65,7 +66,7 @@ def _blocked(user_id: int, found: sessions.Authenticator, secret_key: str) -> st
 
 
 def _to_signin(request: web.Request) -> web.HTTPSeeOther:
-    return web.HTTPSeeOther(str(request.app.router["signin"].url_for()))
+    return web.HTTPSeeOther(url_for(request, "signin"))
 
 
 async def _pending(request: web.Request) -> tuple[bytes, Pending]:
@@ -118,7 +119,7 @@ async def code_page(request: web.Request) -> web.Response:
     async with connection(request.app[POOL], settings.db_acquire_timeout) as conn:
         found = await sessions.authenticator(conn, pending.user.id)
     if found is None:
-        raise web.HTTPSeeOther(str(request.app.router["signin_enrol"].url_for()))
+        raise web.HTTPSeeOther(url_for(request, "signin_enrol"))
     blocked = _blocked(pending.user.id, found, settings.secret_key)
     if blocked is not None:
         return _code_form(request, pending, error=None, status=403, blocked=blocked)
@@ -135,7 +136,7 @@ async def code(request: web.Request) -> web.Response:
     async with connection(request.app[POOL], settings.db_acquire_timeout) as conn:
         found = await sessions.authenticator(conn, user.id)
     if found is None:
-        raise web.HTTPSeeOther(str(request.app.router["signin_enrol"].url_for()))
+        raise web.HTTPSeeOther(url_for(request, "signin_enrol"))
     blocked = _blocked(user.id, found, settings.secret_key)
     if blocked is not None:
         return _code_form(request, pending, error=None, status=403, blocked=blocked)
@@ -149,7 +150,7 @@ async def code(request: web.Request) -> web.Response:
         # Held to the end: parallel codes are checked, and counted, one after the other.
         found = await sessions.authenticator(conn, user.id, for_update=True)
         if found is None:
-            raise web.HTTPSeeOther(str(request.app.router["signin_enrol"].url_for()))
+            raise web.HTTPSeeOther(url_for(request, "signin_enrol"))
         if mfa.locked(found.failed_codes):
             blocked = LOCKED
         flash = None
@@ -244,7 +245,7 @@ async def enrol_page(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     async with connection(request.app[POOL], settings.db_acquire_timeout) as conn:
         if await sessions.sealed_secret(conn, pending.user.id) is not None:
-            raise web.HTTPSeeOther(str(request.app.router["signin_code"].url_for()))
+            raise web.HTTPSeeOther(url_for(request, "signin_code"))
     sealed = await _enrol_secret(request, token_hash, pending)
     secret = await _open_enrol_secret(request, token_hash, pending, sealed)
     return _enrol_form(request, pending, secret, error=None)
@@ -256,7 +257,7 @@ async def enrol(request: web.Request) -> web.Response:
     token_hash, pending = await _pending(request)
     sealed = pending.enrol_secret_sealed
     if sealed is None:
-        raise web.HTTPSeeOther(str(request.app.router["signin_enrol"].url_for()))
+        raise web.HTTPSeeOther(url_for(request, "signin_enrol"))
     user = pending.user
     settings = request.app[SETTINGS]
     secret = await _open_enrol_secret(request, token_hash, pending, sealed)

@@ -23,6 +23,7 @@ from telehub.web import (
     secure_cookies,
     signed_in_response,
     signin_step,
+    url_for,
     wait_words,
 )
 
@@ -120,7 +121,7 @@ async def signin(request: web.Request) -> web.Response:
         raise signed_in_response(request, web.HTTPSeeOther(target), token)
     log.info("signin.password_ok", user_id=user.id, enrolled=factor.enrolled)
     step = "signin_code" if factor.enrolled else "signin_enrol"
-    response = web.HTTPSeeOther(str(request.app.router[step].url_for()))
+    response = web.HTTPSeeOther(url_for(request, step))
     response.set_cookie(
         PENDING_COOKIE,
         pending,
@@ -141,6 +142,6 @@ async def signout(request: web.Request) -> web.Response:
         settings = request.app[SETTINGS]
         async with connection(request.app[POOL], settings.db_acquire_timeout) as conn:
             await sessions.end(conn, token_hash)
-    response = web.HTTPSeeOther("/signin")
+    response = web.HTTPSeeOther(url_for(request, "signin"))
     response.del_cookie(COOKIE, path="/")
     raise response
