@@ -7,6 +7,7 @@ import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import asyncpg
 import pytest
 from aiohttp import web
@@ -16,6 +17,7 @@ from pytest_aiohttp import AiohttpServer
 
 from telehub.app import create_app
 from telehub.settings import Settings
+from tests.e2e.webhook_lab import Lab
 from tests.factories import Clock, fresh_code
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
@@ -63,6 +65,18 @@ async def page(browser: Browser, live: TestServer) -> AsyncIterator[Page]:
     await answer_code_prompts(tab, live.app)
     yield tab
     await context.close()
+
+
+@pytest.fixture
+async def lab(empty_database_url: str, tmp_path: Path) -> AsyncIterator[Lab]:
+    """A place to start servers and webhook receivers on one empty database; all stopped
+    afterwards."""
+    async with aiohttp.ClientSession() as session:
+        lab = Lab(empty_database_url, tmp_path, session)
+        try:
+            yield lab
+        finally:
+            await lab.close()
 
 
 async def answer_code_prompts(page: Page, app: web.Application) -> None:

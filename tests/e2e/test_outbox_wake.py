@@ -4,37 +4,13 @@ worker at all, so nothing else can explain the delivery."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Any
-
-import aiohttp
 import pytest
 
-from tests.e2e.processes import Server
-from tests.e2e.test_webhooks import Lab, body_of, until
+from tests.e2e.webhook_lab import Lab, body_of, server_events, until
 
 pytestmark = pytest.mark.slow
 NEVER = {"TELEHUB_OUTBOX_POLL": "600"}  # longer than the test could ever wait
 PATIENCE = 30.0  # generous: it ends at the delivery, which only a notification can bring
-
-
-@pytest.fixture
-async def lab(empty_database_url: str, tmp_path: Path) -> AsyncIterator[Lab]:
-    """Servers and receivers on one empty database, as in test_webhooks; stopped afterwards."""
-    async with aiohttp.ClientSession() as session:
-        lab = Lab(empty_database_url, tmp_path, session)
-        try:
-            yield lab
-        finally:
-            await lab.close()
-
-
-def _events(server: Server, name: str) -> list[dict[str, Any]]:
-    lines = server.log.read_text().splitlines()
-    events = [json.loads(line) for line in lines if line.startswith("{")]
-    return [e for e in events if e.get("event") == name]
 
 
 async def test_a_note_signed_through_one_process_is_delivered_by_the_others_worker_at_once(
@@ -43,7 +19,7 @@ async def test_a_note_signed_through_one_process_is_delivered_by_the_others_work
     signer = await lab.hub({**NEVER, "TELEHUB_DELIVERY_WORKERS": "false"})
     deliverer = await lab.server(NEVER)
     # Its worker listens, has looked once (finding nothing), and now sleeps on the poll.
-    await until(lambda: _events(deliverer, "webhook.listening"), PATIENCE)
+    await until(lambda: server_events(deliverer, "webhook.listening"), PATIENCE)
     receiver = await lab.receiver()
     receiver.trust((await signer.set_webhook(receiver.url))["secret"])
 
@@ -54,6 +30,6 @@ async def test_a_note_signed_through_one_process_is_delivered_by_the_others_work
         assert arrival["verified"], arrival["error"]
         assert body_of(arrival)["data"]["note_id"] == note["id"]
 
-    assert len(_events(deliverer, "webhook.delivered")) == 2
-    assert _events(signer.server, "webhook.delivered") == []
-    assert _events(signer.server, "webhook.listening") == []  # it has no worker to wake
+    assert len(server_events(deliverer, "webhook.delivered")) == 2
+    assert server_events(signer.server, "webhook.delivered") == []
+    assert server_events(signer.server, "webhook.listening") == []  # it has no worker to wake
