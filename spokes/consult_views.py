@@ -26,6 +26,7 @@ from spokes import patients
 from spokes import store as spokes_store
 from spokes.overview import clinic_of, consultant_names
 from spokes.store import Patient, Spoke
+from telehub import users
 from telehub.audit import Trail
 from telehub.auth import Caller
 from telehub.settings import Settings
@@ -107,7 +108,8 @@ class NoteView:
     patient: Patient
     consultant: Consultant | None
     versions: list[Note]
-    econsult: Econsult | None
+    econsult: Econsult | None  # what was asked, for a note answering an e-consult
+    signer: str  # who signed it: the person, or the consultant a hub system signed for
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,11 +275,14 @@ async def note_view(
     """A signed consult note of the clinic's, with the e-consult it answers (if any)."""
     note = await notes.get(conn, caller, trail, note_id)
     subject = Subject(econsult_id=note.econsult_id, booking_id=note.booking_id)
+    consultant = await hub_store.get_consultant(conn, note.consultant_id)
+    person = await users.name_of_actor(conn, note.signed_by or "")
     return NoteView(
         spoke=await clinic_of(conn, caller),
         note=note,
         patient=await patients.get(conn, caller, trail, note.patient_id),
-        consultant=await hub_store.get_consultant(conn, note.consultant_id),
+        consultant=consultant,
+        signer=person or (consultant.name if consultant else "the hub"),
         versions=await notes.versions(conn, caller, trail, subject),
         econsult=(
             await econsults.get(conn, caller, trail, note.econsult_id) if note.econsult_id else None

@@ -73,3 +73,12 @@ async def create_user(
     )
     assert row is not None
     return User(**dict(row))
+
+
+async def name_of_actor(conn: asyncpg.Connection, actor: str) -> str | None:
+    """The name of the person an audit actor ("user:7") is; None for an API client."""
+    kind, _, user_id = actor.partition(":")
+    if kind != "user" or not user_id.isdigit():
+        return None
+    name: str | None = await conn.fetchval("SELECT name FROM users WHERE id = $1", int(user_id))
+    return name

@@ -50,6 +50,7 @@ async def _note(request: web.Request) -> dict[str, Any]:
         "patient": shown.patient,
         "consultant": shown.consultant,
         "econsult": shown.econsult,
+        "signer": shown.signer,
         "versions": shown.versions,
         "newest": shown.versions[-1] if shown.versions else note,
     }
