@@ -12,17 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from scheduling.slots import ConsultantCalendar, Period, open_spans
-from scheduling.weeks import local_week
+from scheduling.weeks import local_week, monday_of
 
 __all__ = [
     "WeekOutcomes",
     "available_hours",
     "weekly_capacity",
     "weeks",
+    "weeks_between",
 ]
 
 _WEEK = timedelta(days=7)
@@ -53,6 +54,29 @@ def weeks(now: datetime, zone: ZoneInfo, *, first: int, count: int) -> list[Peri
         raise ValueError("now must be a timezone-aware datetime")
     today = now.astimezone(zone).date()
     return [local_week(today + (first + i) * _WEEK, zone) for i in range(count)]
+
+
+def weeks_between(since: date, until: date, zone: ZoneInfo) -> list[Period]:
+    """The local weeks holding the days `since` to `until` (both included), cut to those days.
+
+    The first and last week are shorter when the days start after a Monday or end before a
+    Sunday, so that nothing outside the chosen days is counted.
+    """
+    if until < since:
+        raise ValueError("until must not be before since")
+    start, end = _midnight(since, zone), _midnight(until + timedelta(days=1), zone)
+    found = []
+    monday = monday_of(since)
+    while monday <= until:
+        week = local_week(monday, zone)
+        found.append(Period(max(week.start, start), min(week.end, end)))
+        monday += _WEEK
+    return found
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    # As scheduling.weeks reads local midnight (fold=0), so cut weeks meet whole ones exactly.
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
 def available_hours(calendar: ConsultantCalendar, window: Period) -> float:
