@@ -255,6 +255,17 @@ async def case(
     return econsult, await store.list_messages(conn, econsult.id)
 
 
+async def _visit_reason(conn: asyncpg.Connection, spoke_id: int, note: note_store.Note) -> str:
+    """Why the visit is booked, in words the clinic reads: whose note, of which day (its date in
+    the clinic's time zone); never an internal id."""
+    consultant = await hub_store.get_consultant(conn, note.consultant_id)
+    spoke = await spokes_store.get_spoke(conn, spoke_id)
+    assert note.signed_at is not None and spoke is not None
+    signed = note.signed_at.astimezone(spoke.zone).strftime("%a %-d %b %Y")
+    whose = f"{consultant.name}'s" if consultant else "the hub's"
+    return f"Visit recommended by {whose} e-consult note of {signed}"
+
+
 async def book_visit(
     conn: asyncpg.Connection,
     caller: Caller,
@@ -289,6 +300,7 @@ async def book_visit(
     service = await scheduling_store.get_service(conn, service_id)
     if service is None or service.kind != "video_session":
         raise _invalid("service_id", "must be a video session service")
+    reason = await _visit_reason(conn, spoke_id, signed[-1])
     booking = await bookings.book(
         conn,
         spoke_id,
@@ -298,7 +310,7 @@ async def book_visit(
             consultant_id,
             econsult.patient_id,
             start,
-            f"Visit recommended by e-consult {econsult.id}",
+            reason,
         ),
         now=now,
         video_url_template=video_url_template,

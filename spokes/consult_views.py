@@ -18,8 +18,9 @@ from consults.store import Econsult, Message
 from consults.turnaround import BusinessHours
 from hub import store as hub_store
 from hub.store import Consultant
-from scheduling import availability
+from scheduling import availability, bookings
 from scheduling import store as scheduling_store
+from scheduling.booking_store import Booking
 from scheduling.slots import Period
 from scheduling.store import Service
 from spokes import patients
@@ -95,6 +96,7 @@ class EconsultCase:
     consultant: Consultant | None
     latest: Note | None
     visits: list[VisitTime] | None  # None: no visit recommended
+    visit: Booking | None  # the recommended visit, once booked (and not cancelled)
     past_due: bool
     open_question: Message | None  # the hub's question the clinic has yet to answer
 
@@ -218,6 +220,13 @@ async def econsult_case(
     versions = await notes.versions(conn, caller, trail, Subject(econsult_id=econsult.id))
     latest = versions[-1] if versions else None
     recommended = latest is not None and bool(latest.sections.get("visit_recommended"))
+    visit = (
+        await bookings.get(conn, caller, trail, econsult.visit_booking_id)
+        if econsult.visit_booking_id
+        else None
+    )
+    if visit is not None and visit.status == "cancelled":
+        visit = None
     return EconsultCase(
         spoke=await clinic_of(conn, caller),
         econsult=econsult,
@@ -232,9 +241,10 @@ async def econsult_case(
         latest=latest,
         visits=(
             await _visit_times(conn, latest, patient.state, now)
-            if latest is not None and recommended
+            if latest is not None and recommended and visit is None
             else None
         ),
+        visit=visit,
         past_due=econsults.is_overdue(econsult, now),
         open_question=(
             next((m for m in reversed(messages) if m.side == "hub" and m.asks_clinic), None)

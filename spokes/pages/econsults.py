@@ -193,6 +193,7 @@ async def _econsult_page(
                     for v in case.visits
                 ]
             ),
+            "visit": case.visit,
             "past_due": case.past_due,
             "can_reply": case.econsult.status not in ("closed", "cancelled"),
             "reply_values": reply_values or {},

@@ -207,7 +207,9 @@ async def test_a_recommended_visit_is_booked_from_the_econsult_page(
     assert response.status == 303
     row = await conn.fetchrow("SELECT id, reason, lower(period) AS start FROM bookings")
     assert row is not None and response.headers["Location"] == f"/spoke/bookings/{row['id']}"
-    assert row["reason"] == f"Visit recommended by e-consult {econsult['id']}"
+    assert row["reason"] == (
+        f"Visit recommended by {clinic.consultant.name}'s e-consult note of Mon 1 Mar 2027"
+    )
     assert row["start"] == datetime(2027, 3, 8, 17, 0, tzinfo=UTC)
     unchosen = await post(
         client, f"{path}/visit", {"visit": "", "consultant_id": clinic.consultant.id}, clinic.csrf
