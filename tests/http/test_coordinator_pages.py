@@ -5,15 +5,23 @@ from __future__ import annotations
 import re
 import uuid
 import xml.etree.ElementTree as ET
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 
 import asyncpg
 from aiohttp.test_utils import TestClient
 
 from scheduling import booking_store
-from scheduling.slots import Period
 from scheduling.store import ExceptionRow
-from tests.factories import Clock, Network, SpokeUser, page_csrf, sign_in
+from tests.factories import (
+    Clock,
+    Network,
+    SpokeUser,
+    booking_in_store,
+    econsult,
+    page_csrf,
+    sign_in,
+    signed_note,
+)
 from tests.http.coordinator_support import (
     PAGES,
     SECTIONS,
@@ -141,21 +149,15 @@ async def _booking(
     patient_id: uuid.UUID,
     start: datetime,
 ) -> uuid.UUID:
-    """A one-hour booking, written through the booking store."""
-    period = Period(start, start + timedelta(hours=1))
-    booking = await booking_store.insert_booking(
+    """A one-hour booking at any time, past ones included (through the booking store)."""
+    return await booking_in_store(
         conn,
         service_id=service_id,
         consultant_id=consultant_id,
         spoke_id=spoke.id,
         patient_id=patient_id,
-        period=period,
-        blocked=period,
-        reason="",
-        video_link=None,
-        created_by="test",
+        start=start,
     )
-    return booking.id
 
 
 async def _econsult(
@@ -168,18 +170,7 @@ async def _econsult(
 ) -> str:
     """An e-consult the clinic submits at `at`, through the API."""
     clock.now = at
-    response = await client.post(
-        "/api/v1/econsults",
-        json={
-            "patient_id": str(patient_id),
-            "service_id": service_id,
-            "referring_clinician": "Dr. Park",
-            "question": "MOUD choice?",
-        },
-        headers=spoke.headers,
-    )
-    assert response.status == 201, await response.text()
-    return str((await response.json())["id"])
+    return str((await econsult(client, spoke, patient_id=patient_id, service_id=service_id))["id"])
 
 
 async def _answer(
@@ -187,13 +178,7 @@ async def _answer(
 ) -> str:
     """The consultant drafts and signs the answer at `at`; the note's id."""
     clock.now = at
-    draft = await client.post(
-        f"/api/v1/econsults/{econsult_id}/notes", json={"sections": SECTIONS}, headers=hub
-    )
-    assert draft.status == 201, await draft.text()
-    note_id = str((await draft.json())["id"])
-    assert (await client.post(f"/api/v1/notes/{note_id}/sign", headers=hub)).status == 200
-    return note_id
+    return str((await signed_note(client, hub, econsult_id, SECTIONS))["id"])
 
 
 async def test_the_dashboard_charts_capacity_turnaround_loop_closure_and_no_shows(
@@ -201,13 +186,13 @@ async def test_the_dashboard_charts_capacity_turnaround_loop_closure_and_no_show
 ) -> None:
     now = clock.now  # Monday 1 March 2027, 15:00 UTC; the hub's weeks start Monday in New York
     video = await network.service(duration_minutes=60)
-    econsult = await network.service(
+    econsult_svc = await network.service(
         kind="econsult", duration_minutes=30, turnaround_hours=48, roles=["psychiatric_consultant"]
     )
     # 7 hours a week in Los Angeles, less Wednesday afternoon off in the week of 8 March.
     away = ExceptionRow("time_off", utc(3, 10, 21), utc(3, 11, 1), None, "")
     doctor = await network.consultant(
-        [video, econsult],
+        [video, econsult_svc],
         hours=((0, time(9), time(12)), (2, time(13), time(17))),
         exceptions=[away],
     )
@@ -240,15 +225,15 @@ async def test_the_dashboard_charts_capacity_turnaround_loop_closure_and_no_show
     # E-consults: answered in 6 hours and acknowledged 4 hours later; answered in 10 hours and
     # never acknowledged; one long overdue; one just submitted.
     hub = network.consultant_headers(doctor.id)
-    first = await _econsult(client, clock, riverside, patient.id, econsult.id, utc(2, 25, 14))
+    first = await _econsult(client, clock, riverside, patient.id, econsult_svc.id, utc(2, 25, 14))
     note = await _answer(client, clock, hub, first, utc(2, 25, 20))
     clock.now = utc(2, 26, 0)
     acked = await client.post(f"/api/v1/notes/{note}/acknowledge", headers=riverside.headers)
     assert acked.status == 200
-    second = await _econsult(client, clock, hilltop, other.id, econsult.id, utc(2, 26, 14))
+    second = await _econsult(client, clock, hilltop, other.id, econsult_svc.id, utc(2, 26, 14))
     await _answer(client, clock, hub, second, utc(2, 27, 0))
-    await _econsult(client, clock, riverside, patient.id, econsult.id, utc(2, 1, 14))
-    await _econsult(client, clock, hilltop, other.id, econsult.id, utc(3, 1, 10))
+    await _econsult(client, clock, riverside, patient.id, econsult_svc.id, utc(2, 1, 14))
+    await _econsult(client, clock, hilltop, other.id, econsult_svc.id, utc(3, 1, 10))
     clock.now = now
 
     await coordinator(client, network)
