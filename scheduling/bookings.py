@@ -91,7 +91,7 @@ CLOSED_WORDS: dict[Closed, str] = {
     Closed.OUTSIDE_HOURS: "It is outside {consultant}'s hours for {service}.",
     Closed.NOT_A_START: "{service} with {consultant} does not start at this time.",
     Closed.TIME_OFF: "{consultant} is on time off then.",
-    Closed.TAKEN: "Another booking holds it.",
+    Closed.TAKEN: "Another booking already holds this time.",
 }
 
 

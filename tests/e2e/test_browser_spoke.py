@@ -72,9 +72,9 @@ async def test_a_scheduler_finds_a_slot_books_it_for_a_patient_and_sees_it_every
     await expect(page.locator("#chosen-patient")).to_contain_text("Quimby")
     await page.get_by_label("Reason for the session").fill("Buprenorphine follow-up")
     await screenshot(page, "spoke-book")
-    await page.get_by_role("button", name="Book Mon 1 Mar at 12:00").click()
+    await page.get_by_role("button", name="Book Mon 1 Mar 2027, 12:00").click()
 
-    await expect(page.get_by_role("status")).to_have_text("Booked for Mon 1 Mar at 12:00.")
+    await expect(page.get_by_role("status")).to_have_text("Booked for Mon 1 Mar 2027, 12:00.")
     await expect(page.locator("dl.booking")).to_contain_text("Quimby")
     await expect(page.locator("dl.booking")).to_contain_text("Buprenorphine follow-up")
     await screenshot(page, "spoke-booking")

@@ -55,8 +55,8 @@ async def test_a_taken_time_says_so_offers_no_book_button_and_links_the_nearest_
 
     assert response.status == 200
     page = unescape(await response.text())
-    assert "This time is not open" in page and "Another booking holds it." in page
-    assert page.index("Another booking holds it.") < page.index('id="h-nearest"')
+    assert "This time is not open" in page and "Another booking already holds this time." in page
+    assert page.index("Another booking already holds this time.") < page.index('id="h-nearest"')
     assert offers_no_book_button(page)
     section = nearest(page)
     mine, theirs = section.split("With someone else")
