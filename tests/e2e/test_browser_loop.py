@@ -81,7 +81,7 @@ async def test_a_clinic_books_asks_the_hub_answers_and_the_clinic_closes_the_loo
         await expect(clinic.get_by_role("table").first).to_contain_text("Quimby")
         await screenshot(clinic, "loop-2-dashboard")
 
-        await clinic.get_by_role("link", name="E-consults").click()
+        await clinic.get_by_role("link", name="E-consults", exact=True).click()
         await clinic.get_by_role("link", name=re.compile("new e-consult", re.I)).click()
         await clinic.get_by_label("Patient", exact=True).select_option(str(patient.id))
         await clinic.get_by_label("E-consult service").select_option(str(econsult.id))
