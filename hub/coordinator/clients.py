@@ -20,7 +20,7 @@ from telehub.fields import Id, OneLine
 from telehub.keys import SETTINGS
 from telehub.request import int_param, unit_of_work
 from telehub.validation import FieldNamedError, Input, validate
-from telehub.web import ROLES_HUB_STAFF, render, see_other, signed_in
+from telehub.web import ROLES_HUB_STAFF, render, see_other, signed_in, url_for
 
 routes = web.RouteTableDef()
 
@@ -29,6 +29,9 @@ CLIENT_KINDS = (
     ("consultant", "A consultant's system"),
     ("hub_admin", "A hub system (every scope but a clinic's patients and acknowledgements)"),
 )
+
+
+CLIENT_INPUTS = ("name", "kind", "spoke_id", "consultant_id")
 
 
 class ClientIn(Input):
@@ -65,7 +68,7 @@ async def clients_page(request: web.Request) -> web.Response:
 async def add_client(request: web.Request) -> web.Response:
     """Register a client and show its secret, this once: only its hash is kept."""
     signed_in(request, *ROLES_HUB_STAFF)
-    form = await forms.read(request, ClientIn)
+    form = await forms.read(request, ClientIn, names=CLIENT_INPUTS)
     parsed, typed, errors = form.parsed, form.values, form.errors
     if parsed is not None:
         try:
@@ -73,7 +76,7 @@ async def add_client(request: web.Request) -> web.Response:
                 await _owner_exists(conn, parsed)
                 client, secret = await create_client(conn, **parsed.model_dump())
         except ValidationFailed as failed:
-            errors = forms.errors_of(failed)
+            errors = forms.errors_of(failed, CLIENT_INPUTS)
         else:
             return await _clients(request, {}, {}, created=(client.client_id, client.name, secret))
     return await _clients(request, typed, errors, status=422)
@@ -104,7 +107,7 @@ async def revoke(request: web.Request) -> web.Response:
     minutes = max(1, request.app[SETTINGS].access_token_ttl // 60)
     raise await see_other(
         request,
-        "/coordinator/clients",
+        url_for(request, "coordinator_clients"),
         f"Revoked {client_id}: it gets no new tokens, and those it holds expire within "
         f"{minutes} minutes.",
     )

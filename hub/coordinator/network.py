@@ -18,29 +18,34 @@ from scheduling import store as scheduling_store
 from scheduling.schemas import ServiceIn
 from spokes import clinics
 from spokes import store as spokes_store
-from telehub import audit, forms, sessions
+from telehub import audit, forms, labels, sessions
 from telehub.errors import Conflict, NotFound, ValidationFailed
 from telehub.fields import US_STATES, OneLine, TimeZoneName, UsState
 from telehub.keys import SETTINGS
 from telehub.request import int_param, trail_of, unit_of_work
 from telehub.validation import Input
-from telehub.web import ROLES_HUB_STAFF, render, see_other, signed_in
+from telehub.web import ROLES_HUB_STAFF, render, see_other, signed_in, url_for
 
 routes = web.RouteTableDef()
 
-ROLES = (
-    ("psychiatric_consultant", "Psychiatric consultant"),
-    ("addiction_medicine_specialist", "Addiction medicine specialist"),
-    ("telehealth_counselor", "Telehealth counselor"),
-    ("peer_recovery_specialist", "Peer recovery specialist"),
-)
-KINDS = (
-    ("econsult", "E-consult"),
-    ("video_session", "Video session"),
-    ("case_review", "Case review"),
-)
 STATES = sorted(US_STATES)
 CONSULTANT_LISTS = ("licensed_states", "service_ids")
+# Each form's inputs in the order it shows them: errors are placed and summarised so.
+CONSULTANT_INPUTS = ("name", "credentials", "role", "timezone", *CONSULTANT_LISTS)
+SPOKE_INPUTS = ("name", "slug", "state", "timezone")
+WEBHOOK_INPUTS = ("url", "full_payload", "rotate_secret")
+SERVICE_INPUTS = (
+    "kind",
+    "name",
+    "duration_minutes",
+    "interval_minutes",
+    "buffer_before_minutes",
+    "buffer_after_minutes",
+    "min_notice_minutes",
+    "horizon_days",
+    "turnaround_hours",
+    "roles",
+)
 US_ZONES = (
     "America/New_York",
     "America/Chicago",
@@ -69,16 +74,18 @@ async def add_consultant(request: web.Request) -> web.Response:
     """Add a consultant, or show the form again saying what to fix."""
     signed_in(request, *ROLES_HUB_STAFF)
     checked = {name: await forms.checked(request, name) for name in CONSULTANT_LISTS}
-    form = await forms.read(request, ConsultantIn, names=CONSULTANT_LISTS, extra=checked)
+    form = await forms.read(request, ConsultantIn, names=CONSULTANT_INPUTS, extra=checked)
     parsed, typed, errors = form.parsed, form.values, form.errors
     if parsed is not None:
         try:
             async with unit_of_work(request) as conn:
                 added = await consultants.create(conn, **parsed.model_dump())
         except ValidationFailed as failed:
-            errors = forms.errors_of(failed, CONSULTANT_LISTS)
+            errors = forms.errors_of(failed, CONSULTANT_INPUTS)
         else:
-            raise await see_other(request, "/coordinator/consultants", f"Added {added.name}.")
+            raise await see_other(
+                request, url_for(request, "coordinator_consultants"), f"Added {added.name}."
+            )
     return await _consultants(request, typed, checked, errors, status=422)
 
 
@@ -99,11 +106,10 @@ async def _consultants(
         {
             "people": people,
             "services": {s.id: s for s in offered},
-            "role_names": dict(ROLES),
-            "roles": ROLES,
+            "roles": labels.options("consultant_role"),
             "state_options": [(s, s) for s in STATES],
             "service_options": [
-                (s.id, f"{s.name} ({dict(KINDS)[s.kind].lower()})") for s in offered
+                (s.id, f"{s.name} ({labels.label(s.kind, 'kind').lower()})") for s in offered
             ],
             "zones": US_ZONES,
             "values": typed,
@@ -147,7 +153,7 @@ async def spokes_page(request: web.Request) -> web.Response:
 async def add_spoke(request: web.Request) -> web.Response:
     """Add a spoke clinic, or show the form again saying what to fix."""
     signed_in(request, *ROLES_HUB_STAFF)
-    form = await forms.read(request, SpokeIn)
+    form = await forms.read(request, SpokeIn, names=SPOKE_INPUTS)
     parsed, typed, errors = form.parsed, form.values, form.errors
     status = 422
     if parsed is not None:
@@ -158,7 +164,7 @@ async def add_spoke(request: web.Request) -> web.Response:
             errors, status = {"slug": conflict.detail}, 409
         else:
             raise await see_other(
-                request, f"/coordinator/spokes/{added.id}", f"Added {added.name}."
+                request, url_for(request, "coordinator_spoke", id=added.id), f"Added {added.name}."
             )
     return await _spokes(request, typed, errors, status=status)
 
@@ -196,7 +202,7 @@ async def set_spoke_webhook(request: web.Request) -> web.Response:
     spoke_id = int_param(request, "id")
     posted = await request.post()
     flags = {k: k in posted for k in ("full_payload", "rotate_secret")}
-    form = await forms.read(request, WebhookIn, extra=flags)
+    form = await forms.read(request, WebhookIn, names=WEBHOOK_INPUTS, extra=flags)
     parsed, typed, errors = form.parsed, form.values, form.errors
     if parsed is None:
         return await _spoke(request, spoke_id, typed, None, errors, status=422)
@@ -211,9 +217,12 @@ async def set_spoke_webhook(request: web.Request) -> web.Response:
                 allow_private=request.app[SETTINGS].webhook_allow_private,
             )
     except ValidationFailed as refused:  # an address the webhook may not reach
-        return await _spoke(request, spoke_id, typed, None, forms.errors_of(refused), status=422)
+        errors = forms.errors_of(refused, WEBHOOK_INPUTS)
+        return await _spoke(request, spoke_id, typed, None, errors, status=422)
     if secret is None:
-        raise await see_other(request, f"/coordinator/spokes/{spoke_id}", "Webhook saved.")
+        raise await see_other(
+            request, url_for(request, "coordinator_spoke", id=spoke_id), "Webhook saved."
+        )
     return await _spoke(request, spoke_id, None, secret, {})
 
 
@@ -276,7 +285,7 @@ async def set_spoke_mfa(request: web.Request) -> web.Response:
         if required
         else "Staff of this clinic sign in with their password alone (unless they set up a code)."
     )
-    raise await see_other(request, f"/coordinator/spokes/{spoke_id}", notice)
+    raise await see_other(request, url_for(request, "coordinator_spoke", id=spoke_id), notice)
 
 
 # --- services --------------------------------------------------------------------------------
@@ -294,7 +303,7 @@ async def add_service(request: web.Request) -> web.Response:
     """Add a service, or show the form again saying what to fix."""
     signed_in(request, *ROLES_HUB_STAFF)
     roles = (await request.post()).getall("roles", [])
-    form = await forms.read(request, ServiceIn, names=("roles",), extra={"roles": roles})
+    form = await forms.read(request, ServiceIn, names=SERVICE_INPUTS, extra={"roles": roles})
     parsed, typed, errors = form.parsed, form.values, form.errors
     status = 422
     if parsed is not None:
@@ -302,11 +311,13 @@ async def add_service(request: web.Request) -> web.Response:
             async with unit_of_work(request) as conn:
                 added = await services.create(conn, **parsed.model_dump())
         except ValidationFailed as failed:
-            errors = forms.errors_of(failed, ("roles",))
+            errors = forms.errors_of(failed, SERVICE_INPUTS)
         except Conflict as conflict:
             errors, status = {"name": f"{conflict.detail}: choose another name"}, 409
         else:
-            raise await see_other(request, "/coordinator/services", f"Added {added.name}.")
+            raise await see_other(
+                request, url_for(request, "coordinator_services"), f"Added {added.name}."
+            )
     return await _services(request, typed, roles, errors, status=status)
 
 
@@ -325,10 +336,8 @@ async def _services(
         "coordinator/services.html",
         {
             "services": offered,
-            "kinds": KINDS,
-            "kind_names": dict(KINDS),
-            "roles": ROLES,
-            "role_names": dict(ROLES),
+            "kinds": labels.options("kind"),
+            "roles": labels.options("consultant_role"),
             "values": typed,
             "checked": {"roles": [str(r) for r in roles]},
             "errors": errors,

@@ -145,7 +145,7 @@ async def test_adding_a_spoke_writes_it_and_opens_its_page(
         "Riverside Family Medicine",
         "riverside-fm",
         "VT",
-        "America/New_York",
+        "America/New York",
         "none",
     ]
 
