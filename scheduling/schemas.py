@@ -141,6 +141,20 @@ class AvailabilityIn(Input):
     rules: list[RuleIn] = Field(max_length=200)
     exceptions: list[ExceptionIn] = Field(default_factory=list, max_length=1000)
 
+    @model_validator(mode="after")
+    def _no_overlap(self) -> Self:
+        """Two ranges of one day that overlap (in dates and services too) are one mistake."""
+        for j, later in enumerate(self.rules):
+            for earlier in self.rules[:j]:
+                if _overlap(earlier, later):
+                    day = later.weekday.capitalize()
+                    raise FieldNamedError(
+                        f"rules.{j}.start",
+                        f"{day} {_range(later)} overlaps {day} {_range(earlier)}: "
+                        "ranges on one day must not overlap",
+                    )
+        return self
+
     def rows(self) -> tuple[list[store.RuleRow], list[store.ExceptionRow]]:
         """The rows `availability.publish` takes (for the API and the hours page alike)."""
         rules = [
@@ -165,6 +179,33 @@ class AvailabilityIn(Input):
             for e in self.exceptions
         ]
         return rules, exceptions
+
+
+def _span(rule: RuleIn) -> tuple[int, int]:
+    """A range's start and end in minutes from midnight (an end of 00:00 is midnight)."""
+    return rule.start.hour * 60 + rule.start.minute, rule.end.hour * 60 + rule.end.minute or 1440
+
+
+def _range(rule: RuleIn) -> str:
+    return f"{rule.start:%H:%M} to {rule.end:%H:%M}"
+
+
+def _overlap(a: RuleIn, b: RuleIn) -> bool:
+    """Whether two weekly ranges claim the same time: day, clock, dates and a service."""
+    if a.weekday != b.weekday:
+        return False
+    (a_start, a_end), (b_start, b_end) = _span(a), _span(b)
+    if a_start >= b_end or b_start >= a_end:
+        return False
+    if (a.valid_until and b.valid_from and a.valid_until < b.valid_from) or (
+        b.valid_until and a.valid_from and b.valid_until < a.valid_from
+    ):
+        return False
+    return (
+        a.service_ids is None
+        or b.service_ids is None
+        or bool(set(a.service_ids) & set(b.service_ids))
+    )
 
 
 class RuleOut(Output):

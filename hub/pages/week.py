@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -12,6 +13,7 @@ from hub.pages.common import consultant_user, zone_label
 from scheduling import bookings
 from scheduling.bookings import VIRTUAL_KINDS
 from scheduling.schemas import OutcomeIn
+from scheduling.store import ExceptionRow
 from scheduling.weeks import local_week, monday_of
 from telehub import forms
 from telehub.errors import FieldError, ValidationFailed
@@ -21,6 +23,32 @@ from telehub.validation import Input, read_query
 from telehub.web import local_time, render, see_other, url_for
 
 routes = web.RouteTableDef()
+
+
+@dataclass(frozen=True, slots=True)
+class DayPeriod:
+    """Time off or extra hours as one day of the week shows them (clipped to that day)."""
+
+    kind: str
+    start: str  # local "HH:MM"; "00:00" when it began on an earlier day
+    end: str  # local "HH:MM"; "24:00" when it goes on past midnight
+    note: str
+
+
+def periods_on(day: date, exceptions: list[ExceptionRow], zone: ZoneInfo) -> list[DayPeriod]:
+    """The time off and extra hours that touch a local day, by start."""
+    midnight = datetime.combine(day, time(0), zone)
+    following = datetime.combine(day + timedelta(days=1), time(0), zone)
+    return [
+        DayPeriod(
+            e.kind,
+            f"{e.start.astimezone(zone):%H:%M}" if e.start > midnight else "00:00",
+            f"{e.end.astimezone(zone):%H:%M}" if e.end < following else "24:00",
+            e.note,
+        )
+        for e in sorted(exceptions, key=lambda e: e.start)
+        if e.start < following and e.end > midnight
+    ]
 
 
 class WeekQuery(Input):
@@ -44,7 +72,14 @@ async def my_week(request: web.Request) -> web.Response:
         )
     week = [monday + timedelta(days=i) for i in range(7)]
     found = shown.bookings
-    days = [(day, [b for b in found if b.start.astimezone(zone).date() == day]) for day in week]
+    days = [
+        (
+            day,
+            [b for b in found if b.start.astimezone(zone).date() == day],
+            periods_on(day, shown.exceptions, zone),
+        )
+        for day in week
+    ]
     return render(
         request,
         "hub/week.html",
