@@ -1,0 +1,53 @@
+"""Factories for tests: a network built through the real stores, records made through the
+API, and signing in through the real forms. Import from here: `from tests.factories import ...`."""
+
+from __future__ import annotations
+
+from tests.factories.network import TOTP_SECRET, Clock, Network, SpokeUser
+from tests.factories.records import (
+    NOTE_SECTIONS,
+    Client,
+    book,
+    booking,
+    booking_body,
+    booking_in_store,
+    booking_row,
+    day_window,
+    draft_note,
+    econsult,
+    iso,
+    live_client,
+    racing_bookings,
+    sign_note,
+    signed_note,
+    slot_starts,
+)
+from tests.factories.signin import SIGNIN_TOKEN, enter_code, fresh_code, page_csrf, sign_in
+
+__all__ = [
+    "NOTE_SECTIONS",
+    "SIGNIN_TOKEN",
+    "TOTP_SECRET",
+    "Client",
+    "Clock",
+    "Network",
+    "SpokeUser",
+    "book",
+    "booking",
+    "booking_body",
+    "booking_in_store",
+    "booking_row",
+    "day_window",
+    "draft_note",
+    "econsult",
+    "enter_code",
+    "fresh_code",
+    "iso",
+    "live_client",
+    "page_csrf",
+    "racing_bookings",
+    "sign_in",
+    "sign_note",
+    "signed_note",
+    "slot_starts",
+]
