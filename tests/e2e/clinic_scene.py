@@ -3,16 +3,13 @@ and a signed note. The phone-width and accessibility checks walk its pages."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import time
-from typing import Any
 
-import aiohttp
 from aiohttp.test_utils import TestServer
 from playwright.async_api import Page, expect
 
-from tests.factories import Network, SpokeUser
+from tests.factories import Network, SpokeUser, booking, econsult, live_client, signed_note
 
 LONG_CONSULTANT = "Dr. Maya Okafor-Vandenberghe-Lindqvist"
 LONG_FAMILY = "Okonkwo-Ramirez de la Fuente-Vandersloot"
@@ -29,17 +26,6 @@ class ClinicScene:
     note_id: str
 
 
-async def api(live: TestServer, path: str, body: Any, headers: dict[str, str]) -> Any:
-    """POST to the live app's API, asserting success."""
-    headers = {**headers, "Idempotency-Key": uuid.uuid4().hex}
-    async with (
-        aiohttp.ClientSession() as http,
-        http.post(str(live.make_url(path)), json=body, headers=headers) as response,
-    ):
-        assert response.status in (200, 201), await response.text()
-        return await response.json()
-
-
 async def busy_clinic(network: Network, live: TestServer) -> ClinicScene:
     """Two consultants (one with a very long name), patients with long names, five bookings in
     the week of 1 March 2027 and an e-consult answered with a signed note."""
@@ -47,11 +33,11 @@ async def busy_clinic(network: Network, live: TestServer) -> ClinicScene:
     review = await network.service(
         kind="case_review", name="Interdisciplinary case review", duration_minutes=30
     )
-    econsult = await network.service(
+    econsult_service = await network.service(
         kind="econsult", name="OUD e-consult", duration_minutes=30, turnaround_hours=48
     )
     days = tuple((d, time(8), time(17)) for d in range(5))
-    consultant = await network.consultant([video, review, econsult], hours=days)
+    consultant = await network.consultant([video, review, econsult_service], hours=days)
     other = await network.consultant([video, review], hours=days, timezone="America/New_York")
     async with network.pool.acquire() as conn:
         await conn.execute(
@@ -63,36 +49,6 @@ async def busy_clinic(network: Network, live: TestServer) -> ClinicScene:
         await network.patient(spoke, family_name="Quimby"),
         await network.patient(spoke, family_name="Nakamura-Whitfield"),
     ]
-    booking_ids = []
-    for n, (day, hour, who) in enumerate(
-        ((3, 9, consultant), (3, 11, other), (4, 10, consultant), (5, 13, other), (5, 9, other))
-    ):
-        booked = await api(
-            live,
-            "/api/v1/bookings",
-            {
-                "service_id": (video if n % 2 == 0 else review).id,
-                "consultant_id": who.id,
-                "patient_id": str(patients[n % 3].id),
-                "reason": "Buprenorphine induction follow-up after an emergency department visit",
-                "start": f"2027-03-{day:02d}T{hour:02d}:00:00-08:00",
-            },
-            spoke.headers,
-        )
-        booking_ids.append(booked["id"])
-    asked = await api(
-        live,
-        "/api/v1/econsults",
-        {
-            "patient_id": str(patients[0].id),
-            "service_id": econsult.id,
-            "referring_clinician": "Dr. Lena Park-Abernathy, MD, MPH",
-            "question": "Induction with ongoing fentanyl use and chronic low back pain: "
-            "low-dose buprenorphine start, or a standard induction after withdrawal?",
-        },
-        spoke.headers,
-    )
-    hub = network.consultant_headers(consultant.id)
     sections = {
         "assessment": "Severe opioid use disorder; chronic low back pain.",
         "recommendations": {
@@ -104,9 +60,33 @@ async def busy_clinic(network: Network, live: TestServer) -> ClinicScene:
         "follow_up": "Re-consult in 4 weeks.",
         "visit_recommended": True,
     }
-    draft = await api(live, f"/api/v1/econsults/{asked['id']}/notes", {"sections": sections}, hub)
-    await api(live, f"/api/v1/notes/{draft['id']}/sign", None, hub)
-    return ClinicScene(spoke, consultant.id, booking_ids[0], asked["id"], draft["id"])
+    booking_ids = []
+    async with live_client(live) as http:
+        for n, (day, hour, who) in enumerate(
+            ((3, 9, consultant), (3, 11, other), (4, 10, consultant), (5, 13, other), (5, 9, other))
+        ):
+            booked = await booking(
+                http,
+                spoke,
+                service_id=(video if n % 2 == 0 else review).id,
+                consultant_id=who.id,
+                patient_id=patients[n % 3].id,
+                reason="Buprenorphine induction follow-up after an emergency department visit",
+                start=f"2027-03-{day:02d}T{hour:02d}:00:00-08:00",
+            )
+            booking_ids.append(booked["id"])
+        asked = await econsult(
+            http,
+            spoke,
+            patient_id=patients[0].id,
+            service_id=econsult_service.id,
+            referring_clinician="Dr. Lena Park-Abernathy, MD, MPH",
+            question="Induction with ongoing fentanyl use and chronic low back pain: "
+            "low-dose buprenorphine start, or a standard induction after withdrawal?",
+        )
+        hub = network.consultant_headers(consultant.id)
+        note = await signed_note(http, hub, asked["id"], sections)
+    return ClinicScene(spoke, consultant.id, booking_ids[0], asked["id"], note["id"])
 
 
 async def sign_in(page: Page, email: str, password: str, path: str) -> None:
