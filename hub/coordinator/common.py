@@ -1,14 +1,34 @@
-"""What the coordinator's pages share: the hub's time zone."""
+"""What the coordinator's pages share: the hub's time zone, and the time zones to choose from."""
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
 
 from aiohttp import web
 
 from telehub.keys import SETTINGS
 
+# Where the hub's clinics and consultants are: offered first, in this order.
+US_ZONES = (
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Phoenix",
+    "America/Los_Angeles",
+    "America/Anchorage",
+    "Pacific/Honolulu",
+    "America/Puerto_Rico",
+)
+
 
 def hub_zone(request: web.Request) -> ZoneInfo:
     """The hub's time zone: coordinators read every time and week in it."""
     return ZoneInfo(request.app[SETTINGS].hub_timezone)
+
+
+@cache
+def zone_choices() -> tuple[str, ...]:
+    """Every IANA time zone a form may take, the US ones first, then the rest by name."""
+    rest = sorted((available_timezones() | {"UTC"}) - set(US_ZONES))
+    return (*US_ZONES, *rest)

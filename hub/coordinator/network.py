@@ -13,6 +13,7 @@ from consults.delivery import configure_webhook
 from consults.schemas import WebhookIn
 from hub import consultants, store
 from hub.api import ConsultantIn
+from hub.coordinator.common import zone_choices
 from scheduling import services
 from scheduling import store as scheduling_store
 from scheduling.schemas import ServiceIn
@@ -45,16 +46,6 @@ SERVICE_INPUTS = (
     "horizon_days",
     "turnaround_hours",
     "roles",
-)
-US_ZONES = (
-    "America/New_York",
-    "America/Chicago",
-    "America/Denver",
-    "America/Phoenix",
-    "America/Los_Angeles",
-    "America/Anchorage",
-    "Pacific/Honolulu",
-    "America/Puerto_Rico",
 )
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
@@ -111,7 +102,7 @@ async def _consultants(
             "service_options": [
                 (s.id, f"{s.name} ({labels.label(s.kind, 'kind').lower()})") for s in offered
             ],
-            "zones": US_ZONES,
+            "zones": zone_choices(),
             "values": typed,
             "checked": {k: [str(v) for v in vs] for k, vs in checked.items()},
             "errors": errors,
@@ -180,7 +171,7 @@ async def _spokes(
         {
             "spokes": clinics,
             "states_options": [(s, s) for s in STATES],
-            "zones": US_ZONES,
+            "zones": zone_choices(),
             "values": typed,
             "errors": errors,
         },
