@@ -5,16 +5,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
-import aiohttp
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestServer
 from playwright.async_api import Page, expect
 
 from scheduling import booking_store
-from scheduling.slots import Period
 from tests.e2e.conftest import screenshot
-from tests.factories import Clock, Network, SpokeUser
+from tests.factories import (
+    Clock,
+    Network,
+    SpokeUser,
+    booking_in_store,
+    econsult,
+    live_client,
+    signed_note,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -53,11 +59,11 @@ async def a_program(
     """A small network with bookings, outcomes, answered and acknowledged e-consults."""
     now = clock.now
     video = await network.service(duration_minutes=60)
-    econsult = await network.service(
+    econsult_svc = await network.service(
         kind="econsult", duration_minutes=30, turnaround_hours=48, roles=["psychiatric_consultant"]
     )
     doctor = await network.consultant(
-        [video, econsult], hours=((0, time(9), time(13)), (2, time(9), time(17)))
+        [video, econsult_svc], hours=((0, time(9), time(13)), (2, time(9), time(17)))
     )
     await network.consultant([video], timezone="America/New_York", hours=((1, time(9), time(15)),))
     riverside, hilltop = await network.spoke(), await network.spoke()
@@ -66,24 +72,19 @@ async def a_program(
         for week in range(-11, 8):
             for hour in range(abs(week) % 4 + 1):
                 start = datetime(2027, 3, 3, 17 + hour, tzinfo=UTC) + timedelta(weeks=week)
-                period = Period(start, start + timedelta(hours=1))
-                booked = await booking_store.insert_booking(
+                booked = await booking_in_store(
                     conn,
                     service_id=video.id,
                     consultant_id=doctor.id,
                     spoke_id=riverside.id,
                     patient_id=patients[riverside.id].id,
-                    period=period,
-                    blocked=period,
-                    reason="",
-                    video_link=None,
-                    created_by="test",
+                    start=start,
                 )
                 if week < 0:
                     outcome = "no_show" if (hour + week) % 3 == 0 else "completed"
-                    await booking_store.set_outcome(conn, booked.id, outcome)
+                    await booking_store.set_outcome(conn, booked, outcome)
     hub = network.consultant_headers(doctor.id)
-    async with aiohttp.ClientSession(base_url=live.make_url("/")) as http:
+    async with live_client(live) as http:
         for day, spoke, answer, ack in (
             (8, riverside, 5, 3),
             (15, riverside, 9, 20),
@@ -91,25 +92,11 @@ async def a_program(
             (17, hilltop, 12, 40),
         ):
             clock.now = datetime(2027, 2, day, 14, tzinfo=UTC)
-            made = await http.post(
-                "/api/v1/econsults",
-                json={
-                    "patient_id": str(patients[spoke.id].id),
-                    "service_id": econsult.id,
-                    "referring_clinician": "Dr. Park",
-                    "question": "MOUD choice?",
-                },
-                headers=spoke.headers,
+            asked = await econsult(
+                http, spoke, patient_id=patients[spoke.id].id, service_id=econsult_svc.id
             )
-            assert made.status == 201, await made.text()
             clock.now += timedelta(hours=answer)
-            draft = await http.post(
-                f"/api/v1/econsults/{(await made.json())['id']}/notes",
-                json={"sections": SECTIONS},
-                headers=hub,
-            )
-            note = (await draft.json())["id"]
-            assert (await http.post(f"/api/v1/notes/{note}/sign", headers=hub)).status == 200
+            note = (await signed_note(http, hub, asked["id"], SECTIONS))["id"]
             if ack is not None:
                 clock.now += timedelta(hours=ack)
                 acked = await http.post(f"/api/v1/notes/{note}/acknowledge", headers=spoke.headers)
