@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -10,23 +9,15 @@ from aiohttp.test_utils import TestClient
 
 from scheduling import feeds
 from scheduling.feed_store import FeedOwner
-from tests.factories import Network
-from tests.http.hub_pages_support import consultant_desk, post
+from tests.http.consultant_pages.support import Hub, post, value_of
 
 PAGE = "/hub/feed"
 YES = {"confirmed": "yes"}
 
 
-def feed_url(html: str) -> str:
-    """The URL the page shows in its copy box."""
-    match = re.search(r'<input id="feed-url"[^>]*?value="([^"]*)"', html)
-    assert match, "the page shows a feed URL"
-    return match.group(1)
-
-
 async def shown_url(client: TestClient) -> str:
     """The feed URL the page shows now."""
-    return feed_url(await (await client.get(PAGE)).text())
+    return value_of(await (await client.get(PAGE)).text(), "feed-url")
 
 
 async def tokens(conn: asyncpg.Connection) -> list[asyncpg.Record]:
@@ -35,9 +26,8 @@ async def tokens(conn: asyncpg.Connection) -> list[asyncpg.Record]:
 
 
 async def test_the_current_url_is_shown_again_and_is_the_one_that_works(
-    client: TestClient, network: Network, conn: asyncpg.Connection
+    client: TestClient, hub: Hub, conn: asyncpg.Connection
 ) -> None:
-    await consultant_desk(client, network)
     assert (await post(client, PAGE, {}, PAGE)).status == 303  # create: nothing to lose yet
 
     first, again = await shown_url(client), await shown_url(client)
@@ -53,9 +43,8 @@ async def test_the_current_url_is_shown_again_and_is_the_one_that_works(
 
 
 async def test_rotating_without_confirming_asks_and_changes_nothing(
-    client: TestClient, network: Network, conn: asyncpg.Connection
+    client: TestClient, hub: Hub, conn: asyncpg.Connection
 ) -> None:
-    await consultant_desk(client, network)
     await post(client, PAGE, {}, PAGE)
     before, rows = await shown_url(client), await tokens(conn)
 
@@ -70,9 +59,8 @@ async def test_rotating_without_confirming_asks_and_changes_nothing(
 
 
 async def test_rotating_once_confirmed_shows_a_new_url_and_the_old_one_stops(
-    client: TestClient, network: Network
+    client: TestClient, hub: Hub
 ) -> None:
-    await consultant_desk(client, network)
     await post(client, PAGE, {}, PAGE)
     old = await shown_url(client)
 
@@ -86,9 +74,8 @@ async def test_rotating_once_confirmed_shows_a_new_url_and_the_old_one_stops(
 
 
 async def test_revoking_asks_first_then_stops_the_url(
-    client: TestClient, network: Network, conn: asyncpg.Connection
+    client: TestClient, hub: Hub, conn: asyncpg.Connection
 ) -> None:
-    await consultant_desk(client, network)
     await post(client, PAGE, {}, PAGE)
     url = await shown_url(client)
 
@@ -102,10 +89,9 @@ async def test_revoking_asks_first_then_stops_the_url(
 
 
 async def test_a_url_issued_before_copies_were_kept_says_to_rotate_for_a_new_one(
-    client: TestClient, network: Network, conn: asyncpg.Connection
+    client: TestClient, hub: Hub, conn: asyncpg.Connection
 ) -> None:
-    desk = await consultant_desk(client, network)
-    token = await feeds.issue_token(conn, FeedOwner(consultant_id=desk.consultant.id))
+    token = await feeds.issue_token(conn, FeedOwner(consultant_id=hub.consultant.id))
 
     html = await (await client.get(PAGE)).text()
 

@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 from scheduling import store as scheduling_store
 from scheduling.store import ExceptionRow
 from tests.factories import Network
-from tests.http.hub_pages_support import consultant_desk, post
+from tests.http.consultant_pages.support import Hub, between, post
 
 DASH = "\N{EN DASH}"
 OVERLAP = "Monday 11:00 to 14:00 overlaps Monday 09:00 to 12:00: ranges on one day must not overlap"
@@ -41,9 +41,8 @@ async def test_the_api_refuses_overlapping_ranges_naming_the_field(
 
 
 async def test_the_hours_page_says_which_day_and_ranges_overlap_and_saves_nothing(
-    client: TestClient, network: Network, conn: asyncpg.Connection
+    client: TestClient, hub: Hub, conn: asyncpg.Connection
 ) -> None:
-    desk = await consultant_desk(client, network)
     typed = {
         "hours.monday.0.start": "09:00",
         "hours.monday.0.end": "12:00",
@@ -58,19 +57,18 @@ async def test_the_hours_page_says_which_day_and_ranges_overlap_and_saves_nothin
     assert f'<p class="error" id="f-hours-monday-1-start-error">{OVERLAP}</p>' in html
     assert f'href="#f-hours-monday-1-start">Monday, time range 2, from: {OVERLAP}' in html
     assert 'id="f-hours-monday-1-end" name="hours.monday.1.end" type="time" value="14:00"' in html
-    stored, _ = await scheduling_store.get_availability(conn, desk.consultant.id)
-    assert [(r.start_time.hour, r.end_time.hour) for r in stored] == [(9, 12)]
+    stored, _ = await scheduling_store.get_availability(conn, hub.consultant.id)
+    assert [(r.start_time.hour, r.end_time.hour) for r in stored] == [(9, 12), (21, 23)]
 
 
 async def test_my_week_shows_time_off_and_extra_hours_on_their_days(
-    client: TestClient, network: Network
+    client: TestClient, network: Network, hub: Hub
 ) -> None:
-    desk = await consultant_desk(client, network)
     async with network.pool.acquire() as conn:
-        rules, _ = await scheduling_store.get_availability(conn, desk.consultant.id)
+        rules, _ = await scheduling_store.get_availability(conn, hub.consultant.id)
         await scheduling_store.replace_availability(
             conn,
-            desk.consultant.id,
+            hub.consultant.id,
             rules,
             [  # Los Angeles is UTC-8 in early March
                 ExceptionRow(
@@ -92,20 +90,16 @@ async def test_my_week_shows_time_off_and_extra_hours_on_their_days(
 
     html = await (await client.get("/hub")).text()
 
-    tuesday = html.split('id="d-2027-03-02"', 1)[1].split('id="d-2027-03-03"', 1)[0]
-    wednesday = html.split('id="d-2027-03-03"', 1)[1].split('id="d-2027-03-04"', 1)[0]
-    saturday = html.split('id="d-2027-03-06"', 1)[1].split('id="d-2027-03-07"', 1)[0]
+    tuesday = between(html, 'id="d-2027-03-02"', 'id="d-2027-03-03"')
+    wednesday = between(html, 'id="d-2027-03-03"', 'id="d-2027-03-04"')
+    saturday = between(html, 'id="d-2027-03-06"', 'id="d-2027-03-07"')
     assert f"13:00{DASH}24:00" in tuesday and "Time off</span> Conference" in tuesday
     assert f"00:00{DASH}17:00" in wednesday and "Time off" in wednesday
     assert f"09:00{DASH}11:00" in saturday and "Extra hours</span>" in saturday
     assert "Time off" not in html.split('id="d-2027-03-02"', 1)[0]  # not on Monday
 
 
-async def test_my_week_is_one_table_so_its_columns_line_up(
-    client: TestClient, network: Network
-) -> None:
-    await consultant_desk(client, network)
-
+async def test_my_week_is_one_table_so_its_columns_line_up(client: TestClient, hub: Hub) -> None:
     html = await (await client.get("/hub")).text()
 
     assert html.count("<table") == 1

@@ -13,7 +13,7 @@ from telehub.audit import Trail
 from telehub.auth import KIND_SCOPES, Caller
 from telehub.errors import ValidationFailed
 from tests.factories import Clock, Network, draft_note
-from tests.http.hub_pages_support import ask, consultant_desk, note_rows, post
+from tests.http.consultant_pages.support import Hub, ask, notes_of, post
 
 EMPTY = {
     "sections.assessment": "",
@@ -26,10 +26,9 @@ EMPTY = {
 
 
 async def test_signing_an_empty_note_on_the_page_says_what_is_missing_and_saves_nothing(
-    client: TestClient, network: Network, conn: asyncpg.Connection
+    client: TestClient, hub: Hub, conn: asyncpg.Connection
 ) -> None:
-    desk = await consultant_desk(client, network)
-    econsult_id = await ask(client, desk)
+    econsult_id = await ask(client, hub)
     page = f"/hub/econsults/{econsult_id}"
 
     response = await post(client, f"{page}/note", {**EMPTY, "action": "sign"}, page)
@@ -40,19 +39,18 @@ async def test_signing_an_empty_note_on_the_page_says_what_is_missing_and_saves_
     assert "Recommendations: Write at least one recommendation before signing." in html
     assert "Follow-up: Write the follow-up plan before signing." in html
     assert "Nothing was saved" in html
-    assert await note_rows(conn, econsult_id) == []  # no empty draft
+    assert await notes_of(conn, econsult_id) == []  # no empty draft
     assert await conn.fetchval("SELECT count(*) FROM outbox") == 0
 
 
 async def test_signing_a_draft_with_a_missing_section_keeps_the_saved_draft_as_it_was(
-    client: TestClient, network: Network, conn: asyncpg.Connection
+    client: TestClient, hub: Hub, conn: asyncpg.Connection
 ) -> None:
-    desk = await consultant_desk(client, network)
-    econsult_id = await ask(client, desk)
+    econsult_id = await ask(client, hub)
     page = f"/hub/econsults/{econsult_id}"
     saved = {**EMPTY, "sections.assessment": "Depression, moderate.", "action": "save"}
     assert (await post(client, f"{page}/note", saved, page)).status == 303
-    [draft] = await note_rows(conn, econsult_id)
+    [draft] = await notes_of(conn, econsult_id)
     typed = {**saved, "sections.assessment": "", "sections.follow_up": "In 4 weeks."}
 
     response = await post(
@@ -63,17 +61,16 @@ async def test_signing_a_draft_with_a_missing_section_keeps_the_saved_draft_as_i
     html = await response.text()
     assert "Write the assessment before signing." in html
     assert ">In 4 weeks.</textarea>" in html  # what was typed is shown again
-    [kept] = await note_rows(conn, econsult_id)
+    [kept] = await notes_of(conn, econsult_id)
     assert kept["signed_at"] is None
     assert kept["sections"]["assessment"] == "Depression, moderate."  # the draft as saved
 
 
 async def test_the_api_refuses_to_sign_an_empty_draft_naming_each_missing_field(
-    client: TestClient, network: Network, conn: asyncpg.Connection
+    client: TestClient, network: Network, hub: Hub, conn: asyncpg.Connection
 ) -> None:
-    desk = await consultant_desk(client, network)
-    econsult_id = await ask(client, desk)
-    headers = network.consultant_headers(desk.consultant.id)
+    econsult_id = await ask(client, hub)
+    headers = network.consultant_headers(hub.consultant.id)
     draft = await draft_note(client, headers, econsult_id, {})
 
     response = await client.post(f"/api/v1/notes/{draft['id']}/sign", headers=headers)
@@ -86,16 +83,15 @@ async def test_the_api_refuses_to_sign_an_empty_draft_naming_each_missing_field(
         ("sections.recommendations", "is required to sign"),
         ("sections.follow_up", "is required to sign"),
     }
-    [kept] = await note_rows(conn, econsult_id)
+    [kept] = await notes_of(conn, econsult_id)
     assert kept["signed_at"] is None
 
 
 async def test_save_and_sign_refuses_before_writing_anything(
-    client: TestClient, network: Network, conn: asyncpg.Connection, clock: Clock
+    client: TestClient, hub: Hub, conn: asyncpg.Connection, clock: Clock
 ) -> None:
-    desk = await consultant_desk(client, network)
-    econsult_id = await ask(client, desk)
-    caller = Caller("consultant", "c", KIND_SCOPES["consultant"], consultant_id=desk.consultant.id)
+    econsult_id = await ask(client, hub)
+    caller = Caller("consultant", "c", KIND_SCOPES["consultant"], consultant_id=hub.consultant.id)
     sections = {"assessment": "Depression.", "recommendations": {}, "follow_up": ""}
 
     try:
@@ -116,4 +112,4 @@ async def test_save_and_sign_refuses_before_writing_anything(
         ]
     else:
         raise AssertionError("signing an incomplete note must be refused")
-    assert await note_rows(conn, econsult_id) == []
+    assert await notes_of(conn, econsult_id) == []
