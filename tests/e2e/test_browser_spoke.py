@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import time
-from typing import Any
 
-import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 from playwright.async_api import Page, expect
 
 from tests.e2e.conftest import screenshot
-from tests.factories import Network
+from tests.factories import Network, econsult, live_client, signed_note
 
 pytestmark = pytest.mark.slow
 
@@ -27,16 +25,6 @@ async def sign_in_as_scheduler(page: Page, network: Network, spoke_id: int, path
     await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Sign in").click()
     await page.wait_for_url(f"**{path}")
-
-
-async def api(live: TestServer, path: str, body: Any, headers: dict[str, str]) -> Any:
-    """POST to the live app's API, asserting success."""
-    async with (
-        aiohttp.ClientSession() as http,
-        http.post(str(live.make_url(path)), json=body, headers=headers) as response,
-    ):
-        assert response.status in (200, 201), await response.text()
-        return await response.json()
 
 
 async def test_a_scheduler_finds_a_slot_books_it_for_a_patient_and_sees_it_everywhere(
@@ -185,17 +173,6 @@ async def test_a_clinic_reads_acknowledges_and_prints_a_consult_note(
     consultant = await network.consultant([service], hours=((0, time(9), time(12)),))
     spoke = await network.spoke()
     patient = await network.patient(spoke, family_name="Quimby")
-    econsult = await api(
-        live,
-        "/api/v1/econsults",
-        {
-            "patient_id": str(patient.id),
-            "service_id": service.id,
-            "referring_clinician": "Dr. Park",
-            "question": "MOUD choice with chronic pain?",
-        },
-        spoke.headers,
-    )
     hub = network.consultant_headers(consultant.id)
     sections = {
         "assessment": "Severe opioid use disorder; chronic low back pain.",
@@ -208,10 +185,15 @@ async def test_a_clinic_reads_acknowledges_and_prints_a_consult_note(
         "follow_up": "Re-consult in 4 weeks.",
         "visit_recommended": False,
     }
-    draft = await api(
-        live, f"/api/v1/econsults/{econsult['id']}/notes", {"sections": sections}, hub
-    )
-    await api(live, f"/api/v1/notes/{draft['id']}/sign", None, hub)
+    async with live_client(live) as http:
+        asked = await econsult(
+            http,
+            spoke,
+            patient_id=patient.id,
+            service_id=service.id,
+            question="MOUD choice with chronic pain?",
+        )
+        await signed_note(http, hub, asked["id"], sections)
     await sign_in_as_scheduler(page, network, spoke.id, "/spoke/inbox")
 
     await expect(page.get_by_role("heading", name="To acknowledge (1)")).to_be_visible()
