@@ -82,14 +82,14 @@ async def test_each_count_links_to_the_list_of_what_it_counts(
     assert links == {
         "sessions today": "#today",
         "consult notes to acknowledge": "/spoke/inbox",
-        "e-consults past due": "/spoke/econsults?show=past_due",
-        "e-consults waiting on your answer": "/spoke/econsults?show=waiting",
+        "e-consult past due": "/spoke/econsults?show=past_due",
+        "e-consult waiting on your answer": "/spoke/econsults?show=waiting",
     }
     assert 'id="today"' in page
-    past_due = await (await client.get(links["e-consults past due"])).text()
+    past_due = await (await client.get(links["e-consult past due"])).text()
     assert f"/spoke/econsults/{late['id']}" in past_due
     assert f"/spoke/econsults/{waiting['id']}" not in past_due
-    on_us = await (await client.get(links["e-consults waiting on your answer"])).text()
+    on_us = await (await client.get(links["e-consult waiting on your answer"])).text()
     assert f"/spoke/econsults/{waiting['id']}" in on_us
     assert f"/spoke/econsults/{late['id']}" not in on_us
     everything = await (await client.get("/spoke/econsults")).text()
