@@ -19,7 +19,7 @@ from consults.note_store import Note, Subject
 from consults.store import Econsult, Message
 from hub import store
 from hub.store import Consultant
-from scheduling import bookings, feed_store, feeds
+from scheduling import bookings, feeds
 from scheduling import store as scheduling_store
 from scheduling.booking_store import Booking
 from scheduling.bookings import BookingFilter
@@ -186,14 +186,3 @@ async def feed(
 ) -> feeds.CurrentFeed | None:
     """The consultant's current feed URL (None: none), its token when it can be shown again."""
     return await feeds.current(conn, FeedOwner(consultant_id=consultant_id), secret_key)
-
-
-async def rotate_feed(conn: asyncpg.Connection, consultant_id: int, secret_key: str) -> str:
-    """A new feed token for the consultant (kept sealed, to be shown again); the old one stops."""
-    owner = FeedOwner(consultant_id=consultant_id)
-    return await feeds.issue_token(conn, owner, secret_key=secret_key)
-
-
-async def revoke_feed(conn: asyncpg.Connection, consultant_id: int) -> bool:
-    """Stop the consultant's feed URL; False if there was none."""
-    return await feed_store.revoke_token(conn, FeedOwner(consultant_id=consultant_id))

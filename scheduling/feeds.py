@@ -94,6 +94,11 @@ async def current(
     return CurrentFeed(active.created_at, token)
 
 
+async def revoke(conn: asyncpg.Connection, owner: FeedOwner) -> bool:
+    """Stop the owner's feed URL now; False if there was none."""
+    return await feed_store.revoke_token(conn, owner)
+
+
 async def resolve(conn: asyncpg.Connection, token: str) -> FeedOwner | None:
     """Whose feed a token opens, if it is current."""
     presented = hash_secret(token)

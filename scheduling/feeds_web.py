@@ -188,5 +188,5 @@ def mount_token_api(
     )
     async def revoke(request: web.Request, caller: Caller, _: NoInput) -> web.Response:
         async with unit_of_work(request) as conn:
-            await feed_store.revoke_token(conn, await owned(request, caller, conn))
+            await feeds.revoke(conn, await owned(request, caller, conn))
         return web.Response(status=204)

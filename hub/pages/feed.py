@@ -8,6 +8,8 @@ from aiohttp import web
 from hub import views
 from hub.feeds import FEED_PATH
 from hub.pages.common import consultant_user
+from scheduling import feeds
+from scheduling.feed_store import FeedOwner
 from telehub import forms
 from telehub.keys import SETTINGS
 from telehub.request import unit_of_work
@@ -49,10 +51,11 @@ async def rotate(request: web.Request) -> web.Response:
     _, consultant_id = consultant_user(request)
     secret_key = request.app[SETTINGS].secret_key
     confirmed = await _confirmed(request)
+    owner = FeedOwner(consultant_id=consultant_id)
     async with unit_of_work(request) as conn:
         existing = await views.feed(conn, consultant_id, secret_key)
         if existing is None or confirmed:
-            await views.rotate_feed(conn, consultant_id, secret_key)
+            await feeds.issue_token(conn, owner, secret_key=secret_key)
     if existing is not None and not confirmed:
         return await _feed_page(request, ask="rotate")  # nothing changed: ask first
     notice = (
@@ -71,7 +74,7 @@ async def revoke(request: web.Request) -> web.Response:
     if not await _confirmed(request):
         return await _feed_page(request, ask="revoke")  # nothing changed: ask first
     async with unit_of_work(request) as conn:
-        revoked = await views.revoke_feed(conn, consultant_id)
+        revoked = await feeds.revoke(conn, FeedOwner(consultant_id=consultant_id))
     notice = (
         "Your feed URL is revoked: calendars subscribed to it no longer update."
         if revoked
