@@ -73,3 +73,14 @@ async def test_a_48_hour_service_says_business_hours_and_the_days_they_come_to(
     assert "OUD e-consult: answered within 8 business hours." in page
     assert "due <strong>Wed 10 Mar 2027, 11:00</strong>" in page  # the hub: 08:00 to 17:00
     assert "The hub's clock runs Mon to Fri, 08:00 to 17:00" in page
+
+
+async def test_the_service_choice_is_described_by_its_due_time(
+    client: TestClient, clinic: Clinic
+) -> None:
+    page = await (await client.get("/spoke/econsults/new")).text()
+
+    select = page[page.index('<select id="f-service_id"') :]
+    select = select[: select.index(">")]
+    assert re.search(r'aria-describedby="[^"]*\bturnaround\b', select)
+    assert 'id="turnaround"' in page

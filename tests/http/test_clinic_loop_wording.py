@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import asyncpg
 from aiohttp.test_utils import TestClient
 
-from tests.factories import Clock
+from tests.factories import NOTE_SECTIONS, Clock, Network, econsult, signed_note
 from tests.http.spoke_support import Clinic, econsult_form, multi
 
 
@@ -88,3 +88,19 @@ async def test_the_econsult_forms_error_summary_lists_fields_top_to_bottom(
     named = re.findall(r'<a href="#f-[^"]+">([^:<]+):', summary)
     assert named == ["Patient", "Your question", "MOUD daily dose", "PHQ-9", "Pain score"]
     assert await conn.fetchval("SELECT count(*) FROM econsults") == 0
+
+
+async def test_the_inbox_says_an_amended_note_is_its_version_in_words(
+    client: TestClient, network: Network, clinic: Clinic
+) -> None:
+    e = await econsult(
+        client, clinic.spoke, patient_id=clinic.patient.id, service_id=clinic.econsult.id
+    )
+    hub = network.consultant_headers(clinic.consultant.id)
+    await signed_note(client, hub, e["id"])
+    await signed_note(client, hub, e["id"], {**NOTE_SECTIONS, "follow_up": "In 2 weeks."})
+
+    page = await (await client.get("/spoke/inbox")).text()
+
+    assert '<span class="tag">amended, version 2</span>' in page
+    assert "v2" not in page
