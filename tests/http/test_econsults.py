@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient
 from hub.store import Consultant
 from scheduling.store import Service
 from spokes.store import Patient
+from tests import factories
 from tests.factories import Clock, Network, SpokeUser
 
 # Friday 12 March 2027, 15:00 in New York (EST); the clocks go forward on Sunday the 14th.
@@ -75,12 +76,8 @@ def _question(w: World, **changes: Any) -> dict[str, Any]:
 
 
 async def _submit(client: TestClient, w: World, **changes: Any) -> dict[str, Any]:
-    response = await client.post(
-        "/api/v1/econsults", json=_question(w, **changes), headers=w.spoke.headers
-    )
-    assert response.status == 201, await response.text()
-    body: dict[str, Any] = await response.json()
-    return body
+    """The question, with `changes`, submitted by the clinic (asserting 201)."""
+    return await factories.econsult(client, w.spoke, **_question(w, **changes))
 
 
 async def test_a_queued_econsult_is_due_in_hub_business_hours_across_a_weekend_and_dst(

@@ -9,6 +9,7 @@ from html import unescape
 import asyncpg
 from aiohttp.test_utils import TestClient
 
+from tests import factories
 from tests.factories import Network, page_csrf, sign_in
 from tests.http.spoke_support import (
     Clinic,
@@ -201,17 +202,14 @@ async def test_a_time_taken_meanwhile_says_so_books_nothing_and_links_to_another
 ) -> None:
     rival = await network.spoke()
     rival_patient = await network.patient(rival)
-    taken = await client.post(
-        "/api/v1/bookings",
-        json={
-            "service_id": clinic.video.id,
-            "consultant_id": clinic.consultant.id,
-            "patient_id": str(rival_patient.id),
-            "start": "2027-03-08T17:00:00Z",
-        },
-        headers={**rival.headers, "Idempotency-Key": "rival-1"},
+    await factories.booking(
+        client,
+        rival,
+        service_id=clinic.video.id,
+        consultant_id=clinic.consultant.id,
+        patient_id=rival_patient.id,
+        start="2027-03-08T17:00:00Z",
     )
-    assert taken.status == 201
     form = {
         "patient_id": str(clinic.patient.id),
         "service_id": clinic.video.id,
