@@ -14,9 +14,9 @@ import asyncpg
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
-from tests.factories import booking_row
+from tests.factories import booking_row, slot_starts
+from tests.http.problems import problem_of
 
-PROBLEM_JSON = "application/problem+json"
 TABLES = (
     "bookings",
     "patients",
@@ -273,16 +273,6 @@ async def send(client: TestClient, world: World, case: Bad) -> ClientResponse:
     return await client.request(case.method, path, data=data, headers=headers)
 
 
-async def problem_of(response: ClientResponse, status: int) -> dict[str, Any]:
-    """The problem document of a refusal, after checking its status and media type."""
-    text = await response.text()
-    assert response.status == status, text
-    assert response.content_type == PROBLEM_JSON
-    problem: dict[str, Any] = json.loads(text)
-    assert problem["status"] == status
-    return problem
-
-
 async def row_counts(conn: asyncpg.Connection) -> dict[str, int]:
     """How many rows every table holds."""
     return {t: await conn.fetchval(f"SELECT count(*) FROM {t}") for t in TABLES}
@@ -290,18 +280,8 @@ async def row_counts(conn: asyncpg.Connection) -> dict[str, int]:
 
 async def open_starts(client: TestClient, world: World, day: str = "2027-03-08") -> list[str]:
     """Starts of the slots offered for the main service on one day."""
-    response = await client.get(
-        "/api/v1/slots",
-        params={
-            "service_id": world.service_id,
-            "start": f"{day}T00:00:00Z",
-            "end": f"{day}T23:59:59Z",
-            "patient_state": "VT",
-        },
-        headers=world.spoke_headers,
-    )
-    assert response.status == 200, await response.text()
-    return [s["start"] for s in (await response.json())["slots"]]
+    window = (f"{day}T00:00:00Z", f"{day}T23:59:59Z")
+    return await slot_starts(client, world.spoke_headers, world.service_id, *window)
 
 
 async def assert_refused_and_nothing_changed(

@@ -33,13 +33,13 @@ from tests.http.bad_input.support import (
     booking,
     cancel,
     not_found,
-    problem_of,
     raw,
     reschedule,
     send,
     slots,
     start_twice,
 )
+from tests.http.problems import problem_of
 
 BOOKING_CASES = [
     # POST /api/v1/bookings: bodies that cannot be read

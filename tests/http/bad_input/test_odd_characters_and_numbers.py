@@ -24,11 +24,11 @@ from tests.http.bad_input.support import (
     exception,
     not_found,
     patient,
-    problem_of,
     raw,
     service,
     slots,
 )
+from tests.http.problems import problem_of
 
 # Far-off years (which overflow when moved to UTC), NUL characters (which PostgreSQL text
 # cannot hold) and non-ASCII digits in a path once reached the database or int() and gave 500s.

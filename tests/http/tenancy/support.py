@@ -3,7 +3,6 @@ booking as a spoke, and readers of refusals, audit rows and open slots."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,9 +12,8 @@ from aiohttp.test_utils import TestClient
 
 from spokes.store import Patient
 from tests import factories
-from tests.factories import SpokeUser, booking_body
+from tests.factories import SpokeUser, booking_body, slot_starts
 
-PROBLEM_JSON = "application/problem+json"
 # The default consultant works Mondays 09:00-12:00 in Los Angeles: 17:00, 18:00, 19:00Z.
 A_TIME = "2027-03-08T17:00:00Z"
 B_TIME = "2027-03-08T18:00:00Z"
@@ -55,16 +53,6 @@ async def book(
     return await factories.book(client, spoke, body, key=key)
 
 
-async def problem_of(response: ClientResponse, status: int) -> dict[str, Any]:
-    """The problem document of a refusal, after checking its status and media type."""
-    text = await response.text()
-    assert response.status == status, text
-    assert response.content_type == PROBLEM_JSON
-    problem: dict[str, Any] = json.loads(text)
-    assert problem["status"] == status
-    return problem
-
-
 def comparable(problem: dict[str, Any]) -> dict[str, Any]:
     """A problem document without what differs between any two requests."""
     return {k: v for k, v in problem.items() if k not in {"request_id", "instance"}}
@@ -85,18 +73,7 @@ async def audit_rows(
 
 async def open_starts(client: TestClient, t: Tenants) -> list[str]:
     """Starts of the open slots on Monday 8 March, as spoke A sees them."""
-    response = await client.get(
-        "/api/v1/slots",
-        params={
-            "service_id": t.service_id,
-            "start": "2027-03-08T00:00:00Z",
-            "end": "2027-03-09T00:00:00Z",
-            "patient_state": "VT",
-        },
-        headers=t.a.headers,
-    )
-    assert response.status == 200, await response.text()
-    return [s["start"] for s in (await response.json())["slots"]]
+    return await slot_starts(client, t.a.headers, t.service_id)
 
 
 def actor(spoke: SpokeUser) -> str:

@@ -11,7 +11,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from tests.factories import Network
-from tests.http.tenancy.support import HOURS, Tenants, problem_of
+from tests.http.problems import problem_of
+from tests.http.tenancy.support import HOURS, Tenants
 
 HUB_ADMIN_CALLS = [
     pytest.param(

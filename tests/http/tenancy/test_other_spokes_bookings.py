@@ -10,6 +10,7 @@ import asyncpg
 from aiohttp.test_utils import TestClient
 
 from tests.factories import booking_row
+from tests.http.problems import problem_of
 from tests.http.tenancy.support import (
     B_TIME,
     FREE,
@@ -20,7 +21,6 @@ from tests.http.tenancy.support import (
     book,
     comparable,
     open_starts,
-    problem_of,
 )
 
 

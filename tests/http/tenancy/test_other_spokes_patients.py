@@ -8,6 +8,7 @@ import uuid
 import asyncpg
 from aiohttp.test_utils import TestClient
 
+from tests.http.problems import problem_of
 from tests.http.tenancy.support import (
     FREE,
     Tenants,
@@ -16,7 +17,6 @@ from tests.http.tenancy.support import (
     book,
     comparable,
     open_starts,
-    problem_of,
 )
 
 
