@@ -152,19 +152,26 @@ async def mark_failed_attempt(
     )
 
 
+# Deliveries in a state ($1, NULL for any) of a spoke ($2, NULL for any).
+_FILTER = """
+    ($1::text IS NULL
+     OR ($1 = 'delivered' AND o.delivered_at IS NOT NULL)
+     OR ($1 = 'failed' AND o.failed_at IS NOT NULL)
+     OR ($1 = 'pending' AND o.delivered_at IS NULL AND o.failed_at IS NULL))
+    AND ($2::bigint IS NULL OR o.spoke_id = $2)
+"""
+_O_COLUMNS = ", ".join("o." + c.strip() for c in _COLUMNS.split(","))
+
+
 async def list_deliveries(
     conn: asyncpg.Connection, *, state: DeliveryState | None, spoke_id: int | None, limit: int
 ) -> list[Delivery]:
     """Deliveries, newest first."""
     rows = await conn.fetch(
         f"""
-        SELECT {_COLUMNS} FROM outbox
-        WHERE ($1::text IS NULL
-               OR ($1 = 'delivered' AND delivered_at IS NOT NULL)
-               OR ($1 = 'failed' AND failed_at IS NOT NULL)
-               OR ($1 = 'pending' AND delivered_at IS NULL AND failed_at IS NULL))
-          AND ($2::bigint IS NULL OR spoke_id = $2)
-        ORDER BY created_at DESC, id DESC
+        SELECT {_O_COLUMNS} FROM outbox o
+        WHERE {_FILTER}
+        ORDER BY o.created_at DESC, o.id DESC
         LIMIT $3
         """,
         state,
@@ -172,6 +179,69 @@ async def list_deliveries(
         limit,
     )
     return [Delivery(**dict(r)) for r in rows]
+
+
+# Where a clinic's events go: its webhook, nowhere for now (its webhook was stopped after
+# failing), or nowhere at all (it has none and reads its notes in its inbox).
+Route = Literal["webhook", "stopped", "inbox"]
+_ROUTE = """
+    s.name AS spoke_name,
+    CASE WHEN s.webhook_url IS NULL THEN 'inbox'
+         WHEN s.webhook_disabled_at IS NOT NULL THEN 'stopped'
+         ELSE 'webhook' END AS route
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Routed:
+    """A delivery with where its clinic's events go now, as the coordinator's pages show it."""
+
+    delivery: Delivery
+    spoke_name: str
+    route: Route
+
+    @property
+    def retryable(self) -> bool:
+        """Whether sending it again by hand can work: undelivered, and a webhook to send to."""
+        return self.delivery.state != "delivered" and self.route == "webhook"
+
+
+def _routed(row: asyncpg.Record) -> Routed:
+    values = dict(row)
+    name, route = values.pop("spoke_name"), values.pop("route")
+    return Routed(Delivery(**values), name, route)
+
+
+async def list_routed(
+    conn: asyncpg.Connection, *, state: DeliveryState | None, spoke_id: int | None, limit: int
+) -> list[Routed]:
+    """Deliveries, newest first, each with where its clinic's events go now."""
+    rows = await conn.fetch(
+        f"""
+        SELECT {_O_COLUMNS}, {_ROUTE}
+        FROM outbox o JOIN spokes s ON s.id = o.spoke_id
+        WHERE {_FILTER}
+        ORDER BY o.created_at DESC, o.id DESC
+        LIMIT $3
+        """,
+        state,
+        spoke_id,
+        limit,
+    )
+    return [_routed(r) for r in rows]
+
+
+async def get_routed(conn: asyncpg.Connection, delivery_id: int) -> Routed | None:
+    """One delivery, with where its clinic's events go now."""
+    row = await conn.fetchrow(
+        f"""
+        SELECT {_O_COLUMNS}, {_ROUTE}
+        FROM outbox o JOIN spokes s ON s.id = o.spoke_id
+        WHERE o.id = $1
+        """,
+        delivery_id,
+    )
+    return _routed(row) if row else None
 
 
 async def get_delivery(conn: asyncpg.Connection, delivery_id: int) -> Delivery | None:

@@ -11,14 +11,14 @@ from pydantic import Field, model_validator
 from consults import delivery_store
 from consults.schemas import DeliveryQuery
 from hub import store as hub_store
-from hub.coordinator.common import hub_zone
+from hub.coordinator.common import EVENTS, hub_zone
 from spokes import store as spokes_store
 from telehub import forms
 from telehub.clients import create_client, list_clients, revoke_client
 from telehub.errors import FieldError, NotFound, ValidationFailed
 from telehub.fields import Id, OneLine
 from telehub.keys import SETTINGS
-from telehub.request import int_param, unit_of_work
+from telehub.request import int_param, now_of, unit_of_work
 from telehub.validation import FieldNamedError, Input, validate
 from telehub.web import ROLES_HUB_STAFF, render, see_other, signed_in, url_for
 
@@ -146,15 +146,21 @@ async def _clients(
 
 # --- deliveries ------------------------------------------------------------------------------
 
+FILTER_INPUTS = ("state", "spoke_id")
+
 
 @routes.get("/coordinator/deliveries", name="coordinator_deliveries")
 async def deliveries_page(request: web.Request) -> web.Response:
-    """Webhook deliveries, newest first, filtered by state or spoke; undelivered ones retried."""
+    """Webhook deliveries, newest first, filtered by state or spoke; undelivered ones retried.
+
+    A clinic without a webhook reads its notes in its inbox: its events are never sent, so
+    they show as that, with no next attempt and nothing to retry.
+    """
     signed_in(request, *ROLES_HUB_STAFF)
     # The filter form sends an empty value for "any"; the API's query model reads the rest.
     query = validate(DeliveryQuery, {k: v for k, v in request.query.items() if v})
     async with unit_of_work(request) as conn:
-        found = await delivery_store.list_deliveries(
+        found = await delivery_store.list_routed(
             conn, state=query.state, spoke_id=query.spoke_id, limit=query.limit
         )
         spokes = await spokes_store.list_spokes(conn)
@@ -164,9 +170,10 @@ async def deliveries_page(request: web.Request) -> web.Response:
         {
             "deliveries": found,
             "spokes": spokes,
-            "spoke_names": {s.id: s.name for s in spokes},
+            "events": EVENTS,
             "state": query.state or "",
             "spoke_id": query.spoke_id or "",
+            "now": now_of(request),
             "zone": hub_zone(request).key,
         },
     )
@@ -174,14 +181,35 @@ async def deliveries_page(request: web.Request) -> web.Response:
 
 @routes.post("/coordinator/deliveries/{id}/retry", name="coordinator_retry_delivery")
 async def retry(request: web.Request) -> web.Response:
-    """Put an undelivered event back in line at once."""
+    """Put an undelivered event back in line at once, then back to the same filtered list.
+
+    Refused, changing nothing, when the clinic has no webhook to send it to (or its webhook
+    is stopped): there is nothing a retry could do.
+    """
     signed_in(request, *ROLES_HUB_STAFF)
     delivery_id = int_param(request, "id")
+    typed = await forms.typed_form(request)
+    shown, mistakes = forms.check(DeliveryQuery, forms.pick(typed, FILTER_INPUTS))
+    kept = shown.model_dump(include=set(FILTER_INPUTS)) if shown and not mistakes else {}
+    back = url_for(request, "coordinator_deliveries", kept)
     async with unit_of_work(request) as conn:
-        found = await delivery_store.retry_now(conn, delivery_id)
-    if found is None:
-        raise NotFound("no such undelivered event")
-    back = "/coordinator/deliveries"
-    raise await see_other(
-        request, back, f"Delivery {found.id} ({found.event_type}) will be tried again now."
-    )
+        found = await delivery_store.get_routed(conn, delivery_id)
+        if found is None or found.delivery.state == "delivered":
+            raise NotFound("no such undelivered event")
+        retried = await delivery_store.retry_now(conn, delivery_id) if found.retryable else None
+    event = EVENTS.get(found.delivery.event_type, "event").lower()
+    if found.route == "inbox":
+        notice = (
+            f"{found.spoke_name} has no webhook: the {event} is in the clinic's inbox, and "
+            "there is nothing to send."
+        )
+    elif found.route == "stopped":
+        notice = (
+            f"Deliveries to {found.spoke_name} are stopped: save its webhook on the clinic's "
+            "page to send again."
+        )
+    elif retried is None:
+        notice = f"The {event} for {found.spoke_name} is being sent right now."
+    else:
+        notice = f"The {event} for {found.spoke_name} will be sent again now."
+    raise await see_other(request, back, notice)

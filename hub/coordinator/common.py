@@ -21,6 +21,9 @@ US_ZONES = (
     "America/Puerto_Rico",
 )
 
+# What each event pushed to a clinic is, in words.
+EVENTS = {"note.signed": "Signed consult note", "note.amended": "Amended consult note"}
+
 
 def hub_zone(request: web.Request) -> ZoneInfo:
     """The hub's time zone: coordinators read every time and week in it."""

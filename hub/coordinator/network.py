@@ -13,7 +13,7 @@ from consults.delivery import configure_webhook
 from consults.schemas import WebhookIn
 from hub import consultants, store
 from hub.api import ConsultantIn
-from hub.coordinator.common import zone_choices
+from hub.coordinator.common import EVENTS, zone_choices
 from scheduling import services
 from scheduling import store as scheduling_store
 from scheduling.schemas import ServiceIn
@@ -231,7 +231,7 @@ async def _spoke(
         webhook = await spokes_store.get_webhook(conn, spoke_id)
         if spoke is None or webhook is None:
             raise NotFound("no such spoke")
-        recent = await delivery_store.list_deliveries(conn, state=None, spoke_id=spoke_id, limit=5)
+        recent = await delivery_store.list_routed(conn, state=None, spoke_id=spoke_id, limit=5)
     if typed is None:
         typed = {"url": webhook.url or ""}
         typed.update({"full_payload": "on"} if webhook.full_payload else {})
@@ -243,6 +243,7 @@ async def _spoke(
             "webhook": webhook,
             "secret": secret,
             "recent": recent,
+            "events": EVENTS,
             "values": typed,
             "errors": errors,
         },

@@ -123,7 +123,7 @@ async def _spoke_with_a_pending_delivery(client: TestClient, network: Network) -
     return spoke
 
 
-async def test_the_deliveries_page_lists_a_pending_delivery_with_a_retry_button(
+async def test_the_deliveries_page_lists_a_pending_delivery_as_in_the_clinics_inbox(
     client: TestClient, network: Network, conn: asyncpg.Connection
 ) -> None:
     spoke = await _spoke_with_a_pending_delivery(client, network)
@@ -132,40 +132,11 @@ async def test_the_deliveries_page_lists_a_pending_delivery_with_a_retry_button(
     html = await (await client.get("/coordinator/deliveries?state=pending")).text()
     rows = tables(html)["deliveries"]
     assert len(rows) == 2
-    assert rows[1][0].startswith(f"note.signed #{delivery_id}")
-    assert rows[1][1:4] == [spoke.name, "pending", "0"]
-    assert f'action="/coordinator/deliveries/{delivery_id}/retry"' in html
+    assert rows[1][0].startswith("Signed consult note")
+    assert rows[1][1:4] == [spoke.name, "no webhook: in the clinic's inbox", "0"]
+    assert f'action="/coordinator/deliveries/{delivery_id}/retry"' not in html
     delivered = await (await client.get("/coordinator/deliveries?state=delivered")).text()
     assert "deliveries" not in tables(delivered) and "No deliveries delivered." in delivered
-
-
-async def test_retrying_a_failed_delivery_puts_it_back_in_line(
-    client: TestClient, network: Network, conn: asyncpg.Connection
-) -> None:
-    await _spoke_with_a_pending_delivery(client, network)
-    delivery_id = await conn.fetchval(
-        """
-        UPDATE outbox SET failed_at = now(), attempts = 7, last_status = 503,
-            last_error = 'Service Unavailable', next_attempt_at = now() + interval '1 day'
-        RETURNING id
-        """
-    )
-    await coordinator(client, network)
-    failed = await (await client.get("/coordinator/deliveries?state=failed")).text()
-    rows = tables(failed)["deliveries"]
-    assert rows[1][2:5] == ["failed", "7", "HTTP 503: Service Unavailable"]
-
-    response = await post_form(
-        client, f"/coordinator/deliveries/{delivery_id}/retry", {}, page="/coordinator/deliveries"
-    )
-    assert response.status == 303
-    row = await conn.fetchrow(
-        "SELECT failed_at, next_attempt_at <= now() AS due FROM outbox WHERE id = $1", delivery_id
-    )
-    assert row["failed_at"] is None and row["due"]
-    page = await (await client.get("/coordinator/deliveries")).text()
-    assert f"Delivery {delivery_id} (note.signed) will be tried again now." in page
-    assert tables(page)["deliveries"][1][2] == "pending"
 
 
 async def test_a_delivered_event_cannot_be_retried(
