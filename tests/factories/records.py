@@ -6,15 +6,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 import asyncpg
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 
+from hub.store import Consultant
 from scheduling import booking_store
 from scheduling.slots import Period
+from scheduling.store import Service
+from spokes.store import Patient
 from tests.factories.network import Network, SpokeUser
 
 # Who the records are made through: the app in process (the `client` fixture), or a session on
@@ -70,6 +73,24 @@ async def racing_bookings(
         )
         attempts.append((body, {**spoke.headers, "Idempotency-Key": uuid.uuid4().hex}))
     return attempts
+
+
+class Bookable(NamedTuple):
+    """All a booking needs: a service, a consultant offering it, a spoke and its patient."""
+
+    service: Service
+    consultant: Consultant
+    spoke: SpokeUser
+    patient: Patient
+
+
+async def bookable(network: Network, **service_fields: Any) -> Bookable:
+    """A service (`service_fields` over the 60-minute video default), a consultant offering it
+    (Mondays 09:00-12:00 in Los Angeles), and a Vermont spoke with a patient."""
+    service = await network.service(**service_fields)
+    consultant = await network.consultant([service])
+    spoke = await network.spoke()
+    return Bookable(service, consultant, spoke, await network.patient(spoke))
 
 
 def live_client(live: TestServer) -> aiohttp.ClientSession:

@@ -12,7 +12,15 @@ from aiohttp.test_utils import TestClient
 from hub.store import Consultant
 from scheduling.store import Service
 from spokes.store import Patient
-from tests.factories import Clock, Network, SpokeUser, book, booking_body, slot_starts
+from tests.factories import (
+    Clock,
+    Network,
+    SpokeUser,
+    book,
+    bookable,
+    booking_body,
+    slot_starts,
+)
 
 MONDAY_9_LA = datetime(2027, 3, 8, 17, 0, tzinfo=UTC)  # 09:00 PST
 
@@ -23,16 +31,6 @@ async def _book(
     """(status, JSON) of POST /api/v1/bookings, refusals included."""
     response = await book(client, spoke, body, key=key)
     return response.status, await response.json()
-
-
-async def _setup(
-    network: Network, **service: object
-) -> tuple[Service, Consultant, SpokeUser, Patient]:
-    svc = await network.service(**service)
-    consultant = await network.consultant([svc])
-    spoke = await network.spoke()
-    patient = await network.patient(spoke)
-    return svc, consultant, spoke, patient
 
 
 def _body(
@@ -50,7 +48,7 @@ def _body(
 async def test_an_offered_slot_can_be_booked_and_is_then_no_longer_offered(
     client: TestClient, network: Network
 ) -> None:
-    svc, consultant, spoke, patient = await _setup(network)
+    svc, consultant, spoke, patient = await bookable(network)
     assert "2027-03-08T17:00:00Z" in await slot_starts(client, spoke.headers, svc.id)
 
     status, booking = await _book(client, spoke, _body(svc, consultant, patient, MONDAY_9_LA))
@@ -69,7 +67,7 @@ async def test_an_offered_slot_can_be_booked_and_is_then_no_longer_offered(
 async def test_each_video_session_gets_its_own_video_link(
     client: TestClient, network: Network
 ) -> None:
-    svc, consultant, spoke, patient = await _setup(network)
+    svc, consultant, spoke, patient = await bookable(network)
     links = set()
     for hour in (17, 18, 19):
         start = MONDAY_9_LA.replace(hour=hour)
@@ -80,7 +78,7 @@ async def test_each_video_session_gets_its_own_video_link(
 
 
 async def test_an_econsult_booking_has_no_video_link(client: TestClient, network: Network) -> None:
-    svc, consultant, spoke, patient = await _setup(
+    svc, consultant, spoke, patient = await bookable(
         network, kind="econsult", turnaround_hours=48, duration_minutes=30
     )
     status, booking = await _book(client, spoke, _body(svc, consultant, patient, MONDAY_9_LA))
@@ -91,7 +89,7 @@ async def test_an_econsult_booking_has_no_video_link(client: TestClient, network
 async def test_a_retry_with_the_same_key_and_body_replays_the_first_answer(
     client: TestClient, network: Network, conn: asyncpg.Connection
 ) -> None:
-    svc, consultant, spoke, patient = await _setup(network)
+    svc, consultant, spoke, patient = await bookable(network)
     body = _body(svc, consultant, patient, MONDAY_9_LA)
 
     first = await client.post(
@@ -110,7 +108,7 @@ async def test_a_retry_with_the_same_key_and_body_replays_the_first_answer(
 async def test_a_new_booking_and_its_replay_say_where_it_lives(
     client: TestClient, network: Network
 ) -> None:
-    svc, consultant, spoke, patient = await _setup(network)
+    svc, consultant, spoke, patient = await bookable(network)
     headers = {**spoke.headers, "Idempotency-Key": "located-1"}
     body = _body(svc, consultant, patient, MONDAY_9_LA)
 
@@ -127,7 +125,7 @@ async def test_a_new_booking_and_its_replay_say_where_it_lives(
 async def test_the_same_key_with_another_body_is_refused(
     client: TestClient, network: Network, conn: asyncpg.Connection
 ) -> None:
-    svc, consultant, spoke, patient = await _setup(network)
+    svc, consultant, spoke, patient = await bookable(network)
     await _book(client, spoke, _body(svc, consultant, patient, MONDAY_9_LA), key="k")
 
     other = _body(svc, consultant, patient, MONDAY_9_LA + timedelta(hours=1))
@@ -141,7 +139,7 @@ async def test_the_same_key_with_another_body_is_refused(
 async def test_a_retry_while_the_first_is_in_flight_gets_409(
     client: TestClient, network: Network, pool: asyncpg.Pool
 ) -> None:
-    svc, consultant, spoke, patient = await _setup(network)
+    svc, consultant, spoke, patient = await bookable(network)
     body = _body(svc, consultant, patient, MONDAY_9_LA)
     # Lock the bookings table so the first request stops inside its transaction, holding
     # the key's advisory lock; the retry must not wait for it.
@@ -164,7 +162,7 @@ async def test_a_retry_while_the_first_is_in_flight_gets_409(
 async def test_a_refused_request_may_be_retried_with_its_key_once_the_cause_is_gone(
     client: TestClient, network: Network, conn: asyncpg.Connection
 ) -> None:
-    svc, consultant, spoke, patient = await _setup(network)
+    svc, consultant, spoke, patient = await bookable(network)
     _, blocker = await _book(client, spoke, _body(svc, consultant, patient, MONDAY_9_LA))
     wanted = _body(svc, consultant, patient, MONDAY_9_LA)
 
@@ -207,10 +205,9 @@ async def test_buffers_keep_neighbouring_bookings_apart(
     client: TestClient, network: Network, conn: asyncpg.Connection
 ) -> None:
     # 30-minute sessions every 30 minutes, but each needs 15 minutes after it.
-    svc = await network.service(duration_minutes=30, interval_minutes=30, buffer_after_minutes=15)
-    consultant = await network.consultant([svc])
-    spoke = await network.spoke()
-    patient = await network.patient(spoke)
+    svc, consultant, spoke, patient = await bookable(
+        network, duration_minutes=30, interval_minutes=30, buffer_after_minutes=15
+    )
 
     assert (await _book(client, spoke, _body(svc, consultant, patient, MONDAY_9_LA)))[0] == 201
     status, problem = await _book(
@@ -229,7 +226,7 @@ async def test_the_database_refuses_an_overlap_even_past_the_slot_check(
     from scheduling import booking_store
     from scheduling.slots import Period
 
-    svc, consultant, spoke, patient = await _setup(network)
+    svc, consultant, spoke, patient = await bookable(network)
     period = Period(MONDAY_9_LA, MONDAY_9_LA + timedelta(hours=1))
     fields = dict(
         service_id=svc.id,
@@ -255,7 +252,7 @@ async def test_the_database_refuses_an_overlap_even_past_the_slot_check(
 async def test_reschedule_moves_the_booking_and_frees_the_old_time(
     client: TestClient, network: Network
 ) -> None:
-    svc, consultant, spoke, patient = await _setup(network)
+    svc, consultant, spoke, patient = await bookable(network)
     _, booking = await _book(client, spoke, _body(svc, consultant, patient, MONDAY_9_LA))
 
     moved = await client.post(
@@ -279,10 +276,9 @@ async def test_reschedule_moves_the_booking_and_frees_the_old_time(
 async def test_reschedule_into_an_overlapping_time_of_its_own_is_allowed(
     client: TestClient, network: Network
 ) -> None:
-    svc = await network.service(duration_minutes=60, interval_minutes=30)
-    consultant = await network.consultant([svc])
-    spoke = await network.spoke()
-    patient = await network.patient(spoke)
+    svc, consultant, spoke, patient = await bookable(
+        network, duration_minutes=60, interval_minutes=30
+    )
     _, booking = await _book(client, spoke, _body(svc, consultant, patient, MONDAY_9_LA))
 
     moved = await client.post(
@@ -296,7 +292,7 @@ async def test_reschedule_into_an_overlapping_time_of_its_own_is_allowed(
 async def test_a_failed_reschedule_keeps_the_old_time(
     client: TestClient, network: Network, conn: asyncpg.Connection
 ) -> None:
-    svc, consultant, spoke, patient = await _setup(network)
+    svc, consultant, spoke, patient = await bookable(network)
     _, mine = await _book(client, spoke, _body(svc, consultant, patient, MONDAY_9_LA))
     later = MONDAY_9_LA + timedelta(hours=1)
     assert (await _book(client, spoke, _body(svc, consultant, patient, later)))[0] == 201
@@ -318,10 +314,9 @@ async def test_a_failed_reschedule_keeps_the_old_time(
 async def test_concurrent_reschedules_into_one_time_leave_exactly_one_there(
     client: TestClient, network: Network, conn: asyncpg.Connection
 ) -> None:
-    svc = await network.service(duration_minutes=30, interval_minutes=30)
-    consultant = await network.consultant([svc])
-    spoke = await network.spoke()
-    patient = await network.patient(spoke)
+    svc, consultant, spoke, patient = await bookable(
+        network, duration_minutes=30, interval_minutes=30
+    )
     ids = []
     for minutes in (0, 30, 60, 90):
         start = MONDAY_9_LA + timedelta(minutes=minutes)
@@ -352,7 +347,7 @@ async def test_concurrent_reschedules_into_one_time_leave_exactly_one_there(
 async def test_cancel_keeps_the_row_with_its_reason_and_reopens_the_time(
     client: TestClient, network: Network, conn: asyncpg.Connection
 ) -> None:
-    svc, consultant, spoke, patient = await _setup(network)
+    svc, consultant, spoke, patient = await bookable(network)
     _, booking = await _book(client, spoke, _body(svc, consultant, patient, MONDAY_9_LA))
 
     cancelled = await client.post(
@@ -377,7 +372,7 @@ async def test_cancel_keeps_the_row_with_its_reason_and_reopens_the_time(
 async def test_list_pages_through_bookings_in_start_order(
     client: TestClient, network: Network
 ) -> None:
-    svc, consultant, spoke, patient = await _setup(network)
+    svc, consultant, spoke, patient = await bookable(network)
     for hour in (19, 17, 18):
         await _book(client, spoke, _body(svc, consultant, patient, MONDAY_9_LA.replace(hour=hour)))
 

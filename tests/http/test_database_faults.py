@@ -18,7 +18,7 @@ from pytest_aiohttp import AiohttpClient
 from telehub.app import create_app
 from telehub.db import create_pool
 from telehub.settings import Settings
-from tests.factories import Clock, Network, booking_body
+from tests.factories import Clock, Network, bookable, booking_body
 
 MONDAY_9_LA = datetime(2027, 3, 8, 17, 0, tzinfo=UTC)
 
@@ -30,10 +30,7 @@ def settings(settings: Settings) -> Settings:
 
 
 async def _booking_request(network: Network) -> tuple[dict[str, object], dict[str, str]]:
-    svc = await network.service()
-    consultant = await network.consultant([svc])
-    spoke = await network.spoke()
-    patient = await network.patient(spoke)
+    svc, consultant, spoke, patient = await bookable(network)
     body = booking_body(
         service_id=svc.id, consultant_id=consultant.id, patient_id=patient.id, start=MONDAY_9_LA
     )

@@ -8,7 +8,7 @@ from aiohttp.test_utils import TestClient
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
-from tests.factories import Network
+from tests.factories import Network, bookable
 
 
 async def _document(client: TestClient) -> dict[str, Any]:
@@ -62,10 +62,7 @@ async def test_real_responses_conform_to_the_described_schemas(
     client: TestClient, network: Network
 ) -> None:
     doc = await _document(client)
-    svc = await network.service()
-    consultant = await network.consultant([svc])
-    spoke = await network.spoke()
-    patient = await network.patient(spoke)
+    svc, consultant, spoke, patient = await bookable(network)
     slots = await client.get(
         "/api/v1/slots",
         params={

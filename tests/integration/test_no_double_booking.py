@@ -16,7 +16,7 @@ from telehub.audit import Trail
 from telehub.db import create_pool
 from telehub.errors import SlotTaken
 from telehub.settings import Settings
-from tests.factories import Network
+from tests.factories import Network, bookable
 
 NINE = datetime(2027, 3, 8, 17, 0, tzinfo=UTC)
 NOW = datetime(2027, 3, 1, 15, 0, tzinfo=UTC)
@@ -81,10 +81,7 @@ async def test_twenty_concurrent_transactions_inserting_overlaps_commit_one(
 async def test_a_cancelled_booking_does_not_block_its_time(
     conn: asyncpg.Connection, network: Network
 ) -> None:
-    svc = await network.service()
-    consultant = await network.consultant([svc])
-    spoke = await network.spoke()
-    patient = await network.patient(spoke)
+    svc, consultant, spoke, patient = await bookable(network)
     period = Period(NINE, NINE + timedelta(hours=1))
     fields = dict(
         service_id=svc.id,
