@@ -14,7 +14,7 @@ from hub import store as hub_store
 from hub.coordinator.common import EVENTS, hub_zone
 from spokes import store as spokes_store
 from telehub import forms
-from telehub.clients import create_client, list_clients, revoke_client
+from telehub.clients import ApiClient, create_client, get_client, list_clients, revoke_client
 from telehub.errors import FieldError, NotFound, ValidationFailed
 from telehub.fields import Id, OneLine
 from telehub.keys import SETTINGS
@@ -98,19 +98,31 @@ async def _owner_exists(conn: asyncpg.Connection, new: ClientIn) -> None:
 
 @routes.post("/coordinator/clients/{client_id}/revoke", name="coordinator_revoke_client")
 async def revoke(request: web.Request) -> web.Response:
-    """Stop a client from getting new tokens."""
+    """Stop a client from getting new tokens, once asked and confirmed (`confirmed=yes`).
+
+    A post without the confirmation changes nothing and asks the question again.
+    """
     signed_in(request, *ROLES_HUB_STAFF)
     client_id = request.match_info["client_id"]
+    confirmed = (await forms.typed_form(request)).get("confirmed") == "yes"
     async with unit_of_work(request) as conn:
-        if not await revoke_client(conn, client_id):
+        found = await get_client(conn, client_id)
+        if found is None:
             raise NotFound("no such API client")
-    minutes = max(1, request.app[SETTINGS].access_token_ttl // 60)
+        if confirmed:
+            await revoke_client(conn, client_id)
+    if not confirmed:
+        return await _clients(request, {}, {}, confirming=found)
     raise await see_other(
         request,
         url_for(request, "coordinator_clients"),
-        f"Revoked {client_id}: it gets no new tokens, and those it holds expire within "
-        f"{minutes} minutes.",
+        f"Revoked {found.name}: it gets no new tokens, and those it holds expire within "
+        f"{_token_minutes(request)} minutes.",
     )
+
+
+def _token_minutes(request: web.Request) -> int:
+    return max(1, request.app[SETTINGS].access_token_ttl // 60)
 
 
 async def _clients(
@@ -120,6 +132,7 @@ async def _clients(
     *,
     status: int = 200,
     created: tuple[str, str, str | None] | None = None,
+    confirming: ApiClient | None = None,
 ) -> web.Response:
     async with unit_of_work(request) as conn:
         clients = await list_clients(conn)
@@ -137,6 +150,8 @@ async def _clients(
             "kinds": CLIENT_KINDS,
             "kind_names": {"spoke": "Clinic", "consultant": "Consultant", "hub_admin": "Hub"},
             "created": created,
+            "confirming": confirming,
+            "token_minutes": _token_minutes(request),
             "values": typed,
             "errors": errors,
         },

@@ -66,14 +66,17 @@ async def test_a_new_clients_secret_is_shown_once_works_and_stops_working_when_r
     assert row[:4] == ["Riverside EHR", client_id.group(1), f"Clinic: {spoke.name}", "active"]
 
     revoked = await post_form(
-        client, f"/coordinator/clients/{client_id.group(1)}/revoke", {}, page="/coordinator/clients"
+        client,
+        f"/coordinator/clients/{client_id.group(1)}/revoke",
+        {"confirmed": "yes"},
+        page="/coordinator/clients",
     )
     assert revoked.status == 303
     refused = await _token(client, client_id.group(1), secret.group(1))
     assert refused.status == 401
     assert (await refused.json())["error"] == "invalid_client"
     listing = await (await client.get("/coordinator/clients")).text()
-    assert f"Revoked {client_id.group(1)}" in listing
+    assert "Revoked Riverside EHR: it gets no new tokens" in listing
     row = next(r for r in tables(listing)["clients"] if r[1] == client_id.group(1))
     assert row[3] == "revoked"
 
