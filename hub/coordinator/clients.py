@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Literal, Self
 
-import asyncpg
 from aiohttp import web
 from pydantic import Field, model_validator
 
-from consults import delivery_store
 from consults.schemas import DeliveryQuery
-from hub import store as hub_store
+from hub import network as hub_network
 from hub.coordinator.common import EVENTS, hub_zone
-from spokes import store as spokes_store
 from telehub import forms
-from telehub.clients import ApiClient, create_client, get_client, list_clients, revoke_client
-from telehub.errors import FieldError, NotFound, ValidationFailed
+from telehub.clients import ApiClient, create_client, get_client, revoke_client
+from telehub.errors import NotFound, ValidationFailed
 from telehub.fields import Id, OneLine
 from telehub.keys import SETTINGS
 from telehub.request import int_param, now_of, unit_of_work
@@ -73,27 +70,13 @@ async def add_client(request: web.Request) -> web.Response:
     if parsed is not None:
         try:
             async with unit_of_work(request) as conn:
-                await _owner_exists(conn, parsed)
+                await hub_network.check_client_owner(conn, parsed.spoke_id, parsed.consultant_id)
                 client, secret = await create_client(conn, **parsed.model_dump())
         except ValidationFailed as failed:
             errors = forms.errors_of(failed, CLIENT_INPUTS)
         else:
             return await _clients(request, {}, {}, created=(client.client_id, client.name, secret))
     return await _clients(request, typed, errors, status=422)
-
-
-async def _owner_exists(conn: asyncpg.Connection, new: ClientIn) -> None:
-    if new.spoke_id is not None and await spokes_store.get_spoke(conn, new.spoke_id) is None:
-        raise ValidationFailed(
-            "spoke_id: no such clinic", errors=[FieldError("spoke_id", "no such clinic")]
-        )
-    if new.consultant_id is not None:
-        found = await hub_store.get_consultant(conn, new.consultant_id)
-        if found is None or not found.active:
-            raise ValidationFailed(
-                "consultant_id: no such active consultant",
-                errors=[FieldError("consultant_id", "no such active consultant")],
-            )
 
 
 @routes.post("/coordinator/clients/{client_id}/revoke", name="coordinator_revoke_client")
@@ -135,9 +118,8 @@ async def _clients(
     confirming: ApiClient | None = None,
 ) -> web.Response:
     async with unit_of_work(request) as conn:
-        clients = await list_clients(conn)
-        spokes = await spokes_store.list_spokes(conn)
-        people = await hub_store.list_consultants(conn, include_inactive=True)
+        shown = await hub_network.clients(conn)
+    clients, spokes, people = shown.clients, shown.spokes, shown.consultants
     return render(
         request,
         "coordinator/clients.html",
@@ -175,16 +157,15 @@ async def deliveries_page(request: web.Request) -> web.Response:
     # The filter form sends an empty value for "any"; the API's query model reads the rest.
     query = validate(DeliveryQuery, {k: v for k, v in request.query.items() if v})
     async with unit_of_work(request) as conn:
-        found = await delivery_store.list_routed(
+        shown = await hub_network.deliveries(
             conn, state=query.state, spoke_id=query.spoke_id, limit=query.limit
         )
-        spokes = await spokes_store.list_spokes(conn)
     return render(
         request,
         "coordinator/deliveries.html",
         {
-            "deliveries": found,
-            "spokes": spokes,
+            "deliveries": shown.found,
+            "spokes": shown.spokes,
             "events": EVENTS,
             "state": query.state or "",
             "spoke_id": query.spoke_id or "",
@@ -208,23 +189,14 @@ async def retry(request: web.Request) -> web.Response:
     kept = shown.model_dump(include=set(FILTER_INPUTS)) if shown and not mistakes else {}
     back = url_for(request, "coordinator_deliveries", kept)
     async with unit_of_work(request) as conn:
-        found = await delivery_store.get_routed(conn, delivery_id)
-        if found is None or found.delivery.state == "delivered":
-            raise NotFound("no such undelivered event")
-        retried = await delivery_store.retry_now(conn, delivery_id) if found.retryable else None
+        found, outcome = await hub_network.retry_delivery(conn, delivery_id)
     event = EVENTS.get(found.delivery.event_type, "event").lower()
-    if found.route == "inbox":
-        notice = (
-            f"{found.spoke_name} has no webhook: the {event} is in the clinic's inbox, and "
-            "there is nothing to send."
-        )
-    elif found.route == "stopped":
-        notice = (
-            f"Deliveries to {found.spoke_name} are stopped: save its webhook on the clinic's "
-            "page to send again."
-        )
-    elif retried is None:
-        notice = f"The {event} for {found.spoke_name} is being sent right now."
-    else:
-        notice = f"The {event} for {found.spoke_name} will be sent again now."
+    notice = {
+        "inbox": f"{found.spoke_name} has no webhook: the {event} is in the clinic's inbox, "
+        "and there is nothing to send.",
+        "stopped": f"Deliveries to {found.spoke_name} are stopped: save its webhook on the "
+        "clinic's page to send again.",
+        "sending": f"The {event} for {found.spoke_name} is being sent right now.",
+        "again": f"The {event} for {found.spoke_name} will be sent again now.",
+    }[outcome]
     raise await see_other(request, back, notice)

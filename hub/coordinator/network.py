@@ -8,19 +8,17 @@ from typing import Any
 from aiohttp import web
 from pydantic import Field, field_validator
 
-from consults import delivery_store
 from consults.delivery import configure_webhook
 from consults.schemas import WebhookIn
-from hub import consultants, store
+from hub import consultants
+from hub import network as hub_network
 from hub.api import ConsultantIn
 from hub.coordinator.common import EVENTS, zone_choices
 from scheduling import services
-from scheduling import store as scheduling_store
 from scheduling.schemas import ServiceIn
 from spokes import clinics
-from spokes import store as spokes_store
-from telehub import audit, forms, labels, sessions
-from telehub.errors import Conflict, NotFound, ValidationFailed
+from telehub import forms, labels
+from telehub.errors import Conflict, ValidationFailed
 from telehub.fields import US_STATES, OneLine, TimeZoneName, UsState
 from telehub.keys import SETTINGS
 from telehub.request import int_param, trail_of, unit_of_work
@@ -89,8 +87,8 @@ async def _consultants(
     status: int = 200,
 ) -> web.Response:
     async with unit_of_work(request) as conn:
-        people = await store.list_consultants(conn, include_inactive=True)
-        offered = await scheduling_store.list_services(conn)
+        found = await hub_network.consultants_and_services(conn)
+    people, offered = found.consultants, found.services
     return render(
         request,
         "coordinator/consultants.html",
@@ -164,12 +162,12 @@ async def _spokes(
     request: web.Request, typed: dict[str, Any], errors: dict[str, str], *, status: int = 200
 ) -> web.Response:
     async with unit_of_work(request) as conn:
-        clinics = await spokes_store.list_spokes(conn)
+        listed = await hub_network.clinics(conn)
     return render(
         request,
         "coordinator/spokes.html",
         {
-            "spokes": clinics,
+            "spokes": listed,
             "states_options": [(s, s) for s in STATES],
             "zones": zone_choices(),
             "values": typed,
@@ -227,11 +225,8 @@ async def _spoke(
     status: int = 200,
 ) -> web.Response:
     async with unit_of_work(request) as conn:
-        spoke = await spokes_store.get_spoke(conn, spoke_id)
-        webhook = await spokes_store.get_webhook(conn, spoke_id)
-        if spoke is None or webhook is None:
-            raise NotFound("no such spoke")
-        recent = await delivery_store.list_routed(conn, state=None, spoke_id=spoke_id, limit=5)
+        shown = await hub_network.clinic(conn, spoke_id)
+    spoke, webhook, recent = shown.spoke, shown.webhook, shown.recent
     if typed is None:
         typed = {"url": webhook.url or ""}
         typed.update({"full_payload": "on"} if webhook.full_payload else {})
@@ -253,25 +248,13 @@ async def _spoke(
 
 @routes.post("/coordinator/spokes/{id}/mfa", name="coordinator_spoke_mfa")
 async def set_spoke_mfa(request: web.Request) -> web.Response:
-    """Ask the clinic's staff for a second factor when they sign in, or stop asking.
-
-    Switched on, it signs out the clinic's staff who have no authenticator, so that a session
-    begun on a password alone does not outlive the rule (they enrol at their next sign-in).
-    The change is audited.
-    """
+    """Ask the clinic's staff for a second factor when they sign in, or stop asking
+    (`hub.network.set_clinic_mfa`: audited; switched on, it signs out staff without one)."""
     user = signed_in(request, *ROLES_HUB_STAFF)
     spoke_id = int_param(request, "id")
     required = "mfa_required" in await request.post()
     async with unit_of_work(request) as conn:
-        if not await spokes_store.set_mfa_required(conn, spoke_id, required):
-            raise NotFound("no such spoke")
-        if required:
-            await sessions.end_sessions_without_authenticator(conn, spoke_id)
-        # The audit row has no value column: the record type says which way it was switched.
-        switched = "spoke_mfa_on" if required else "spoke_mfa_off"
-        await audit.record(
-            conn, trail_of(request, user.caller), "update", switched, [spoke_id], spoke_id
-        )
+        await hub_network.set_clinic_mfa(conn, trail_of(request, user.caller), spoke_id, required)
     notice = (
         "Staff of this clinic now sign in with a code from an authenticator app."
         if required
@@ -322,7 +305,7 @@ async def _services(
     status: int = 200,
 ) -> web.Response:
     async with unit_of_work(request) as conn:
-        offered = await scheduling_store.list_services(conn)
+        offered = await hub_network.services_offered(conn)
     return render(
         request,
         "coordinator/services.html",
