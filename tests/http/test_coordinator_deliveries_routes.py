@@ -69,6 +69,7 @@ async def test_a_clinic_without_a_webhook_has_its_note_in_its_inbox_and_nothing_
     retry_forms = page.count('action="/coordinator/deliveries/')
     assert retry_forms == 1
     assert "#" not in rows[inbox.name][0] and "note.signed" not in page
+    assert "Times in America/New York." in page  # zones shown one way
 
 
 async def test_retry_for_a_clinic_without_a_webhook_is_refused_and_changes_nothing(
