@@ -9,6 +9,7 @@ import asyncpg
 from hub import store
 from scheduling import store as scheduling_store
 from telehub.errors import FieldError, ValidationFailed
+from telehub.labels import label
 
 
 async def create(
@@ -29,7 +30,10 @@ async def create(
             errors.append(FieldError(f"service_ids.{i}", f"no active service {service_id}"))
         elif role not in service.roles:
             errors.append(
-                FieldError(f"service_ids.{i}", f"a {role} may not deliver {service.name}")
+                FieldError(
+                    f"service_ids.{i}",
+                    f"a {label(role, 'consultant_role').lower()} may not deliver {service.name}",
+                )
             )
     if errors:
         raise ValidationFailed("; ".join(f"{e.field}: {e.detail}" for e in errors), errors=errors)

@@ -113,7 +113,7 @@ async def test_a_consultant_offered_a_service_their_role_may_not_deliver_is_refu
     assert response.status == 422
     html = await response.text()
     assert re.search(
-        r'id="f-service_ids-error">a peer_recovery_specialist may not deliver Psychiatry', html
+        r'id="f-service_ids-error">a peer recovery specialist may not deliver Psychiatry', html
     )
     assert 'value="Sam Lee"' in html
     assert f'value="{econsult.id}" id="f-service_ids" checked' in html
