@@ -250,7 +250,9 @@ async def seed(
                 consultant_id=consultant.id,
             )
             person_login = await login(user.id, email, password, "consultant")
-            feed = await feeds.issue_token(conn, FeedOwner(consultant_id=consultant.id))
+            feed = await feeds.issue_token(
+                conn, FeedOwner(consultant_id=consultant.id), secret_key=settings.secret_key
+            )
             people.append(
                 {
                     "feed_url": f"{settings.base_url}/feeds/consultants/{feed}.ics",
@@ -317,7 +319,9 @@ async def seed(
             econsults_made = await _econsults(
                 conn, settings, caller, made_services[0], patients, now, ask=len(clinics) == 0
             )
-            feed = await feeds.issue_token(conn, FeedOwner(spoke_id=spoke.id))
+            feed = await feeds.issue_token(
+                conn, FeedOwner(spoke_id=spoke.id), secret_key=settings.secret_key
+            )
             clinics.append(
                 {
                     "id": spoke.id,

@@ -186,7 +186,9 @@ async def code(request: web.Request) -> web.Response:
         log.info("signin.code_refused", user_id=user.id, replayed=error == REPLAYED)
         return _code_form(request, pending, error=error, status=401)
     log.info("signin.ok", user_id=user.id, second_factor="recovery" if flash else "totp")
-    raise signed_in_response(request, web.HTTPSeeOther(pending.next or user.home), token)
+    raise signed_in_response(
+        request, web.HTTPSeeOther(pending.next or url_for(request, user.home)), token
+    )
 
 
 async def _enrol_secret(request: web.Request, token_hash: bytes, pending: Pending) -> bytes:
@@ -283,7 +285,9 @@ async def enrol(request: web.Request) -> web.Response:
         token = await new_session(conn, user.id)
     log.info("signin.enrolled", user_id=user.id)
     page = render(
-        request, "telehub/mfa_recovery.html", {"codes": codes, "next": pending.next or user.home}
+        request,
+        "telehub/mfa_recovery.html",
+        {"codes": codes, "next": pending.next or url_for(request, user.home)},
     )
     signed_in_response(request, page, token)
     return page

@@ -104,7 +104,7 @@ async def signin(request: web.Request) -> web.Response:
             error="That email and password do not match an account.",
         )
     user = found[0]
-    target = safe_next(next_path, user.home)
+    target = safe_next(next_path, url_for(request, user.home))
     async with transaction(pool, settings.db_acquire_timeout) as conn:
         await throttle.forget(conn, throttle.SIGNIN_ACCOUNT, email)
         # A clinic's staff share an address: their good sign-ins never add up to a wait.

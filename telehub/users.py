@@ -41,10 +41,10 @@ class User:
 
     @property
     def home(self) -> str:
-        """Where this user lands after signing in."""
+        """The route name of the page this user lands on after signing in."""
         if self.spoke_id is not None:
-            return "/spoke"
-        return "/hub" if self.consultant_id is not None else "/coordinator"
+            return "spoke_dashboard"
+        return "hub_week" if self.consultant_id is not None else "coordinator_dashboard"
 
 
 async def create_user(

@@ -16,9 +16,9 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
-from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
@@ -88,7 +88,7 @@ def signed_in(request: web.Request, *roles: str) -> User:
     """The signed-in user, if their role may see this page; else to sign-in, or 403."""
     session: Session | None = request.get(SESSION)
     if session is None:
-        raise web.HTTPSeeOther(f"/signin?next={quote(request.path_qs, safe='')}")
+        raise web.HTTPSeeOther(url_for(request, "signin", {"next": request.path_qs}))
     if roles and session.user.role not in roles:
         raise Forbidden("This page is not part of your role's work in Telehub.")
     return session.user
@@ -99,6 +99,11 @@ def local_time(value: datetime | None, zone: str, style: str = "%a %-d %b %Y, %H
     if value is None:
         return ""
     return value.astimezone(ZoneInfo(zone)).strftime(style)
+
+
+def utc_text(value: datetime) -> str:
+    """A moment as RFC 3339 in UTC with a `Z`: how pages carry a time in a link or a form."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def zone_name(zone: str) -> str:

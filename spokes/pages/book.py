@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 
-import asyncpg
 from aiohttp import web
 from pydantic import Field
 
-from hub import store as hub_store
 from scheduling import bookings
-from scheduling import store as scheduling_store
 from scheduling.schemas import BookingIn
 from scheduling.weeks import monday_of
-from spokes import patients
+from spokes import booking_views, patients
 from spokes.api import PatientIn
 from spokes.pages.common import STATES, TAKEN, clinic_of, page, utc_text
 from telehub.errors import Conflict, SlotTaken, ValidationFailed
@@ -44,70 +39,6 @@ class SlotChoice(Input):
     patient_id: uuid.UUID | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Closed:
-    """Why the chosen time is not open, and the open times nearest it."""
-
-    words: str
-    nearest: bookings.Nearest
-    names: dict[int, str]  # consultant id -> name, for the nearest times with someone else
-
-
-@dataclass(frozen=True, slots=True)
-class Chosen:
-    """The slot a booking page is about."""
-
-    service: scheduling_store.Service
-    consultant: hub_store.Consultant
-    start: datetime
-    end: datetime
-
-    @property
-    def hidden(self) -> dict[str, str]:
-        """The slot as the hidden inputs of each form on the page."""
-        return {
-            "service_id": str(self.service.id),
-            "consultant_id": str(self.consultant.id),
-            "start": utc_text(self.start),
-        }
-
-
-async def _chosen(conn: asyncpg.Connection, choice: SlotChoice | None) -> Chosen | None:
-    if choice is None:
-        return None
-    service = await scheduling_store.get_service(conn, choice.service_id)
-    consultant = await hub_store.get_consultant(conn, choice.consultant_id)
-    if service is None or consultant is None:
-        return None
-    return Chosen(
-        service,
-        consultant,
-        choice.start,
-        choice.start + timedelta(minutes=service.duration_minutes),
-    )
-
-
-async def _closed(
-    conn: asyncpg.Connection, chosen: Chosen, patient_state: str, now: datetime
-) -> Closed | None:
-    """Why the chosen time cannot be booked now (None: it can), and what can instead."""
-    service, consultant = chosen.service, chosen.consultant
-    reason = await bookings.why_closed(
-        conn, service, consultant.id, chosen.start, now=now, patient_state=patient_state
-    )
-    if reason is None:
-        return None
-    nearest = await bookings.nearest_open(
-        conn, service, consultant.id, chosen.start, now=now, patient_state=patient_state
-    )
-    people = await hub_store.list_consultants(conn, service_id=service.id)
-    return Closed(
-        bookings.closed_words(reason, service, consultant.name, patient_state),
-        nearest,
-        {c.id: c.name for c in people},
-    )
-
-
 async def _book_page(
     request: web.Request,
     slot_values: dict[str, str],
@@ -127,7 +58,11 @@ async def _book_page(
     choice, choice_errors = check(SlotChoice, pick(slot_values, SLOT_INPUTS))
     async with unit_of_work(request) as conn:
         spoke = await clinic_of(conn, caller)
-        chosen = await _chosen(conn, choice)
+        chosen = (
+            await booking_views.chosen(conn, choice.service_id, choice.consultant_id, choice.start)
+            if choice
+            else None
+        )
         patient = matches = None
         if patient_id is not None:
             patient = await patients.get(conn, caller, trail, patient_id)
@@ -137,7 +72,7 @@ async def _book_page(
         closed = None
         if chosen is not None:
             state = patient.state if patient else spoke.state
-            closed = await _closed(conn, chosen, state, now_of(request))
+            closed = await booking_views.closed(conn, chosen, state, now_of(request))
     if chosen is None and not choice_errors:
         choice_errors = {"service_id": "no such service or consultant"}
     find_again = url_for(

@@ -7,7 +7,6 @@ validation error's field names its input, and the error shows next to it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any, TypeVar, get_args
 
 from aiohttp import web
@@ -18,6 +17,7 @@ from telehub.fields import US_STATES
 from telehub.forms import pick
 from telehub.validation import Input
 from telehub.web import render
+from telehub.web import utc_text as utc_text
 
 In = TypeVar("In", bound=Input)
 
@@ -145,8 +145,3 @@ NOT_OPEN = (
 def sentence(text: str) -> str:
     """A domain message as a sentence."""
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
-
-
-def utc_text(value: datetime) -> str:
-    """RFC 3339 in UTC with a `Z`, safe in a query string."""
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -8,12 +8,10 @@ from datetime import date, timedelta
 from aiohttp import web
 from pydantic import Field
 
-from hub import store as hub_store
 from scheduling import availability
-from scheduling import store as scheduling_store
-from scheduling.bookings import VIRTUAL_KINDS
 from scheduling.slots import Slot
 from scheduling.weeks import local_week, monday_of
+from spokes import booking_views
 from spokes.pages.common import STATES, clinic_of, page, utc_text
 from telehub import labels
 from telehub.errors import ValidationFailed
@@ -39,11 +37,6 @@ class FindQuery(Input):
 FIND_INPUTS = tuple(FindQuery.model_fields)  # in the order the filters show them
 
 
-def _bookable(services: list[scheduling_store.Service]) -> list[scheduling_store.Service]:
-    # E-consult review slots are booked with the e-consult itself, not from the grid.
-    return [s for s in services if s.active and s.kind in VIRTUAL_KINDS]
-
-
 @routes.get("/spoke/find", name="spoke_find")
 async def find_page(request: web.Request) -> web.Response:
     """A week of open slots in the clinic's time zone, with previous and next week."""
@@ -53,7 +46,7 @@ async def find_page(request: web.Request) -> web.Response:
     query = query or FindQuery()
     async with unit_of_work(request) as conn:
         spoke = await clinic_of(conn, user.caller)
-        services = _bookable(await scheduling_store.list_services(conn))
+        services = await booking_views.bookable_services(conn)
         service = next((s for s in services if s.id == query.service_id), None)
         if service is None and services and "service_id" not in errors:
             if query.service_id is not None:
@@ -62,7 +55,7 @@ async def find_page(request: web.Request) -> web.Response:
         state = query.patient_state or spoke.state
         monday = query.week or monday_of(now_of(request).astimezone(spoke.zone).date())
         monday = monday_of(monday)
-        people = await hub_store.list_consultants(conn, service_id=service.id if service else None)
+        people = await booking_views.consultants_for(conn, service.id if service else None)
         slots: list[Slot] = []
         if service is not None and not errors:
             try:

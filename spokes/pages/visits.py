@@ -10,13 +10,11 @@ from aiohttp import web
 
 from consults import notes
 from consults.note_store import Subject
-from hub import store as hub_store
 from scheduling import availability, bookings
-from scheduling import store as scheduling_store
 from scheduling.booking_store import Booking
 from scheduling.schemas import CancelIn, RescheduleIn
 from scheduling.slots import Period, Slot
-from spokes import patients
+from spokes import booking_views, patients
 from spokes.pages.common import TAKEN, clinic_of, page, sentence, utc_text
 from telehub.errors import Conflict, SlotTaken, ValidationFailed
 from telehub.forms import check, errors_of, pick, typed_form
@@ -44,11 +42,10 @@ async def _booking_page(
     user = signed_in(request, *ROLES_SPOKE)
     caller, trail, now = user.caller, trail_of(request, user.caller), now_of(request)
     async with unit_of_work(request) as conn:
-        booking = await bookings.get(conn, caller, trail, booking_id)
+        shown = await booking_views.visit(conn, caller, trail, booking_id)
+        booking, service, consultant = shown.booking, shown.service, shown.consultant
         spoke = await clinic_of(conn, caller)
         patient = await patients.get(conn, caller, trail, booking.patient_id)
-        service = await scheduling_store.get_service(conn, booking.service_id)
-        consultant = await hub_store.get_consultant(conn, booking.consultant_id)
         openings = await _openings(conn, booking, patient.state, now)
         versions = await notes.versions(conn, caller, trail, Subject(booking_id=booking.id))
     return page(

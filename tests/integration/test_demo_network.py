@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from scheduling import availability
+from scheduling import availability, feeds
+from scheduling.feed_store import FeedOwner
 from scheduling.slots import Period
 from telehub import demo
 from telehub.settings import Settings
@@ -63,3 +64,15 @@ async def test_seven_weeks_after_seeding_the_demo_still_offers_video_visits(
     )
 
     assert slots
+
+
+async def test_every_demo_feed_url_can_be_shown_again_to_its_owner(
+    conn: asyncpg.Connection, settings: Settings, clock: Clock
+) -> None:
+    network = await demo.seed(conn, settings, now=clock.now, authenticators=False)
+
+    for consultant in network["consultants"]:
+        owner = FeedOwner(consultant_id=consultant["id"])
+        shown = await feeds.current(conn, owner, secret_key=settings.secret_key)
+        assert shown is not None and shown.token is not None
+        assert consultant["feed_url"].endswith(f"/{shown.token}.ics")
