@@ -151,6 +151,7 @@ async def list_bookings(
     consultant_id: int | None,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
+    service_id: int | None = None,
 ) -> list[Booking]:
     """Bookings the caller may see, by start time, keyset-paginated."""
     rows = await conn.fetch(
@@ -164,6 +165,7 @@ async def list_bookings(
           AND ($6::uuid IS NULL OR patient_id = $6)
           AND ($7::bigint IS NULL OR consultant_id = $7)
           AND ($8::timestamptz IS NULL OR (lower(period), id) > ($8, $9::uuid))
+          AND ($11::bigint IS NULL OR service_id = $11)
         ORDER BY lower(period), id
         LIMIT $10
         """,
@@ -177,6 +179,7 @@ async def list_bookings(
         after[0] if after else None,
         after[1] if after else None,
         limit,
+        service_id,
     )
     return [Booking(**dict(r)) for r in rows]
 

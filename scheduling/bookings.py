@@ -367,6 +367,7 @@ class BookingFilter:
     status: str | None = None
     patient_id: uuid.UUID | None = None
     consultant_id: int | None = None
+    service_id: int | None = None
     after: tuple[datetime, uuid.UUID] | None = None  # keyset: past this (start, id)
     limit: int = 100
 
@@ -383,6 +384,7 @@ async def find(
         status=which.status,
         patient_id=which.patient_id,
         consultant_id=which.consultant_id,
+        service_id=which.service_id,
         after=which.after,
         limit=which.limit,
     )
