@@ -26,6 +26,7 @@ from scheduling.feeds_web import feed_rendering
 from spokes import feeds as spoke_feeds
 from spokes import pages as spoke_pages
 from spokes.api import api as spokes_api
+from spokes.care_api import api as care_api
 from telehub import discovery, health, housekeeping, oauth
 from telehub.api import ApiRoutes
 from telehub.api_registry import ApiRegistry
@@ -56,6 +57,7 @@ API_PACKAGES: tuple[ApiRoutes, ...] = (
     hub_api,
     scheduling_api,
     spokes_api,
+    care_api,
     consults_api,
     notes_api,
     delivery_api,

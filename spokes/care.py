@@ -1,0 +1,233 @@
+"""A patient's care as the clinic reads it, and the clinic's list of bookings: read models.
+
+`patient_care` gathers one patient's record (bookings, e-consults, signed consult notes), for
+the API and the patient page alike; `clinic_bookings` is one page of the clinic's bookings under
+a filter. Every record read is audited, and both stay within the caller's clinic.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Literal
+
+import asyncpg
+
+from consults.note_store import Note
+from consults.store import Econsult
+from scheduling import bookings
+from scheduling import store as scheduling_store
+from scheduling.booking_store import Booking
+from scheduling.bookings import BookingFilter
+from scheduling.store import Service
+from spokes import care_store, patients
+from spokes import store as spokes_store
+from spokes.overview import clinic_of, consultant_names, service_names
+from spokes.store import Patient, Spoke
+from telehub import audit
+from telehub.audit import Trail
+from telehub.auth import Caller
+from telehub.errors import FieldError, ValidationFailed
+from telehub.web import utc_text
+
+_BATCH = 500  # bookings read per round while gathering a patient's record
+
+
+@dataclass(frozen=True, slots=True)
+class Care:
+    """One patient's record: every booking, e-consult and signed consult note, newest first."""
+
+    spoke: Spoke
+    patient: Patient
+    bookings: list[Booking]  # latest start first
+    econsults: list[Econsult]
+    notes: list[Note]  # every signed version, newest signature first
+    now: datetime
+    services: dict[int, str]
+    consultants: dict[int, str]
+
+    @property
+    def upcoming(self) -> list[Booking]:
+        """Sessions still to come (cancelled ones included), soonest first."""
+        return [b for b in reversed(self.bookings) if b.start >= self.now]
+
+    @property
+    def past(self) -> list[Booking]:
+        """Sessions that have begun, with their outcome, newest first."""
+        return [b for b in self.bookings if b.start < self.now]
+
+    @property
+    def latest_notes(self) -> list[Note]:
+        """The latest signed version of each note, newest first (earlier versions behind it)."""
+        seen: set[tuple[uuid.UUID | None, uuid.UUID | None]] = set()
+        latest = []
+        for note in sorted(self.notes, key=lambda n: n.version, reverse=True):
+            subject = (note.econsult_id, note.booking_id)
+            if subject not in seen:
+                seen.add(subject)
+                latest.append(note)
+        return sorted(latest, key=lambda n: n.signed_at or n.created_at, reverse=True)
+
+
+Outcome = Literal["completed", "no_show", "not_recorded"]
+
+
+def outcome(booking: Booking, now: datetime) -> Outcome | None:
+    """How a session went: completed, no-show, or not recorded once it began (None: to come,
+    or cancelled)."""
+    if booking.status == "completed":
+        return "completed"
+    if booking.status == "no_show":
+        return "no_show"
+    if booking.status == "booked" and booking.start < now:
+        return "not_recorded"
+    return None
+
+
+async def _all_bookings_of(
+    conn: asyncpg.Connection, caller: Caller, trail: Trail, patient_id: uuid.UUID
+) -> list[Booking]:
+    found: list[Booking] = []
+    after: tuple[datetime, uuid.UUID] | None = None
+    while True:
+        batch = await bookings.find(
+            conn, caller, trail, BookingFilter(patient_id=patient_id, after=after, limit=_BATCH)
+        )
+        found += batch
+        if len(batch) < _BATCH:
+            return found
+        after = (batch[-1].start, batch[-1].id)
+
+
+async def patient_care(
+    conn: asyncpg.Connection, caller: Caller, trail: Trail, patient_id: uuid.UUID, now: datetime
+) -> Care:
+    """One of the caller's patients with their record (another clinic's answers NotFound)."""
+    patient = await patients.get(conn, caller, trail, patient_id)
+    spoke = await clinic_of(conn, caller)
+    held = await _all_bookings_of(conn, caller, trail, patient.id)
+    econsults = await care_store.econsults_of(conn, spoke.id, patient.id)
+    notes = await care_store.signed_notes_of(conn, spoke.id, patient.id)
+    await audit.record(conn, trail, "read", "econsult", [e.id for e in econsults], spoke.id)
+    await audit.record(conn, trail, "read", "consult_note", [n.id for n in notes], spoke.id)
+    return Care(
+        spoke=spoke,
+        patient=patient,
+        bookings=sorted(held, key=lambda b: (b.start, b.id), reverse=True),
+        econsults=econsults,
+        notes=notes,
+        now=now,
+        services=await service_names(conn),
+        consultants=await consultant_names(conn),
+    )
+
+
+# The clinic's bookings list.
+
+PAGE_SIZE = 25
+
+
+@dataclass(frozen=True, slots=True)
+class BookingsWanted:
+    """Which of the clinic's bookings to list: dates are days in the clinic's time zone."""
+
+    patient_id: uuid.UUID | None = None
+    consultant_id: int | None = None
+    service_id: int | None = None
+    status: str | None = None
+    from_date: date | None = None
+    to_date: date | None = None
+    after: str | None = None  # the cursor of the page before
+
+
+@dataclass(frozen=True, slots=True)
+class BookingsPage:
+    """One page of the clinic's bookings, by start time, with the names they refer to."""
+
+    spoke: Spoke
+    bookings: list[Booking]
+    next_after: str | None  # the cursor of the next page (None: this is the last)
+    patients: dict[uuid.UUID, Patient]
+    services: dict[int, str]
+    consultants: dict[int, str]
+
+
+@dataclass(frozen=True, slots=True)
+class BookingChoices:
+    """What the bookings list can be filtered by: the clinic's patients, services, consultants."""
+
+    spoke: Spoke
+    patients: list[Patient]
+    services: list[Service]
+    consultants: dict[int, str]
+
+
+def cursor(booking: Booking) -> str:
+    """Where the next page starts: after this booking (its start and id)."""
+    return f"{utc_text(booking.start)}~{booking.id}"
+
+
+def _after(text: str) -> tuple[datetime, uuid.UUID]:
+    start, _, booking_id = text.partition("~")
+    try:
+        after = datetime.fromisoformat(start)
+        if after.tzinfo is None or not 1900 <= after.year <= 2200:
+            raise ValueError("out of range")
+        return after, uuid.UUID(booking_id)
+    except ValueError:
+        raise ValidationFailed(
+            "after: not a page of this list",
+            errors=[FieldError("after", "is not a page of this list: start again from the first")],
+        ) from None
+
+
+async def booking_choices(conn: asyncpg.Connection, caller: Caller, trail: Trail) -> BookingChoices:
+    """The clinic's patients (their reads audited), the services and the consultants."""
+    return BookingChoices(
+        spoke=await clinic_of(conn, caller),
+        patients=await patients.find(conn, caller, trail, mrn=None, limit=500),
+        services=await scheduling_store.list_services(conn),
+        consultants=await consultant_names(conn),
+    )
+
+
+async def clinic_bookings(
+    conn: asyncpg.Connection, caller: Caller, trail: Trail, wanted: BookingsWanted
+) -> BookingsPage:
+    """One page of the clinic's bookings matching `wanted`, by start time, each read audited."""
+    spoke = await clinic_of(conn, caller)
+    zone = spoke.zone
+    start = (
+        datetime.combine(wanted.from_date, time(0), zone) if wanted.from_date is not None else None
+    )
+    end = (
+        datetime.combine(wanted.to_date + timedelta(days=1), time(0), zone)
+        if wanted.to_date is not None
+        else None
+    )
+    found = await bookings.find(
+        conn,
+        caller,
+        trail,
+        BookingFilter(
+            start=start,
+            end=end,
+            status=wanted.status,
+            patient_id=wanted.patient_id,
+            consultant_id=wanted.consultant_id,
+            service_id=wanted.service_id,
+            after=_after(wanted.after) if wanted.after else None,
+            limit=PAGE_SIZE + 1,
+        ),
+    )
+    shown = found[:PAGE_SIZE]
+    ids = list({b.patient_id for b in shown})
+    return BookingsPage(
+        spoke=spoke,
+        bookings=shown,
+        next_after=cursor(shown[-1]) if len(found) > PAGE_SIZE else None,
+        patients=await spokes_store.patients_by_id(conn, spoke.id, ids),
+        services=await service_names(conn),
+        consultants=await consultant_names(conn),
+    )
