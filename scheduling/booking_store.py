@@ -17,7 +17,8 @@ BookingStatus = Literal["booked", "cancelled", "completed", "no_show"]
 _COLUMNS = """
     id, service_id, consultant_id, spoke_id, patient_id,
     lower(period) AS start, upper(period) AS "end", status, reason, video_link, sequence,
-    created_by, created_at, updated_at, cancelled_at, cancel_reason, moved_from
+    created_by, created_at, updated_at, cancelled_at, cancel_reason, moved_from,
+    series_id, series_position
 """
 
 
@@ -46,6 +47,8 @@ class Booking:
     cancelled_at: datetime | None
     cancel_reason: str | None
     moved_from: datetime | None = None  # the start before the latest move to another time
+    series_id: uuid.UUID | None = None  # a session of a course (scheduling/series.py)
+    series_position: int | None = None  # 1-based: "session 3 of 12"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,14 +99,17 @@ async def insert_booking(
     reason: str,
     video_link: str | None,
     created_by: str,
+    series_id: uuid.UUID | None = None,
+    series_position: int | None = None,
 ) -> Booking:
     """Write a new booking; Overlap if the consultant's time is taken."""
     try:
         row = await conn.fetchrow(
             f"""
             INSERT INTO bookings (service_id, consultant_id, spoke_id, patient_id, period,
-                                  blocked, reason, video_link, created_by)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                                  blocked, reason, video_link, created_by, series_id,
+                                  series_position)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
             RETURNING {_COLUMNS}
             """,
             service_id,
@@ -115,6 +121,8 @@ async def insert_booking(
             reason,
             video_link,
             created_by,
+            series_id,
+            series_position,
         )
     except asyncpg.ExclusionViolationError:
         raise Overlap from None
@@ -250,3 +258,18 @@ async def cancel_booking(
     )
     assert row is not None
     return Booking(**dict(row))
+
+
+async def list_series_bookings(
+    conn: asyncpg.Connection, series_ids: list[uuid.UUID]
+) -> list[Booking]:
+    """Every session of these series (cancelled ones too), by series and position."""
+    rows = await conn.fetch(
+        f"""
+        SELECT {_COLUMNS} FROM bookings
+        WHERE series_id = ANY ($1::uuid[])
+        ORDER BY series_id, series_position
+        """,
+        series_ids,
+    )
+    return [Booking(**dict(r)) for r in rows]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -14,7 +15,15 @@ from hub import store as hub_store
 from scheduling import booking_store as bs
 from scheduling import store
 from scheduling.booking_store import Booking, Visibility
-from scheduling.slots import Closed, ConsultantCalendar, Period, Slot, open_slots, why_not_open
+from scheduling.slots import (
+    Closed,
+    ConsultantCalendar,
+    Period,
+    ServiceTerms,
+    Slot,
+    open_slots,
+    why_not_open,
+)
 from spokes import store as spokes_store
 from telehub import audit
 from telehub.audit import Trail
@@ -264,6 +273,69 @@ async def book(
         raise SlotTaken("another booking holds this consultant at that time") from None
     await audit.record(conn, trail, "create", "booking", [booking.id], booking.spoke_id)
     return booking
+
+
+def series_terms(
+    service: store.Service, position: int, start: datetime, now: datetime
+) -> ServiceTerms:
+    """The service's terms for one session of a series: after the first, no booking horizon.
+
+    A course is booked as a whole (26 weekly sessions are half a year); the horizon keeps
+    single bookings near, so only a series' first start must be within it.
+    """
+    terms = service.terms
+    if position == 1:
+        return terms
+    return replace(terms, horizon=max(terms.horizon, start - now + timedelta(days=1)))
+
+
+async def write_series(
+    conn: asyncpg.Connection,
+    spoke_id: int,
+    trail: Trail,
+    *,
+    series_id: uuid.UUID,
+    service: store.Service,
+    consultant_id: int,
+    patient_id: uuid.UUID,
+    starts: Sequence[datetime],
+    reason: str,
+    video_url_template: str,
+) -> list[Booking]:
+    """Write every session of a series, planned open under lock_consultants_time by the caller.
+
+    The exclusion constraint still holds each one: an overlap (SlotTaken) aborts the caller's
+    transaction, and so the whole series.
+    """
+    written: list[Booking] = []
+    for position, start in enumerate(starts, 1):
+        period = Period(start, start + timedelta(minutes=service.duration_minutes))
+        video_link = (
+            video_url_template.format(room=secrets.token_urlsafe(16))
+            if service.kind in VIRTUAL_KINDS
+            else None
+        )
+        try:
+            written.append(
+                await bs.insert_booking(
+                    conn,
+                    service_id=service.id,
+                    consultant_id=consultant_id,
+                    spoke_id=spoke_id,
+                    patient_id=patient_id,
+                    period=period,
+                    blocked=blocked_period(service, period),
+                    reason=reason,
+                    video_link=video_link,
+                    created_by=trail.actor,
+                    series_id=series_id,
+                    series_position=position,
+                )
+            )
+        except bs.Overlap:
+            raise SlotTaken("another booking holds this consultant at that time") from None
+    await audit.record(conn, trail, "create", "booking", [b.id for b in written], spoke_id)
+    return written
 
 
 async def _booking_for_change(

@@ -107,6 +107,23 @@ class SlotTaken(Conflict):
     title = "That time is already taken"
 
 
+class SeriesConflict(Conflict):
+    """Some sessions of a series are not open: each is listed (position, start, why) with the
+    nearest open times; nothing was booked. Resend with `overrides` (and the consultant_id)."""
+
+    slug = "series-conflict"
+    title = "Some sessions of the series are not open"
+
+
+class PossibleDuplicate(Conflict):
+    """The clinic may have this patient already: `candidates` lists them (id, names, birth
+    date, MRN, and `same_mrn`). A same-MRN patient is the same patient and is never added
+    again; a same name and birth date may be someone else: send `"confirm_new": true`."""
+
+    slug = "possible-duplicate"
+    title = "This may be a patient the clinic has already"
+
+
 class NotAnOpenSlot(Problem):
     """The requested time is not a slot the service offers (now)."""
 

@@ -1,0 +1,479 @@
+"""Courses of sessions (series): planned as a whole, booked all or none.
+
+A series is one service with one consultant for one patient, repeating `weekly` or
+`every_2_weeks`, `count` times (at most 26) or up to an `until` date.
+
+Time. Every occurrence keeps the first start's wall-clock time in the CLINIC's time zone:
+a series at 10:00 in New York stays at 10:00 after 14 March 2027, when New York moves to
+daylight time (its UTC instant moves by an hour). A wall-clock time the clinic's zone skips
+that day (02:30 on a spring-forward Sunday) falls an hour later, as zoneinfo reads it. The
+consultant's hours do not move with the clinic: each occurrence must still be an open slot
+of the service in the consultant's own hours, in the consultant's zone; where the two zones
+change on different days (a consultant in Phoenix), an occurrence that leaves those hours is
+not open and is reported like any other conflict.
+
+Rules per occurrence. The first start is checked like a single booking; a first start that
+is not open is a 422 naming `first_start` (the course has no first session to keep). Later
+occurrences are checked like single bookings too, except the service's booking horizon: a
+course may run past it (26 weekly sessions are half a year), so only the first start must be
+within the horizon. Occurrences not open are a 409 `/problems/series-conflict` listing each
+with its reason and nearest open alternatives; the client chooses and resends with
+`overrides`. Sessions of one series may not overlap each other.
+
+Any consultant of a role. `role` instead of `consultant_id` resolves to one consultant:
+among the active consultants of that role offering the service whose first start is open,
+the lowest id with every occurrence open; if none has them all, the one with the fewest not
+open (lowest id on a tie) is named in the 409, and the client resends with its consultant_id.
+
+Writes. `book` takes the same consultant lock as a single booking, plans under it and writes
+every occurrence through `bookings.write_series` in the caller's transaction: the exclusion
+constraint `bookings_no_overlap` holds for each, so a race leaves no partial series.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+from hub import store as hub_store
+from scheduling import booking_store as bs
+from scheduling import bookings, store
+from scheduling import series_store as ss
+from scheduling.booking_store import Booking
+from scheduling.series_schemas import MAX_OCCURRENCES, Repeat, SeriesIn
+from scheduling.slots import ConsultantCalendar, Period, open_slots, why_not_open
+from spokes import store as spokes_store
+from telehub import audit
+from telehub.audit import Trail
+from telehub.auth import Caller
+from telehub.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotAnOpenSlot,
+    NotFound,
+    SeriesConflict,
+    ValidationFailed,
+)
+
+STEP: dict[Repeat, timedelta] = {"weekly": timedelta(weeks=1), "every_2_weeks": timedelta(weeks=2)}
+ALTERNATIVES = 4  # open times offered per occurrence that is not
+
+
+def _invalid(field: str, detail: str) -> ValidationFailed:
+    return ValidationFailed(f"{field}: {detail}", errors=[FieldError(field, detail)])
+
+
+# --- the pure part: when the sessions fall -----------------------------------------------
+
+
+def occurrence_starts(
+    first_start: datetime, zone: ZoneInfo, repeat: Repeat, *, count: int | None, until: date | None
+) -> list[datetime]:
+    """The starts (UTC) of a series: the first's wall-clock time in `zone`, every step.
+
+    With `until`, every occurrence whose date in `zone` is on or before it; the list may then be
+    empty (until before the first) or longer than MAX_OCCURRENCES: the caller refuses both.
+    """
+    local = first_start.astimezone(zone)
+    wall = local.replace(tzinfo=None)
+    step = STEP[repeat]
+    starts: list[datetime] = []
+    for k in range(count if count is not None else MAX_OCCURRENCES + 1):
+        at = (wall + k * step).replace(tzinfo=zone)
+        if until is not None and at.date() > until:
+            break
+        starts.append(at.astimezone(UTC))
+    return starts
+
+
+def planned_starts(body: SeriesIn, zone: ZoneInfo) -> list[datetime]:
+    """The series' starts with its overrides applied; 422 naming the field when impossible."""
+    starts = occurrence_starts(
+        body.first_start, zone, body.repeat, count=body.count, until=body.until
+    )
+    if not starts:
+        raise _invalid("until", "is before the first session")
+    if len(starts) > MAX_OCCURRENCES:
+        raise _invalid(
+            "until", f"gives more than {MAX_OCCURRENCES} sessions; choose an earlier date"
+        )
+    for i, o in enumerate(body.overrides):
+        if o.occurrence > len(starts):
+            raise _invalid(
+                f"overrides.{i}.occurrence", f"the series has only {len(starts)} sessions"
+            )
+        starts[o.occurrence - 1] = o.start.astimezone(UTC)
+    return starts
+
+
+# --- plans ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """One planned session: open, or why not and the nearest open starts instead."""
+
+    position: int  # 1-based
+    start: datetime
+    end: datetime
+    open: bool
+    reason: str | None  # words for the clinic when not open
+    alternatives: list[datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesPlan:
+    """What booking the series would do now: every occurrence, with one consultant."""
+
+    consultant_id: int
+    zone: str  # the clinic's
+    occurrences: list[Occurrence]
+
+    @property
+    def all_open(self) -> bool:
+        """Whether booking it now would book every occurrence."""
+        return all(o.open for o in self.occurrences)
+
+    @property
+    def not_open(self) -> list[Occurrence]:
+        """The occurrences that stand in the way."""
+        return [o for o in self.occurrences if not o.open]
+
+
+class SeriesNotOpen(SeriesConflict):
+    """A series with occurrences that are not open; nothing was booked. Carries the plan."""
+
+    def __init__(self, plan: SeriesPlan) -> None:
+        listed = ", ".join(str(o.position) for o in plan.not_open)
+        super().__init__(
+            f"sessions {listed} of the series are not open; nothing was booked. Resend with "
+            f"overrides chosen from the alternatives, and consultant_id {plan.consultant_id}",
+            consultant_id=plan.consultant_id,
+            not_open=[
+                {
+                    "position": o.position,
+                    "start": o.start.isoformat(),
+                    "end": o.end.isoformat(),
+                    "reason": o.reason,
+                    "alternatives": [a.isoformat() for a in o.alternatives],
+                }
+                for o in plan.not_open
+            ],
+        )
+        self.plan = plan
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    spoke_id: int
+    zone: ZoneInfo
+    patient: spokes_store.Patient
+    service: store.Service
+
+
+async def _context(conn: asyncpg.Connection, caller: Caller, body: SeriesIn) -> _Context:
+    spoke_id = bookings.spoke_of(caller)
+    spoke = await spokes_store.get_spoke(conn, spoke_id)
+    assert spoke is not None  # a caller's clinic exists
+    patient = await spokes_store.get_patient(conn, spoke_id, body.patient_id)
+    if patient is None:
+        raise _invalid("patient_id", "no such patient at this clinic")
+    service = await store.get_service(conn, body.service_id)
+    if service is None or not service.active:
+        raise _invalid("service_id", "no active service with this id")
+    return _Context(spoke_id, spoke.zone, patient, service)
+
+
+async def _candidates(conn: asyncpg.Connection, body: SeriesIn) -> list[int]:
+    if body.consultant_id is not None:
+        return [body.consultant_id]
+    found = await hub_store.list_consultants(conn, service_id=body.service_id, role=body.role)
+    return sorted(c.id for c in found)
+
+
+async def _plan_with(
+    conn: asyncpg.Connection,
+    ctx: _Context,
+    calendar: ConsultantCalendar,
+    starts: list[datetime],
+    now: datetime,
+) -> SeriesPlan:
+    service = ctx.service
+    length = timedelta(minutes=service.duration_minutes)
+    consultant = await hub_store.get_consultant(conn, calendar.consultant_id)
+    name = consultant.name if consultant else "The consultant"
+    held: list[Period] = []  # earlier sessions of this series
+    occurrences: list[Occurrence] = []
+    for position, start in enumerate(starts, 1):
+        terms = bookings.series_terms(service, position, start, now)
+        mine = replace(calendar, busy=calendar.busy + tuple(held))
+        why = why_not_open(mine, terms, start, now, ctx.patient.state)
+        words = (
+            bookings.closed_words(why, service, name, ctx.patient.state)
+            if why is not None
+            else None
+        )
+        alternatives = (
+            await _alternatives(conn, ctx, mine, position, start, now, starts)
+            if why is not None
+            else []
+        )
+        occurrences.append(
+            Occurrence(position, start, start + length, why is None, words, alternatives)
+        )
+        held.append(bookings.blocked_period(service, Period(start, start + length)))
+    return SeriesPlan(calendar.consultant_id, ctx.zone.key, occurrences)
+
+
+async def _alternatives(
+    conn: asyncpg.Connection,
+    ctx: _Context,
+    calendar: ConsultantCalendar,
+    position: int,
+    start: datetime,
+    now: datetime,
+    starts: list[datetime],
+) -> list[datetime]:
+    """Open starts near `start`: the same day (clinic's zone) first, then the nearest days."""
+    terms = bookings.series_terms(ctx.service, position, start + timedelta(days=3), now)
+    window = Period(start - timedelta(days=3), start + timedelta(days=3))
+    length = timedelta(minutes=ctx.service.duration_minutes)
+    others = [
+        bookings.blocked_period(ctx.service, Period(s, s + length))
+        for p, s in enumerate(starts, 1)
+        if p != position
+    ]
+    found = [
+        s.start
+        for s in open_slots([calendar], terms, window, now, ctx.patient.state)
+        if not any(Period(s.start, s.end).overlaps(o) for o in others)
+    ]
+    day = start.astimezone(ctx.zone).date()
+    found.sort(key=lambda s: (s.astimezone(ctx.zone).date() != day, abs(s - start), s))
+    return sorted(found[:ALTERNATIVES])
+
+
+async def _plan(
+    conn: asyncpg.Connection, ctx: _Context, body: SeriesIn, now: datetime
+) -> SeriesPlan:
+    starts = planned_starts(body, ctx.zone)
+    candidates = await _candidates(conn, body)
+    span = Period(min(starts), max(starts) + timedelta(minutes=ctx.service.duration_minutes))
+    calendars = {
+        c.consultant_id: c
+        for c in await store.load_calendars(
+            conn,
+            ctx.service,
+            span,
+            consultant_id=body.consultant_id,
+        )
+        if c.consultant_id in candidates
+    }
+    if body.consultant_id is not None and not calendars:
+        raise _invalid("consultant_id", "no active consultant with this id offers this service")
+    if not calendars:
+        raise _invalid("role", "no active consultant of this role offers this service")
+    best: SeriesPlan | None = None
+    first_refused: tuple[int, str] | None = None
+    for cid in sorted(calendars):
+        calendar = calendars[cid]
+        terms = bookings.series_terms(ctx.service, 1, starts[0], now)
+        why = why_not_open(calendar, terms, starts[0], now, ctx.patient.state)
+        if why is not None:
+            if first_refused is None:
+                consultant = await hub_store.get_consultant(conn, cid)
+                name = consultant.name if consultant else "The consultant"
+                first_refused = (
+                    cid,
+                    bookings.closed_words(why, ctx.service, name, ctx.patient.state),
+                )
+            continue
+        plan = await _plan_with(conn, ctx, calendar, starts, now)
+        if plan.all_open:
+            return plan
+        if best is None or len(plan.not_open) < len(best.not_open):
+            best = plan
+    if best is not None:
+        return best
+    assert first_refused is not None
+    cid, words = first_refused
+    nearby = await _alternatives(conn, ctx, calendars[cid], 1, starts[0], now, starts)
+    raise NotAnOpenSlot(
+        f"first_start: {words}",
+        errors=[FieldError("first_start", words)],
+        alternatives=[a.isoformat() for a in nearby],
+    )
+
+
+async def plan(
+    conn: asyncpg.Connection, caller: Caller, trail: Trail, body: SeriesIn, now: datetime
+) -> SeriesPlan:
+    """Every occurrence of the series as it would be booked now (no writes).
+
+    422 for what no choice of times can fix (fields, a first start that is not open).
+    """
+    ctx = await _context(conn, caller, body)
+    await audit.record(conn, trail, "read", "patient", [ctx.patient.id], ctx.spoke_id)
+    return await _plan(conn, ctx, body, now)
+
+
+# --- series ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """A course of sessions and its bookings, by position."""
+
+    id: uuid.UUID
+    spoke_id: int
+    patient_id: uuid.UUID
+    service_id: int
+    consultant_id: int
+    repeat: Repeat
+    count: int
+    first_start: datetime
+    zone: str
+    reason: str
+    created_at: datetime
+    bookings: list[Booking]
+
+
+def _series(row: ss.SeriesRow, booked: list[Booking]) -> Series:
+    return Series(
+        id=row.id,
+        spoke_id=row.spoke_id,
+        patient_id=row.patient_id,
+        service_id=row.service_id,
+        consultant_id=row.consultant_id,
+        repeat=row.repeat,
+        count=row.count,
+        first_start=row.first_start,
+        zone=row.zone,
+        reason=row.reason,
+        created_at=row.created_at,
+        bookings=sorted(booked, key=lambda b: b.series_position or 0),
+    )
+
+
+async def book(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    trail: Trail,
+    body: SeriesIn,
+    now: datetime,
+    *,
+    video_url_template: str = "https://video.invalid/{room}",
+) -> Series:
+    """Book every occurrence, or none: SeriesNotOpen (409) carrying the plan when any is not."""
+    ctx = await _context(conn, caller, body)
+    # Queue behind every other write of these consultants' time until commit, as one booking does.
+    await bs.lock_consultants_time(conn, *await _candidates(conn, body))
+    planned = await _plan(conn, ctx, body, now)
+    if not planned.all_open:
+        raise SeriesNotOpen(planned)
+    row = await ss.insert_series(
+        conn,
+        spoke_id=ctx.spoke_id,
+        patient_id=ctx.patient.id,
+        service_id=ctx.service.id,
+        consultant_id=planned.consultant_id,
+        repeat=body.repeat,
+        count=len(planned.occurrences),
+        first_start=planned.occurrences[0].start,
+        zone=planned.zone,
+        reason=body.reason,
+        created_by=trail.actor,
+    )
+    booked = await bookings.write_series(
+        conn,
+        ctx.spoke_id,
+        trail,
+        series_id=row.id,
+        service=ctx.service,
+        consultant_id=planned.consultant_id,
+        patient_id=ctx.patient.id,
+        starts=[o.start for o in planned.occurrences],
+        reason=body.reason,
+        video_url_template=video_url_template,
+    )
+    await audit.record(conn, trail, "create", "series", [row.id], ctx.spoke_id)
+    return _series(row, booked)
+
+
+def _seen_by(caller: Caller) -> bs.Visibility:
+    return bookings.visibility(caller)
+
+
+async def _read(
+    conn: asyncpg.Connection, caller: Caller, series_id: uuid.UUID, *, lock: bool = False
+) -> Series:
+    row = await ss.get_series(conn, series_id, _seen_by(caller), lock=lock)
+    if row is None:
+        raise NotFound("no such series")
+    return _series(row, await bs.list_series_bookings(conn, [row.id]))
+
+
+async def _audit_read(conn: asyncpg.Connection, trail: Trail, found: list[Series]) -> None:
+    for spoke_id in {s.spoke_id for s in found}:
+        mine = [s for s in found if s.spoke_id == spoke_id]
+        await audit.record(conn, trail, "read", "series", [s.id for s in mine], spoke_id)
+        ids = [b.id for s in mine for b in s.bookings]
+        await audit.record(conn, trail, "read", "booking", ids, spoke_id)
+
+
+async def get(
+    conn: asyncpg.Connection, caller: Caller, trail: Trail, series_id: uuid.UUID
+) -> Series:
+    """One series the caller may see (another clinic's answers like a missing one), audited."""
+    found = await _read(conn, caller, series_id)
+    await _audit_read(conn, trail, [found])
+    return found
+
+
+async def cancel_from(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    trail: Trail,
+    series_id: uuid.UUID,
+    position: int,
+    reason: str,
+    now: datetime,
+) -> Series:
+    """Cancel the session at `position` and every later one still booked; keep earlier ones.
+
+    Each is cancelled as a single booking is (same audit); sessions already cancelled, done
+    or missed stay as they are. 409 when nothing from there on is still booked.
+    """
+    if caller.spoke_id is None and not caller.is_hub_admin:
+        raise Forbidden("only the series' clinic or the hub may change it")
+    found = await _read(conn, caller, series_id, lock=True)
+    if position > found.count:
+        raise _invalid("from", f"the series has only {found.count} sessions")
+    later = [
+        b for b in found.bookings if (b.series_position or 0) >= position and b.status == "booked"
+    ]
+    if not later:
+        raise Conflict(f"no session from {position} on is still booked")
+    for b in later:
+        await bookings.cancel(conn, caller, trail, b.id, reason=reason)
+    return await _read(conn, caller, series_id)
+
+
+async def for_patient(
+    conn: asyncpg.Connection, caller: Caller, trail: Trail, patient_id: uuid.UUID
+) -> list[Series]:
+    """A patient's series the caller may see, newest first, audited."""
+    rows = await ss.series_of_patient(conn, patient_id, _seen_by(caller))
+    booked = await bs.list_series_bookings(conn, [r.id for r in rows])
+    by_series: dict[uuid.UUID, list[Booking]] = {}
+    for b in booked:
+        assert b.series_id is not None
+        by_series.setdefault(b.series_id, []).append(b)
+    found = [_series(r, by_series.get(r.id, [])) for r in rows]
+    await _audit_read(conn, trail, found)
+    return found
