@@ -33,6 +33,8 @@ class FeedBooking:
     video_link: str | None
     created_at: datetime
     updated_at: datetime
+    series_position: int | None = None  # its place in a course of sessions, 1-based
+    series_length: int | None = None  # the course's last session still on (else its count)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +152,12 @@ async def feed_bookings(
         f"""
         SELECT b.id, s.kind AS service_kind, s.name AS service_name, b.consultant_id,
                b.spoke_id, lower(b.period) AS start, upper(b.period) AS "end", b.status,
-               b.sequence, b.video_link, b.created_at, b.updated_at
+               b.sequence, b.video_link, b.created_at, b.updated_at, b.series_position,
+               CASE WHEN b.series_id IS NOT NULL THEN coalesce(
+                   (SELECT max(o.series_position) FROM bookings o
+                    WHERE o.series_id = b.series_id AND o.status <> 'cancelled'),
+                   (SELECT c.count FROM series c WHERE c.id = b.series_id))
+               END AS series_length
         FROM bookings b JOIN services s ON s.id = b.service_id
         {_WHERE}
         ORDER BY lower(b.period), b.id

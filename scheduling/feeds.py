@@ -5,7 +5,9 @@ A copy sealed with the app's key (`telehub.sealing`, bound to its owner) lets th
 the current URL again; tokens issued before that was kept can only be rotated.
 
 A feed never carries patient data: its events are built from the
-booking's service, time, clinic or consultant name, reference and video link only.
+booking's service, time, clinic or consultant name, reference and video link only, and for
+a session of a course its place in it ("Counseling · session 3 of 12": N is the course's last
+session still on, so a course cut short counts to where it now ends).
 """
 
 from __future__ import annotations
@@ -125,6 +127,14 @@ async def version(
 Labeler = Callable[[FeedBooking], tuple[str, str | None]]
 
 
+def title(b: FeedBooking) -> str:
+    """What the event is: its kind, or for a course's session its service and place in it."""
+    if b.series_position is None:
+        return KIND_LABELS.get(b.service_kind, b.service_name)
+    length = max(b.series_length or 0, b.series_position)
+    return f"{b.service_name} · session {b.series_position} of {length}"
+
+
 def feed_events(bookings: list[FeedBooking], *, zone: str, label: Labeler) -> list[FeedEvent]:
     """The events of a feed: service and counterpart in the title, never a patient."""
     events = []
@@ -139,7 +149,7 @@ def feed_events(bookings: list[FeedBooking], *, zone: str, label: Labeler) -> li
         events.append(
             FeedEvent(
                 uid=f"{b.id}@telehub",
-                summary=f"{KIND_LABELS.get(b.service_kind, b.service_name)} · {counterpart}",
+                summary=f"{title(b)} · {counterpart}",
                 description="\n".join(lines),
                 start=b.start,
                 end=b.end,
