@@ -113,3 +113,9 @@ class SeriesConflictOut(Output):
 
     consultant_id: int
     not_open: list[ConflictOccurrenceOut]
+
+
+class SeriesQuery(Input):
+    """Which series to list: one patient's."""
+
+    patient_id: uuid.UUID

@@ -23,6 +23,7 @@ from hub import pages as consultant_pages
 from hub.api import api as hub_api
 from scheduling.api import api as scheduling_api
 from scheduling.feeds_web import feed_rendering
+from scheduling.series_api import api as series_api
 from spokes import feeds as spoke_feeds
 from spokes import pages as spoke_pages
 from spokes.api import api as spokes_api
@@ -56,6 +57,7 @@ PAGES: tuple[Callable[[web.Application], None], ...] = (
 API_PACKAGES: tuple[ApiRoutes, ...] = (
     hub_api,
     scheduling_api,
+    series_api,
     spokes_api,
     care_api,
     consults_api,

@@ -285,6 +285,32 @@ async def test_every_operation_answers_as_the_document_says(
         json={"service_id": video["id"], "consultant_id": consultant["id"], "start": first},
     )
 
+    # A course of sessions, every other Monday at the first slot's time (time off on the 22nd).
+    course = await api.call(
+        "POST",
+        "/api/v1/series",
+        {**clinic, "Idempotency-Key": "contract-series"},
+        status=201,
+        json={
+            **booking_body,
+            "first_start": first.replace("-08T", "-15T").replace("17:00", "16:00"),
+            "repeat": "every_2_weeks",
+            "count": 2,
+        },
+    )
+    await api.call("GET", "/api/v1/series/{id}", clinic, status=200, ids=course)
+    await api.call(
+        "GET", "/api/v1/series", clinic, status=200, params={"patient_id": patient["id"]}
+    )
+    await api.call(
+        "POST",
+        "/api/v1/series/{id}/cancel",
+        clinic,
+        status=200,
+        ids=course,
+        json={"from": 2, "reason": "Patient moves away"},
+    )
+
     # The hub's calendar, deliveries and measures; the clinic's webhook.
     await api.call("GET", "/api/v1/hub/holidays", admin, status=200)
     await api.call(
