@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from spokes.pages import book, dashboard, econsults, find, notes, visits
+from spokes.pages import book, bookings, dashboard, econsults, find, notes, patients, visits
 
 # The order routes were mounted in before the split (a fixed path before a {variable} one).
 ROUTES: tuple[web.RouteTableDef, ...] = (
@@ -18,6 +18,8 @@ ROUTES: tuple[web.RouteTableDef, ...] = (
     econsults.routes,
     find.routes,
     notes.routes,
+    patients.routes,
+    bookings.routes,
 )
 
 

@@ -284,6 +284,7 @@ async def test_every_operation_answers_as_the_document_says(
         ids=econsult,
         json={"service_id": video["id"], "consultant_id": consultant["id"], "start": first},
     )
+    await api.call("GET", "/api/v1/patients/{id}/care", clinic, status=200, ids=patient)
 
     # A course of sessions, every other Monday at the first slot's time (time off on the 22nd).
     course = await api.call(
