@@ -240,8 +240,9 @@ async def _alternatives(
     starts: list[datetime],
 ) -> list[datetime]:
     """Open starts near `start`: the same day (clinic's zone) first, then the nearest days."""
-    terms = bookings.series_terms(ctx.service, position, start + timedelta(days=3), now)
-    window = Period(start - timedelta(days=3), start + timedelta(days=3))
+    near = timedelta(days=6)  # the rest of the week around it, either side
+    terms = bookings.series_terms(ctx.service, position, start + near, now)
+    window = Period(start - near, start + near)
     length = timedelta(minutes=ctx.service.duration_minutes)
     others = [
         bookings.blocked_period(ctx.service, Period(s, s + length))
