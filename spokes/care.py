@@ -16,10 +16,11 @@ import asyncpg
 
 from consults.note_store import Note
 from consults.store import Econsult
-from scheduling import bookings
+from scheduling import bookings, series
 from scheduling import store as scheduling_store
 from scheduling.booking_store import Booking
 from scheduling.bookings import BookingFilter
+from scheduling.series import Series
 from scheduling.store import Service
 from spokes import care_store, patients
 from spokes import store as spokes_store
@@ -36,11 +37,13 @@ _BATCH = 500  # bookings read per round while gathering a patient's record
 
 @dataclass(frozen=True, slots=True)
 class Care:
-    """One patient's record: every booking, e-consult and signed consult note, newest first."""
+    """One patient's record: every booking, course of sessions, e-consult and signed consult
+    note, newest first."""
 
     spoke: Spoke
     patient: Patient
     bookings: list[Booking]  # latest start first
+    series: list[Series]  # newest first; their sessions are among `bookings` too
     econsults: list[Econsult]
     notes: list[Note]  # every signed version, newest signature first
     now: datetime
@@ -107,6 +110,7 @@ async def patient_care(
     patient = await patients.get(conn, caller, trail, patient_id)
     spoke = await clinic_of(conn, caller)
     held = await _all_bookings_of(conn, caller, trail, patient.id)
+    courses = await series.for_patient(conn, caller, trail, patient.id)
     econsults = await care_store.econsults_of(conn, spoke.id, patient.id)
     notes = await care_store.signed_notes_of(conn, spoke.id, patient.id)
     await audit.record(conn, trail, "read", "econsult", [e.id for e in econsults], spoke.id)
@@ -115,6 +119,7 @@ async def patient_care(
         spoke=spoke,
         patient=patient,
         bookings=sorted(held, key=lambda b: (b.start, b.id), reverse=True),
+        series=courses,
         econsults=econsults,
         notes=notes,
         now=now,

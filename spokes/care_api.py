@@ -10,6 +10,8 @@ from consults.notes_api import note_out
 from consults.schemas import EconsultOut, NoteOut
 from scheduling.api import booking_out
 from scheduling.schemas import BookingOut
+from scheduling.series_api import series_out
+from scheduling.series_schemas import SeriesOut
 from spokes import care
 from spokes.api import PatientOut, patient_out
 from telehub.api import ApiRoutes
@@ -37,6 +39,9 @@ class CareOut(Output):
     bookings: list[CareBookingOut] = Field(
         description="Every booking, upcoming and past, cancelled included: latest start first"
     )
+    series: list[SeriesOut] = Field(
+        description="Courses of sessions, newest first; their sessions are in bookings too"
+    )
     econsults: list[EconsultOut] = Field(description="Newest submitted first")
     notes: list[NoteOut] = Field(
         description="Every signed version of the patient's consult notes, newest signed first"
@@ -55,6 +60,7 @@ def care_out(record: care.Care) -> CareOut:
             )
             for b in record.bookings
         ],
+        series=[series_out(s) for s in record.series],
         econsults=[econsult_out(e) for e in record.econsults],
         notes=[note_out(n) for n in record.notes],
     )
@@ -64,7 +70,7 @@ def care_out(record: care.Care) -> CareOut:
     "GET",
     "/api/v1/patients/{id}/care",
     name="get_patient_care",
-    summary="A patient's record: bookings, e-consults and consult notes",
+    summary="A patient's record: bookings, series, e-consults and consult notes",
     scope="patients:read",
     input=NoInput,
     output=CareOut,

@@ -34,6 +34,7 @@ async def patient_page(request: web.Request) -> web.Response:
             "r": record,
             "patient": patient,
             "outcome": lambda b: care.outcome(b, record.now),
+            "courses": {s.id: s for s in record.series},
             "book_url": url_for(
                 request,
                 "spoke_find",
