@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from spokes.pages import book, bookings, dashboard, econsults, find, notes, patients, visits
+from spokes.pages import (
+    book,
+    bookings,
+    dashboard,
+    econsults,
+    find,
+    notes,
+    patients,
+    series,
+    visits,
+)
 
 # The order routes were mounted in before the split (a fixed path before a {variable} one).
 ROUTES: tuple[web.RouteTableDef, ...] = (
@@ -20,6 +30,7 @@ ROUTES: tuple[web.RouteTableDef, ...] = (
     notes.routes,
     patients.routes,
     bookings.routes,
+    series.routes,  # /spoke/series/new before /spoke/series/{id}: one table, in order
 )
 
 
