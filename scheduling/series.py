@@ -12,13 +12,15 @@ of the service in the consultant's own hours, in the consultant's zone; where th
 change on different days (a consultant in Phoenix), an occurrence that leaves those hours is
 not open and is reported like any other conflict.
 
-Rules per occurrence. The first start is checked like a single booking; a first start that
-is not open is a 422 naming `first_start` (the course has no first session to keep). Later
-occurrences are checked like single bookings too, except the service's booking horizon: a
-course may run past it (26 weekly sessions are half a year), so only the first start must be
-within the horizon. Occurrences not open are a 409 `/problems/series-conflict` listing each
-with its reason and nearest open alternatives; the client chooses and resends with
-`overrides`. Sessions of one series may not overlap each other.
+Rules per occurrence, as for single bookings: a time outside what the service offers is a
+422, a time another booking holds is a 409. So a first start that is not open for any reason
+but another booking (outside hours, too soon, past the horizon, not licensed) is a 422 naming
+`first_start`; every other occurrence not open, and a first start another booking holds, is
+a 409 `/problems/series-conflict` listing each (position, start, reason in words) with its
+nearest open alternatives, and nothing is booked. The client resends with `overrides` for
+sessions 2 and later (or another `first_start`). Later occurrences are exempt from the
+service's booking horizon only: a course may run past it (26 weekly sessions are half a
+year), so only the first start must be within it. Sessions of one series may not overlap.
 
 Any consultant of a role. `role` instead of `consultant_id` resolves to one consultant:
 among the active consultants of that role offering the service whose first start is open,
@@ -45,7 +47,7 @@ from scheduling import bookings, store
 from scheduling import series_store as ss
 from scheduling.booking_store import Booking
 from scheduling.series_schemas import MAX_OCCURRENCES, Repeat, SeriesIn
-from scheduling.slots import ConsultantCalendar, Period, open_slots, why_not_open
+from scheduling.slots import Closed, ConsultantCalendar, Period, open_slots, why_not_open
 from spokes import store as spokes_store
 from telehub import audit
 from telehub.audit import Trail
@@ -285,7 +287,7 @@ async def _plan(
         calendar = calendars[cid]
         terms = bookings.series_terms(ctx.service, 1, starts[0], now)
         why = why_not_open(calendar, terms, starts[0], now, ctx.patient.state)
-        if why is not None:
+        if why is not None and why is not Closed.TAKEN:
             if first_refused is None:
                 consultant = await hub_store.get_consultant(conn, cid)
                 name = consultant.name if consultant else "The consultant"

@@ -209,7 +209,10 @@ async def test_later_sessions_may_run_past_the_booking_horizon(
     course = Course(network)
     await course.build()
     course.service = await network.service(
-        name="Short-notice counseling", duration_minutes=60, horizon_days=14, roles=["telehealth_counselor"]
+        name="Short-notice counseling",
+        duration_minutes=60,
+        horizon_days=14,
+        roles=["telehealth_counselor"],
     )
     course.counselor = await network.consultant(
         [course.service],
@@ -286,3 +289,15 @@ async def test_for_patient_lists_the_patients_series_newest_first_for_its_clinic
     assert [s.id for s in mine] == [later.id, first.id]
     assert [len(s.bookings) for s in mine] == [2, 2]
     assert theirs == []
+
+
+async def test_a_first_start_another_booking_holds_is_a_conflict_not_a_bad_field(
+    conn: asyncpg.Connection, network: Network, course: Course
+) -> None:
+    await rival_at(conn, network, course, FIRST)
+
+    with pytest.raises(series.SeriesNotOpen) as refused:
+        await series.book(conn, course.caller, course.trail, course.ask(), NOW)
+
+    assert [o.position for o in refused.value.plan.not_open] == [1]
+    assert refused.value.plan.not_open[0].alternatives
