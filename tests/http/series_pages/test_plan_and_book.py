@@ -4,7 +4,9 @@ one confirmation that books them all, and nothing booked on a refused post."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from html import unescape
 
 import asyncpg
 from aiohttp.test_utils import TestClient
@@ -130,3 +132,20 @@ async def test_a_refused_post_books_nothing_and_says_what_to_fix(
     assert elsewhere.status == 422 and "the series has only 4 sessions" in await elsewhere.text()
     assert await sessions(conn) == []
     assert await conn.fetchval("SELECT count(*) FROM series") == 0
+
+
+async def test_each_open_time_on_the_find_page_starts_a_series_from_it(
+    client: TestClient, clinic: Clinic
+) -> None:
+    c = clinic
+    grid = unescape(await (await client.get("/spoke/find", params={"week": "2027-03-08"})).text())
+
+    link = re.search(r'<a class="series-link" href="(/spoke/series/new\?[^"]+)">', grid)
+    assert link is not None and "Book a series" in grid
+    form = await (await client.get(link.group(1) + f"&mrn={c.patient.mrn}")).text()
+    assert "Find the patient by MRN" in form and f"Quimby, {c.patient.given_name}" in form
+    chosen = re.search(r'href="(/spoke/series/new\?[^"]*patient_id=[^"]+)"', unescape(form))
+    assert chosen is not None
+    filled = await (await client.get(chosen.group(1))).text()
+    assert 'value="2027-03-08T12:00"' in field_html(filled, "f-first_start")
+    assert f'<option value="{c.consultant.id}" selected>' in filled
