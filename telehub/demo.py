@@ -16,15 +16,16 @@ import asyncpg
 from consults import econsults, notes
 from consults.note_store import Subject
 from hub import consultants as hub_consultants
-from scheduling import availability, bookings, feeds, services, store
+from scheduling import availability, bookings, feeds, series, services, store
 from scheduling.feed_store import FeedOwner
+from scheduling.series_schemas import Override, SeriesIn
 from scheduling.slots import Period
 from spokes import store as spokes_store
 from telehub import mfa
 from telehub.audit import Trail
 from telehub.auth import KIND_SCOPES, Caller
 from telehub.clients import create_client
-from telehub.errors import SlotTaken
+from telehub.errors import NotAnOpenSlot, SeriesConflict, SlotTaken
 from telehub.sessions import enrol_authenticator
 from telehub.settings import Settings
 from telehub.users import create_user
@@ -316,6 +317,13 @@ async def seed(
                 conn, spoke.id, made_services, patients, now, rng, video_url_template
             )
             caller = Caller("spoke", client.client_id, KIND_SCOPES["spoke"], spoke.id)
+            course = (
+                await _weekly_counseling(
+                    conn, caller, made_services[2], patients[1], now, video_url_template
+                )
+                if len(clinics) == 0
+                else None
+            )
             econsults_made = await _econsults(
                 conn, settings, caller, made_services[0], patients, now, ask=len(clinics) == 0
             )
@@ -335,6 +343,7 @@ async def seed(
                     "patients": len(patients),
                     "bookings": booked,
                     "econsults": econsults_made,
+                    "series": course,
                     "feed_url": f"{settings.base_url}/feeds/spokes/{feed}.ics",
                 }
             )
@@ -382,6 +391,49 @@ async def _book_some(
                 continue
             count += 1
     return count
+
+
+async def _weekly_counseling(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    counseling: store.Service,
+    patient: spokes_store.Patient,
+    now: datetime,
+    video_url_template: str,
+) -> dict[str, Any] | None:
+    """Twelve weekly counseling sessions for one patient, from a Tuesday 15:00 (clinic's time)
+    at least two days out, booked as a scheduler would: sessions that are not open move to
+    their first alternative."""
+    spoke = await spokes_store.get_spoke(conn, bookings.spoke_of(caller))
+    assert spoke is not None
+    soon = (now + timedelta(days=2)).astimezone(spoke.zone).date()
+    tuesday = soon + timedelta(days=(1 - soon.weekday()) % 7)
+    trail = Trail(f"demo:spoke-{spoke.id}", None, None)
+    ask = SeriesIn(
+        service_id=counseling.id,
+        role="telehealth_counselor",
+        patient_id=patient.id,
+        first_start=datetime.combine(tuesday, time(15), spoke.zone),
+        repeat="weekly",
+        count=12,
+        reason="Demo: weekly counseling",
+    )
+    try:
+        plan = await series.plan(conn, caller, trail, ask, now)
+        chosen = [
+            Override(occurrence=o.position, start=o.alternatives[0])
+            for o in plan.not_open
+            if o.alternatives and o.position > 1
+        ]
+        ask = ask.model_copy(update={"consultant_id": plan.consultant_id, "role": None})
+        ask = ask.model_copy(update={"overrides": chosen})
+        async with conn.transaction():
+            booked = await series.book(
+                conn, caller, trail, ask, now, video_url_template=video_url_template
+            )
+    except (SeriesConflict, NotAnOpenSlot):  # the demo's other bookings left no way through
+        return None
+    return {"id": str(booked.id), "sessions": len(booked.bookings)}
 
 
 CONTEXTS: list[dict[str, Any]] = [
