@@ -74,9 +74,10 @@ async def test_another_clinic_sees_no_series_of_the_patient(
 async def test_the_patient_page_shows_the_course_and_each_sessions_place_in_it(
     client: TestClient, network: Network, record: Record
 ) -> None:
-    await course_of(client, record, count=2)
+    course = await course_of(client, record, count=2)
     page = await (await client.get(f"/spoke/patients/{record.patient.id}")).text()
 
     courses = page[page.index('<h2 id="series">') : page.index('<h2 id="econsults">')]
+    assert f'href="/spoke/series/{course["id"]}"' in courses
     assert "every week, 2 sessions from Mon 15 Mar 2027, 13:00: 2 booked" in courses
     assert "session 1 of 2" in page and "session 2 of 2" in page
