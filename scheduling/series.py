@@ -46,7 +46,13 @@ from scheduling import booking_store as bs
 from scheduling import bookings, store
 from scheduling import series_store as ss
 from scheduling.booking_store import Booking
-from scheduling.series_schemas import MAX_OCCURRENCES, Repeat, SeriesIn
+from scheduling.series_schemas import (
+    MAX_OCCURRENCES,
+    ConflictOccurrenceOut,
+    Repeat,
+    SeriesConflictOut,
+    SeriesIn,
+)
 from scheduling.slots import Closed, ConsultantCalendar, Period, open_slots, why_not_open
 from spokes import store as spokes_store
 from telehub import audit
@@ -152,20 +158,23 @@ class SeriesNotOpen(SeriesConflict):
 
     def __init__(self, plan: SeriesPlan) -> None:
         listed = ", ".join(str(o.position) for o in plan.not_open)
+        body = SeriesConflictOut(
+            consultant_id=plan.consultant_id,
+            not_open=[
+                ConflictOccurrenceOut(
+                    position=o.position,
+                    start=o.start,
+                    end=o.end,
+                    reason=o.reason or "",
+                    alternatives=o.alternatives,
+                )
+                for o in plan.not_open
+            ],
+        )
         super().__init__(
             f"sessions {listed} of the series are not open; nothing was booked. Resend with "
             f"overrides chosen from the alternatives, and consultant_id {plan.consultant_id}",
-            consultant_id=plan.consultant_id,
-            not_open=[
-                {
-                    "position": o.position,
-                    "start": o.start.isoformat(),
-                    "end": o.end.isoformat(),
-                    "reason": o.reason,
-                    "alternatives": [a.isoformat() for a in o.alternatives],
-                }
-                for o in plan.not_open
-            ],
+            **body.model_dump(mode="json"),
         )
         self.plan = plan
 
