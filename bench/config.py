@@ -41,6 +41,7 @@ class Sizes:
     contended_rounds: int
     feed_warm_samples: int
     feed_304_samples: int
+    series_samples: int  # series of 12 weekly sessions booked (and as many single bookings)
 
     def as_dict(self) -> dict[str, Any]:
         """The sizes, for results.json."""
@@ -69,6 +70,7 @@ FULL = Sizes(
     contended_rounds=5,
     feed_warm_samples=20,
     feed_304_samples=200,
+    series_samples=100,
 )
 
 SMOKE = Sizes(
@@ -93,6 +95,7 @@ SMOKE = Sizes(
     contended_rounds=1,
     feed_warm_samples=2,
     feed_304_samples=5,
+    series_samples=3,
 )
 
 

@@ -122,6 +122,8 @@ def verdicts(r: dict[str, Any]) -> tuple[list[Row], list[dict[str, Any]], list[d
         shown = " → ".join(f"{v:,.0f}" for v in seen.values() if v is not None)
         rows.append((f"{name} RSS MiB ({' → '.join(seen)})", shown, "", ""))
 
+    rows += _series_rows(r["series"], checks)
+
     s = r["scale_out"]
     rows.append(
         ("scale-out: 1 process, bookings/s", f"{s['one_process']['bookings_per_s']:,.0f}", "", "")
@@ -136,6 +138,29 @@ def verdicts(r: dict[str, Any]) -> tuple[list[Row], list[dict[str, Any]], list[d
     )
     rows.append(("scale-out: speedup", f"{s['speedup']:.2f}x", "", ""))
     return rows, targets, checks
+
+
+def _series_rows(r: dict[str, Any], checks: list[dict[str, Any]]) -> list[Row]:
+    """A series of 12 weekly sessions next to one single booking: p50 and p99 of each."""
+    n = r["sessions_per_series"]
+    rows: list[Row] = []
+    for key, label in (("series", f"series of {n} weekly sessions"), ("single", "single booking")):
+        lat = r[key]["latency"]
+        rows.append((f"{label} (one at a time), p50", _ms(lat["p50_ms"]), "", ""))
+        rows.append((f"{label} (one at a time), p99", _ms(lat["p99_ms"]), "", ""))
+    made = r["series"]["statuses"].get("201", 0)
+    booked = r["booked"]
+    row, verdict = _check(
+        f"series: sessions booked = {n} x 201 answers",
+        f"{booked['in_series']:,} = {n} x {made:,}",
+        "equal",
+        booked["in_series"] == n * made
+        and booked["series"] == made
+        and r["overlaps"]["with_buffers"] == 0,
+    )
+    rows.append(row)
+    checks.append(verdict)
+    return rows
 
 
 def noise(r: dict[str, Any]) -> float:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench import booking, database, integrity, search, seed_bookings
+from bench import booking, database, integrity, search, seed_bookings, series
 from bench.api import fetch_open_slots
 from bench.config import POOL_MAX, Sizes
 from bench.feeds import feeds
@@ -181,6 +181,15 @@ async def run(db: database.Database, sizes: Sizes, logs: Path) -> dict[str, Any]
         ledger = bench.ledger
         results["integrity"] = await integrity.check(db.url, ledger.statuses[201], ledger.checks)
         results["booking_answers"] = {str(k): v for k, v in sorted(ledger.statuses.items())}
+        say("6. series of 12 weekly sessions, next to single bookings")
+        results["series"] = await series.series_vs_single(
+            first.port,
+            db.url,
+            network,
+            samples=sizes.series_samples,
+            quiet_wait_s=sizes.quiet_wait_s,
+            today=now.date(),
+        )
     finally:
         for server in (first, second, base):
             if server is not None:
