@@ -147,3 +147,11 @@ def test_a_series_that_cannot_be_is_refused_naming_the_field(
         _body(**fields)
 
     assert [e.field for e in refused.value.errors] == [field]
+
+
+def test_a_wall_clock_time_the_clinic_skips_that_day_falls_an_hour_later() -> None:
+    sunday_half_past_two = datetime(2027, 3, 7, 2, 30, tzinfo=NEW_YORK)
+
+    starts = occurrence_starts(sunday_half_past_two, NEW_YORK, "weekly", count=2, until=None)
+
+    assert starts[1].astimezone(NEW_YORK).strftime("%d %H:%M") == "14 03:30"

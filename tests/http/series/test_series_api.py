@@ -245,3 +245,22 @@ async def test_one_session_is_moved_with_the_booking_endpoint_and_stays_in_its_s
     assert after["bookings"][1]["id"] == second
     assert after["bookings"][1]["series_position"] == 2
     assert after["bookings"][1]["start"] == "2027-03-08T16:00:00Z"
+
+
+async def test_another_clinic_cannot_cancel_a_series_and_changes_nothing(
+    client: TestClient, network: Network, setting: Setting
+) -> None:
+    made = await (await post(client, setting.spoke, setting.body(count=2))).json()
+    other = await network.spoke()
+
+    refused = await client.post(
+        f"/api/v1/series/{made['id']}/cancel",
+        json={"from": 1, "reason": "Not ours"},
+        headers=other.headers,
+    )
+    after = await (
+        await client.get(f"/api/v1/series/{made['id']}", headers=setting.spoke.headers)
+    ).json()
+
+    await problem_of(refused, 404)
+    assert [b["status"] for b in after["bookings"]] == ["booked", "booked"]
