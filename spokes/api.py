@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 import uuid
 from datetime import UTC, date, datetime
 
 import asyncpg
 from aiohttp import web
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from spokes import patients, store
 from telehub.api import ApiRoutes, at
 from telehub.auth import Caller
+from telehub.errors import FieldError, PossibleDuplicate, ValidationFailed
 from telehub.fields import OneLine, UsState
 from telehub.idempotency import idempotent
 from telehub.request import trail_of, unit_of_work, uuid_param
-from telehub.validation import Input, NoInput, Output, UtcDatetime
+from telehub.validation import FieldNamedError, Input, NoInput, Output, UtcDatetime
 
 api = ApiRoutes(tag="spokes")
 
@@ -34,6 +38,11 @@ class PatientIn(Input):
     state: UsState = Field(description="State of residence: where a video visit takes place")
     phone: OneLine | None = Field(None, max_length=40)
     email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    confirm_new: bool = Field(
+        False,
+        description="Add the patient although the clinic has one with the same names and birth "
+        "date (a 409 possible-duplicate listed them); a same-MRN patient is never added again",
+    )
 
     @field_validator("birth_date")
     @classmethod
@@ -59,16 +68,74 @@ class PatientOut(Output):
 
 
 class PatientsOut(Output):
-    """The clinic's matching patients."""
+    """The clinic's matching patients, best first."""
 
     patients: list[PatientOut]
+    next_cursor: str | None = Field(description="Give as cursor for the next page; null: no more")
+
+
+_DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class PatientQuery(Input):
-    """Find patients of the caller's clinic."""
+    """Find patients of the caller's clinic: by q (name, MRN or birth date), or by exact MRN."""
 
-    mrn: OneLine | None = Field(None, min_length=1, max_length=64)
+    q: OneLine | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="Any part of the family or given name (case and accents ignored), an MRN "
+        "(case, spaces and dashes ignored) or a birth date (YYYY-MM-DD). Best matches first: "
+        "exact MRN, then exact birth date, then a name starting with q, then a name holding it",
+    )
+    mrn: OneLine | None = Field(
+        None, min_length=1, max_length=64, description="Exactly this MRN (as written)"
+    )
     limit: int = Field(50, ge=1, le=200)
+    cursor: OneLine | None = Field(None, max_length=200, description="next_cursor of the last page")
+
+    @field_validator("q")
+    @classmethod
+    def _searchable(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must hold a name, an MRN or a birth date")
+        if value is not None and _DATE_LIKE.match(value.strip()):
+            try:
+                date.fromisoformat(value.strip())
+            except ValueError:
+                raise ValueError("is not a date: write a birth date as YYYY-MM-DD") from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_way(self) -> PatientQuery:
+        if self.q is not None and self.mrn is not None:
+            raise FieldNamedError("q", "give q or mrn, not both")
+        return self
+
+    @property
+    def birth_date(self) -> date | None:
+        """q read as a birth date, when it is one."""
+        text = (self.q or "").strip()
+        return date.fromisoformat(text) if _DATE_LIKE.match(text) else None
+
+
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"p1:{offset}".encode()).decode()
+
+
+def _offset(cursor: str | None) -> int:
+    """Where a cursor this API gave starts (a position in the ranked answer: no names in it)."""
+    if cursor is None:
+        return 0
+    try:
+        kind, _, offset = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        if kind != "p1" or not offset.isdigit() or int(offset) > 1_000_000:
+            raise ValueError("not ours")
+        return int(offset)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValidationFailed(
+            "cursor: not a cursor this API gave", errors=[FieldError("cursor", "is not valid")]
+        ) from None
 
 
 def patient_out(p: store.Patient) -> PatientOut:
@@ -101,34 +168,52 @@ def patient_out(p: store.Patient) -> PatientOut:
     location=at("/api/v1/patients/{id}"),
 )
 async def create_patient(request: web.Request, caller: Caller, body: PatientIn) -> web.Response:
-    """Register a patient; 409 if the clinic has the MRN already."""
+    """Register a patient. 409 possible-duplicate, with the candidates, when the clinic has a
+    patient with the same MRN (ignoring case, spaces and dashes: never added again) or with the
+    same names and birth date (ignoring case and accents: added with "confirm_new": true)."""
+    trail = trail_of(request, caller)
 
     async def work(conn: asyncpg.Connection) -> PatientOut:
-        created = await patients.register(
-            conn, caller, trail_of(request, caller), **body.model_dump()
-        )
+        created = await patients.register(conn, caller, trail, **body.model_dump())
         return patient_out(created)
 
-    return await idempotent(request, caller, body, work, status=201, key_required=False)
+    try:
+        return await idempotent(request, caller, body, work, status=201, key_required=False)
+    except PossibleDuplicate as refused:
+        async with unit_of_work(request) as conn:
+            await patients.candidates_shown(conn, caller, trail, refused)
+        raise
 
 
 @api.operation(
     "GET",
     "/api/v1/patients",
     name="find_patients",
-    summary="Find the clinic's patients",
+    summary="Find the clinic's patients by name, MRN or birth date",
     scope="patients:read",
     input=PatientQuery,
     output=PatientsOut,
     errors=(422,),
 )
 async def find_patients(request: web.Request, caller: Caller, query: PatientQuery) -> PatientsOut:
-    """Patients of the caller's clinic, by MRN."""
+    """Patients of the caller's clinic matching q, best first: exact MRN (ignoring case, spaces
+    and dashes), then exact birth date, then a name starting with q, then a name holding q
+    (family or given, case and accents ignored). With mrn instead, exactly that MRN; with
+    neither, every patient by name. A page at a time: follow next_cursor."""
+    offset = _offset(query.cursor)
+    trail = trail_of(request, caller)
     async with unit_of_work(request) as conn:
-        found = await patients.find(
-            conn, caller, trail_of(request, caller), mrn=query.mrn, limit=query.limit
-        )
-    return PatientsOut(patients=[patient_out(p) for p in found])
+        if query.q is not None:
+            which = store.Search(query.q.strip(), query.birth_date, offset, query.limit)
+            found, more = await patients.search(conn, caller, trail, which)
+        else:
+            found, more = await patients.listed(
+                conn, caller, trail, mrn=query.mrn, offset=offset, limit=query.limit
+            )
+    return PatientsOut(
+        patients=[patient_out(p) for p in found],
+        next_cursor=_cursor(offset + len(found)) if more else None,
+    )
 
 
 @api.operation(

@@ -178,13 +178,14 @@ async def insert_patient(
     phone: str | None = None,
     email: str | None = None,
 ) -> Patient | None:
-    """Add a patient to a spoke; None when the spoke already has that MRN."""
+    """Add a patient to a spoke; None when the spoke already has that MRN (however written:
+    the unique index on the MRN key decides, so of two racing inserts one gets None)."""
     row = await conn.fetchrow(
         f"""
         INSERT INTO patients (spoke_id, mrn, given_name, family_name, birth_date, state,
                               phone, email)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-        ON CONFLICT (spoke_id, mrn) DO NOTHING
+        ON CONFLICT DO NOTHING
         RETURNING {_PATIENT_COLUMNS}
         """,
         spoke_id,
@@ -230,18 +231,112 @@ async def patients_by_id(
 
 
 async def find_patients(
-    conn: asyncpg.Connection, spoke_id: int, *, mrn: str | None, limit: int
+    conn: asyncpg.Connection, spoke_id: int, *, mrn: str | None, limit: int, offset: int = 0
 ) -> list[Patient]:
-    """A spoke's patients, by MRN when given."""
+    """A spoke's patients by name, by exact MRN when given."""
     rows = await conn.fetch(
         f"""
         SELECT {_PATIENT_COLUMNS} FROM patients
         WHERE spoke_id = $1 AND ($2::text IS NULL OR mrn = $2)
         ORDER BY family_name, given_name, id
-        LIMIT $3
+        OFFSET $4 LIMIT $3
         """,
         spoke_id,
         mrn,
         limit,
+        offset,
     )
     return [Patient(**dict(r)) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Search:
+    """What a clinic typed to find a patient, and which page of the answer it wants."""
+
+    text: str  # compared as a name and as an MRN, each through the database's own key
+    birth_date: date | None  # the text read as a date, when it is one
+    offset: int
+    limit: int
+
+
+async def search_patients(conn: asyncpg.Connection, spoke_id: int, search: Search) -> list[Patient]:
+    """A spoke's patients matching `search`, best first; one more than `limit` says "more".
+
+    Ranked: the exact MRN (ignoring case, spaces and dashes), then the exact birth date, then a
+    name starting with the text (family, given, or both in either order), then a name holding
+    it; within a rank by family name, given name. Names compare without case or accents.
+    """
+    rows = await conn.fetch(
+        f"""
+        WITH typed AS (
+            SELECT nullif(patient_mrn_key($2), '') AS q_mrn,
+                   nullif(patient_name_key(replace($2, ',', ' ')), '') AS q_name
+        ), found AS (
+            SELECT {_PATIENT_COLUMNS}, family_key, given_key,
+                   given_key || ' ' || family_key AS given_first,
+                   family_key || ' ' || given_key AS family_first,
+                   p.mrn_key IS NOT DISTINCT FROM q_mrn AS same_mrn,
+                   q_name
+            FROM patients p, typed
+            WHERE p.spoke_id = $1
+              AND (p.mrn_key = q_mrn
+                   OR p.birth_date = $3
+                   OR strpos(p.given_key || ' ' || p.family_key, q_name) > 0
+                   OR strpos(p.family_key || ' ' || p.given_key, q_name) > 0)
+        )
+        SELECT {_PATIENT_COLUMNS} FROM found
+        ORDER BY CASE
+                   WHEN same_mrn THEN 0
+                   WHEN birth_date IS NOT DISTINCT FROM $3 THEN 1
+                   WHEN starts_with(family_key, q_name) OR starts_with(given_key, q_name)
+                        OR starts_with(given_first, q_name) OR starts_with(family_first, q_name)
+                   THEN 2
+                   ELSE 3
+                 END,
+                 family_key, given_key, birth_date, id
+        OFFSET $4 LIMIT $5
+        """,
+        spoke_id,
+        search.text,
+        search.birth_date,
+        search.offset,
+        search.limit + 1,
+    )
+    return [Patient(**dict(r)) for r in rows]
+
+
+async def possible_duplicates(
+    conn: asyncpg.Connection,
+    spoke_id: int,
+    *,
+    mrn: str,
+    given_name: str,
+    family_name: str,
+    birth_date: date,
+) -> list[tuple[Patient, bool]]:
+    """A spoke's patients a new one may duplicate, each with whether its MRN is the same.
+
+    The same MRN (ignoring case, spaces and dashes), or the same birth date and the same names
+    (ignoring case and accents, given and family also swapped, a common slip of the keyboard).
+    """
+    rows = await conn.fetch(
+        f"""
+        SELECT {_PATIENT_COLUMNS}, mrn_key = patient_mrn_key($2) AS same_mrn FROM patients
+        WHERE spoke_id = $1
+          AND (mrn_key = patient_mrn_key($2)
+               OR (birth_date = $5
+                   AND (family_key, given_key) IN (
+                       (patient_name_key($4), patient_name_key($3)),
+                       (patient_name_key($3), patient_name_key($4)))))
+        ORDER BY same_mrn DESC, family_key, given_key, id
+        LIMIT 20
+        """,
+        spoke_id,
+        mrn,
+        given_name,
+        family_name,
+        birth_date,
+    )
+    return [
+        (Patient(**{k: v for k, v in r.items() if k != "same_mrn"}), r["same_mrn"]) for r in rows
+    ]

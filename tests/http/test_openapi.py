@@ -184,6 +184,7 @@ async def test_the_idempotency_key_is_described_as_the_server_reads_it(
                 "family_name": "Lovelace",
                 "birth_date": "1980-01-01",
                 "state": "VT",
+                "confirm_new": True,  # the same Ada each time, a new MRN: someone else
             },
             headers={**spoke.headers, "Idempotency-Key": key},
         )

@@ -45,7 +45,7 @@ async def test_searching_by_another_spokes_mrn_finds_no_patient(
     by_b = await client.get("/api/v1/patients", params=mrn, headers=t.b.headers)
 
     assert by_a.status == 200
-    assert await by_a.json() == {"patients": []}
+    assert await by_a.json() == {"patients": [], "next_cursor": None}
     assert by_b.status == 200
     assert [p["id"] for p in (await by_b.json())["patients"]] == [str(t.patient_b.id)]
     assert await audit_rows(conn, "patient", t.patient_b.id) == [(actor(t.b), "read", t.b.id)]
