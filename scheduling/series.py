@@ -229,20 +229,12 @@ async def _plan_with(
             if why is not None
             else None
         )
-        alternatives = (
-            await _alternatives(conn, ctx, mine, position, start, now, starts)
-            if why is not None
-            else []
-        )
-        occurrences.append(
-            Occurrence(position, start, start + length, why is None, words, alternatives)
-        )
+        occurrences.append(Occurrence(position, start, start + length, why is None, words, []))
         held.append(bookings.blocked_period(service, Period(start, start + length)))
     return SeriesPlan(calendar.consultant_id, ctx.zone.key, occurrences)
 
 
-async def _alternatives(
-    conn: asyncpg.Connection,
+def _alternatives(
     ctx: _Context,
     calendar: ConsultantCalendar,
     position: int,
@@ -268,6 +260,31 @@ async def _alternatives(
     day = start.astimezone(ctx.zone).date()
     found.sort(key=lambda s: (s.astimezone(ctx.zone).date() != day, abs(s - start), s))
     return sorted(found[:ALTERNATIVES])
+
+
+def _with_alternatives(
+    ctx: _Context,
+    calendar: ConsultantCalendar,
+    chosen: SeriesPlan,
+    now: datetime,
+) -> SeriesPlan:
+    """The plan with the nearest open starts of each occurrence not open (only the chosen
+    consultant's plan gets them: they cost a search each)."""
+    starts = [o.start for o in chosen.occurrences]
+    length = timedelta(minutes=ctx.service.duration_minutes)
+    occurrences = []
+    for o in chosen.occurrences:
+        if not o.open:
+            # Earlier sessions of this series are busy for it, as when it was checked.
+            held = tuple(
+                bookings.blocked_period(ctx.service, Period(s, s + length))
+                for s in starts[: o.position - 1]
+            )
+            mine = replace(calendar, busy=calendar.busy + held)
+            nearby = _alternatives(ctx, mine, o.position, o.start, now, starts)
+            o = replace(o, alternatives=nearby)
+        occurrences.append(o)
+    return replace(chosen, occurrences=occurrences)
 
 
 async def _plan(
@@ -311,10 +328,10 @@ async def _plan(
         if best is None or len(plan.not_open) < len(best.not_open):
             best = plan
     if best is not None:
-        return best
+        return _with_alternatives(ctx, calendars[best.consultant_id], best, now)
     assert first_refused is not None
     cid, words = first_refused
-    nearby = await _alternatives(conn, ctx, calendars[cid], 1, starts[0], now, starts)
+    nearby = _alternatives(ctx, calendars[cid], 1, starts[0], now, starts)
     raise NotAnOpenSlot(
         f"first_start: {words}",
         errors=[FieldError("first_start", words)],
