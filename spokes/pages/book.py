@@ -13,7 +13,7 @@ from scheduling.weeks import monday_of
 from spokes import booking_views, patients
 from spokes.api import PatientIn
 from spokes.pages.common import STATES, TAKEN, clinic_of, page, utc_text
-from telehub.errors import Conflict, SlotTaken, ValidationFailed
+from telehub.errors import PossibleDuplicate, SlotTaken, ValidationFailed
 from telehub.fields import Id, Instant
 from telehub.forms import check, errors_of, pick, read, typed_form
 from telehub.keys import SETTINGS
@@ -25,6 +25,8 @@ routes = web.RouteTableDef()
 
 # Inputs in the order the forms show them (errors are summarised in this order).
 PATIENT_INPUTS = ("mrn", "birth_date", "given_name", "family_name", "state", "phone", "email")
+# The patient step shows this many matches; typing more narrows them.
+MATCHES_SHOWN = 10
 SLOT_INPUTS = ("service_id", "consultant_id", "start")
 BOOK_INPUTS = (*SLOT_INPUTS, "patient_id", "reason")
 
@@ -35,8 +37,21 @@ class SlotChoice(Input):
     service_id: Id
     consultant_id: Id
     start: Instant
+    q: str | None = Field(None, max_length=100)
     mrn: str | None = Field(None, max_length=64)
     patient_id: uuid.UUID | None = None
+
+
+def _searched_as(text: str) -> str:
+    """How the page words a search that found no one: as a birth date, an MRN or a name."""
+    if patients.birth_date_in(text):
+        return "birth_date"
+    return "mrn" if any(c.isdigit() for c in text) else "name"
+
+
+def _typed_in(text: str, kind: str) -> dict[str, str]:
+    """What a search that found no one fills in the new patient's form."""
+    return {"birth_date": text} if kind == "birth_date" else {"mrn": text} if kind == "mrn" else {}
 
 
 async def _book_page(
@@ -44,9 +59,10 @@ async def _book_page(
     slot_values: dict[str, str],
     *,
     patient_id: uuid.UUID | None = None,
-    mrn: str | None = None,
+    q: str | None = None,
     patient_values: dict[str, str] | None = None,
     patient_errors: dict[str, str] | None = None,
+    duplicates: PossibleDuplicate | None = None,
     book_values: dict[str, str] | None = None,
     book_errors: dict[str, str] | None = None,
     problem: str | None = None,
@@ -66,9 +82,12 @@ async def _book_page(
         patient = matches = None
         if patient_id is not None:
             patient = await patients.get(conn, caller, trail, patient_id)
-        elif mrn:
-            matches = await patients.find(conn, caller, trail, mrn=mrn, limit=5)
-            patient = matches[0] if matches else None
+        elif q:
+            matches = await patients.search(conn, caller, trail, q, limit=MATCHES_SHOWN)
+            # An MRN typed in full is the patient: chosen at once, as before names were searched.
+            patient = matches.by_mrn
+        if duplicates is not None:
+            await patients.candidates_shown(conn, caller, trail, duplicates)
         closed = None
         if chosen is not None:
             state = patient.state if patient else spoke.state
@@ -86,6 +105,7 @@ async def _book_page(
         if chosen
         else None,
     )
+    kind = _searched_as(q or "")
     return page(
         request,
         "spokes/book.html",
@@ -94,11 +114,10 @@ async def _book_page(
             "chosen": chosen,
             "choice_errors": choice_errors,
             "patient": patient,
-            "mrn": mrn or "",
-            "searched": mrn is not None and patient_id is None,
-            "patient_values": patient_values
-            or ({"mrn": mrn, "state": spoke.state} if mrn else {"state": spoke.state}),
+            **_matches_context(request, slot_values, q, matches),
+            "patient_values": patient_values or {**_typed_in(q or "", kind), "state": spoke.state},
             "patient_errors": patient_errors or {},
+            "duplicates": duplicates.extra if duplicates else None,
             "book_values": book_values or {},
             "book_errors": book_errors or {},
             "states": [(s, s) for s in STATES],
@@ -121,9 +140,32 @@ async def _book_page(
     )
 
 
+def _matches_context(
+    request: web.Request,
+    slot_values: dict[str, str],
+    q: str | None,
+    matches: patients.Matches | None,
+) -> dict[str, object]:
+    """What the patient step's list of matches shows, on the page and as a fragment."""
+    slot = pick(slot_values, SLOT_INPUTS)
+    return {
+        "q": q or "",
+        "searched": bool(q),
+        "searched_as": _searched_as(q or ""),
+        "matches": matches.patients if matches else [],
+        "more": bool(matches and matches.more),
+        "use_url": lambda patient_id: (
+            url_for(request, "spoke_book", {**slot, "patient_id": patient_id})
+            if slot
+            else url_for(request, "spoke_econsult_new", {"patient_id": patient_id})
+        ),
+    }
+
+
 @routes.get("/spoke/book", name="spoke_book")
 async def book_page(request: web.Request) -> web.Response:
-    """The chosen slot and the patient step (find by MRN, or add); nothing is booked on GET."""
+    """The chosen slot and the patient step (find by name, MRN or birth date, or add); nothing
+    is booked on GET. `mrn` is the search's older name, kept for links made before."""
     signed_in(request, *ROLES_SPOKE)
     query = dict(request.query)
     patient_id = None
@@ -132,10 +174,27 @@ async def book_page(request: web.Request) -> web.Response:
             patient_id = uuid.UUID(query["patient_id"])
         except ValueError:
             patient_id = None
-    mrn = query["mrn"].strip()[:64] if "mrn" in query else None
+    q = (query.get("q") or query.get("mrn") or "").strip()[:100] or None
     # A reason typed for a time that was not open comes along to the time chosen instead.
     kept = {"reason": query["reason"][:2000]} if query.get("reason") else None
-    return await _book_page(request, query, patient_id=patient_id, mrn=mrn, book_values=kept)
+    return await _book_page(request, query, patient_id=patient_id, q=q, book_values=kept)
+
+
+@routes.get("/spoke/book/patients", name="spoke_patient_search")
+async def patient_matches(request: web.Request) -> web.Response:
+    """The patient step's matches alone (an HTML fragment), asked for as the scheduler types."""
+    user = signed_in(request, *ROLES_SPOKE)
+    query = dict(request.query)
+    q = (query.get("q") or "").strip()[:100] or None
+    matches = None
+    if q:
+        async with unit_of_work(request) as conn:
+            matches = await patients.search(
+                conn, user.caller, trail_of(request, user.caller), q, limit=MATCHES_SHOWN
+            )
+    return page(
+        request, "spokes/patient_matches.html", _matches_context(request, query, q, matches)
+    )
 
 
 @routes.post("/spoke/book", name="spoke_book_post")
@@ -212,11 +271,19 @@ async def patient_page(request: web.Request) -> web.Response:
 
 
 async def _patient_page(
-    request: web.Request, values: dict[str, str], errors: dict[str, str], status: int = 200
+    request: web.Request,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+    duplicates: PossibleDuplicate | None = None,
 ) -> web.Response:
     user = signed_in(request, *ROLES_SPOKE)
     async with unit_of_work(request) as conn:
         spoke = await clinic_of(conn, user.caller)
+        if duplicates is not None:
+            await patients.candidates_shown(
+                conn, user.caller, trail_of(request, user.caller), duplicates
+            )
     return page(
         request,
         "spokes/patient_new.html",
@@ -225,6 +292,10 @@ async def _patient_page(
             "values": values or {"state": spoke.state},
             "errors": errors,
             "states": [(s, s) for s in STATES],
+            "duplicates": duplicates.extra if duplicates else None,
+            "use_url": lambda patient_id: url_for(
+                request, "spoke_econsult_new", {"patient_id": patient_id}
+            ),
         },
         status=status,
     )
@@ -232,22 +303,25 @@ async def _patient_page(
 
 @routes.post("/spoke/patients", name="spoke_patient_post")
 async def add_patient(request: web.Request) -> web.Response:
-    """Register a patient, then go back to booking the slot (or to a new e-consult)."""
+    """Register a patient, then go back to booking the slot (or to a new e-consult). One the
+    clinic may have already is not added: the page shows who, and asks."""
     user = signed_in(request, *ROLES_SPOKE)
     typed = await typed_form(request)
     booking = all(typed.get(k) for k in SLOT_INPUTS)
-    parsed, errors = check(PatientIn, pick(typed, PATIENT_INPUTS), PATIENT_INPUTS)
-    status = 422
+    parsed, errors = check(PatientIn, pick(typed, (*PATIENT_INPUTS, "confirm_new")), PATIENT_INPUTS)
+    status, duplicates = 422, None
     if parsed is not None:
         try:
             async with unit_of_work(request) as conn:
                 added = await patients.register(
                     conn, user.caller, trail_of(request, user.caller), **parsed.model_dump()
                 )
-        except Conflict:
-            errors, status = (
-                {"mrn": "this clinic has a patient with this MRN already: find them by MRN"},
-                409,
+        except PossibleDuplicate as refused:
+            status, duplicates = 409, refused
+            errors = (
+                {}
+                if refused.extra.get("confirmable")
+                else {"mrn": "this clinic has a patient with this MRN already: the same patient"}
             )
         else:
             notice = f"Added {added.given_name} {added.family_name} ({added.mrn})."
@@ -262,9 +336,9 @@ async def add_patient(request: web.Request) -> web.Response:
         return await _book_page(
             request,
             typed,
-            mrn=typed.get("mrn", ""),
             patient_values=typed,
             patient_errors=errors,
+            duplicates=duplicates,
             status=status,
         )
-    return await _patient_page(request, typed, errors, status)
+    return await _patient_page(request, typed, errors, status, duplicates)
