@@ -301,3 +301,44 @@ async def test_a_first_start_another_booking_holds_is_a_conflict_not_a_bad_field
 
     assert [o.position for o in refused.value.plan.not_open] == [1]
     assert refused.value.plan.not_open[0].alternatives
+
+
+async def test_when_no_counselor_has_every_session_the_conflict_names_the_one_with_fewest(
+    conn: asyncpg.Connection, network: Network, course: Course
+) -> None:
+    other = await network.consultant(
+        [course.service],
+        timezone="America/New_York",
+        hours=MONDAY_9_TO_12,
+        role="telehealth_counselor",
+    )
+    await rival_at(conn, network, course, datetime(2027, 3, 8, 10, 0, tzinfo=NEW_YORK))
+    await rival_at(conn, network, course, datetime(2027, 3, 15, 10, 0, tzinfo=NEW_YORK))
+    rival = await network.spoke()
+    rival_patient = await network.patient(rival)
+    start = datetime(2027, 3, 22, 10, 0, tzinfo=NEW_YORK)
+    await booking_store.insert_booking(
+        conn,
+        service_id=course.service.id,
+        consultant_id=other.id,
+        spoke_id=rival.id,
+        patient_id=rival_patient.id,
+        period=Period(start, start + timedelta(hours=1)),
+        blocked=Period(start, start + timedelta(hours=1)),
+        reason="",
+        video_link=None,
+        created_by="test",
+    )
+    before = await counts(conn, course)
+
+    plan = await series.plan(
+        conn,
+        course.caller,
+        course.trail,
+        course.ask(consultant_id=None, role="telehealth_counselor"),
+        NOW,
+    )
+
+    assert plan.consultant_id == other.id
+    assert [o.position for o in plan.not_open] == [4]
+    assert await counts(conn, course) == before  # planning writes nothing
