@@ -124,13 +124,26 @@ _WHERE = """
 """
 
 
+# A session's course length ("session 3 of N"): its last session still on, else its count. It
+# is in the fingerprint too: cutting a course short renames its earlier sessions' events,
+# though only the later ones (perhaps past the window) changed.
+_SERIES_LENGTH = """
+    CASE WHEN b.series_id IS NOT NULL THEN coalesce(
+        (SELECT max(o.series_position) FROM bookings o
+         WHERE o.series_id = b.series_id AND o.status <> 'cancelled'),
+        (SELECT c.count FROM series c WHERE c.id = b.series_id))
+    END
+"""
+
+
 async def feed_version(
     conn: asyncpg.Connection, owner: FeedOwner, start: datetime, end: datetime
 ) -> tuple[str, datetime | None]:
     """A fingerprint of every booking in the feed, and the latest change: no rendering."""
     row = await conn.fetchrow(
         f"""
-        SELECT md5(coalesce(string_agg(b.id::text || ':' || b.sequence || ':' || b.updated_at,
+        SELECT md5(coalesce(string_agg(b.id::text || ':' || b.sequence || ':' || b.updated_at
+                                       || coalesce(':' || {_SERIES_LENGTH}, ''),
                                        ',' ORDER BY b.id), '')) AS fingerprint,
                max(b.updated_at) AS last_modified
         FROM bookings b {_WHERE}
@@ -153,11 +166,7 @@ async def feed_bookings(
         SELECT b.id, s.kind AS service_kind, s.name AS service_name, b.consultant_id,
                b.spoke_id, lower(b.period) AS start, upper(b.period) AS "end", b.status,
                b.sequence, b.video_link, b.created_at, b.updated_at, b.series_position,
-               CASE WHEN b.series_id IS NOT NULL THEN coalesce(
-                   (SELECT max(o.series_position) FROM bookings o
-                    WHERE o.series_id = b.series_id AND o.status <> 'cancelled'),
-                   (SELECT c.count FROM series c WHERE c.id = b.series_id))
-               END AS series_length
+               {_SERIES_LENGTH} AS series_length
         FROM bookings b JOIN services s ON s.id = b.service_id
         {_WHERE}
         ORDER BY lower(b.period), b.id

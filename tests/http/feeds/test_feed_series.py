@@ -108,3 +108,34 @@ async def test_a_course_cut_short_counts_to_its_last_session(
     summaries = [str(e["SUMMARY"]).split(" · ")[1] for e in events]
     assert summaries[:7] == [f"session {n} of 7" for n in range(1, 8)]
     assert [str(e["STATUS"]) for e in events[7:]] == ["CANCELLED"] * 5
+
+
+async def test_cutting_a_course_short_past_the_window_changes_the_feeds_etag(
+    client: TestClient, network: Network, conn: asyncpg.Connection, clock: Clock
+) -> None:
+    counseling = await network.service(name="Counseling", duration_minutes=50)
+    consultant = await network.consultant([counseling], hours=((0, time(9), time(12)),))
+    clinic = await network.spoke()
+    patient = await network.patient(clinic)
+    caller = Caller(kind="spoke", client_id="test", scopes=frozenset(), spoke_id=clinic.id)
+    body = SeriesIn(
+        service_id=counseling.id,
+        consultant_id=consultant.id,
+        patient_id=patient.id,
+        first_start=datetime(2027, 3, 8, 17, tzinfo=UTC),
+        repeat="every_2_weeks",
+        count=26,  # to February 2028: past the feed's six months
+    )
+    async with conn.transaction():
+        booked = await series.book(conn, caller, Trail("test"), body, clock.now)
+    path = await feed_url(client, f"/api/v1/spokes/{clinic.id}/feed", clinic.headers)
+    first = await client.get(path)
+    tag = first.headers["ETag"]
+    assert str(parse_with_icalendar(await first.read())[0]["SUMMARY"]).count("session 1 of 26")
+    async with conn.transaction():
+        await series.cancel_from(conn, caller, Trail("test"), booked.id, 20, "Done", clock.now)
+
+    again = await client.get(path, headers={"If-None-Match": tag})
+
+    assert again.status == 200 and again.headers["ETag"] != tag
+    assert str(parse_with_icalendar(await again.read())[0]["SUMMARY"]).count("session 1 of 19")
