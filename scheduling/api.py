@@ -246,6 +246,8 @@ def booking_out(b: Booking) -> BookingOut:
         updated_at=b.updated_at,
         cancelled_at=b.cancelled_at,
         cancel_reason=b.cancel_reason,
+        series_id=b.series_id,
+        series_position=b.series_position,
     )
 
 

@@ -288,6 +288,10 @@ class BookingOut(Output):
     updated_at: UtcDatetime
     cancelled_at: UtcDatetime | None
     cancel_reason: str | None
+    series_id: uuid.UUID | None = Field(
+        None, description="The course of sessions this booking is one of (GET /api/v1/series/{id})"
+    )
+    series_position: int | None = Field(None, description="Which session of the course, from 1")
 
 
 class BookingQuery(Input):

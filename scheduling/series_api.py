@@ -10,7 +10,6 @@ from scheduling.api import booking_out
 from scheduling.series import Series
 from scheduling.series_schemas import (
     CancelFromIn,
-    SeriesBookingOut,
     SeriesIn,
     SeriesListOut,
     SeriesOut,
@@ -40,10 +39,7 @@ def series_out(s: Series) -> SeriesOut:
         zone=s.zone,
         reason=s.reason,
         created_at=s.created_at,
-        bookings=[
-            SeriesBookingOut(**booking_out(b).model_dump(), series_position=b.series_position or 0)
-            for b in s.bookings
-        ],
+        bookings=[booking_out(b) for b in s.bookings],
     )
 
 

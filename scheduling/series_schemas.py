@@ -60,12 +60,6 @@ class SeriesIn(Input):
         return self
 
 
-class SeriesBookingOut(BookingOut):
-    """One session of a series: a booking, with its place in the course."""
-
-    series_position: int = Field(description="1-based: 'session 3 of 12'")
-
-
 class SeriesOut(Output):
     """A course of sessions and its bookings, by position."""
 
@@ -80,7 +74,7 @@ class SeriesOut(Output):
     zone: str = Field(description="The clinic's time zone, whose wall-clock time sessions keep")
     reason: str
     created_at: UtcDatetime
-    bookings: list[SeriesBookingOut]
+    bookings: list[BookingOut] = Field(description="Its sessions by position (series_position)")
 
 
 class SeriesListOut(Output):

@@ -242,6 +242,8 @@ async def test_one_session_is_moved_with_the_booking_endpoint_and_stays_in_its_s
     ).json()
 
     assert moved.status == 200, await moved.text()
+    single = await moved.json()  # the booking endpoints say which course a session is of
+    assert (single["series_id"], single["series_position"]) == (made["id"], 2)
     assert after["bookings"][1]["id"] == second
     assert after["bookings"][1]["series_position"] == 2
     assert after["bookings"][1]["start"] == "2027-03-08T16:00:00Z"
