@@ -293,9 +293,8 @@ async def _patient_page(
             "errors": errors,
             "states": [(s, s) for s in STATES],
             "duplicates": duplicates.extra if duplicates else None,
-            "use_url": lambda patient_id: url_for(
-                request, "spoke_econsult_new", {"patient_id": patient_id}
-            ),
+            # The patient's own page: from there, book or ask the hub about them.
+            "use_url": lambda patient_id: url_for(request, "spoke_patient", id=patient_id),
         },
         status=status,
     )

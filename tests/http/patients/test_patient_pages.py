@@ -149,7 +149,7 @@ async def test_the_same_mrn_written_differently_is_the_same_patient_and_not_adde
     assert "it is the same patient" in page
     assert "No, add a new patient" not in page
     [(href, _)] = _links(page)
-    assert href.startswith("/spoke/econsults/new?") and str(clinic.patient.id) in href
+    assert href == f"/spoke/patients/{clinic.patient.id}"  # the patient's own page
     assert await conn.fetchval("SELECT count(*) FROM patients") == 1
 
 
