@@ -112,12 +112,6 @@ class PatientQuery(Input):
             raise FieldNamedError("q", "give q or mrn, not both")
         return self
 
-    @property
-    def birth_date(self) -> date | None:
-        """q read as a birth date, when it is one."""
-        text = (self.q or "").strip()
-        return date.fromisoformat(text) if _DATE_LIKE.match(text) else None
-
 
 def _cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(f"p1:{offset}".encode()).decode()
@@ -204,8 +198,10 @@ async def find_patients(request: web.Request, caller: Caller, query: PatientQuer
     trail = trail_of(request, caller)
     async with unit_of_work(request) as conn:
         if query.q is not None:
-            which = store.Search(query.q.strip(), query.birth_date, offset, query.limit)
-            found, more = await patients.search(conn, caller, trail, which)
+            matches = await patients.search(
+                conn, caller, trail, query.q, offset=offset, limit=query.limit
+            )
+            found, more = matches.patients, matches.more
         else:
             found, more = await patients.listed(
                 conn, caller, trail, mrn=query.mrn, offset=offset, limit=query.limit

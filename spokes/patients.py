@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+from dataclasses import dataclass
 from datetime import date
 
 import asyncpg
@@ -119,19 +121,52 @@ async def find(
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class Matches:
+    """One page of a search's answer, best first."""
+
+    patients: list[store.Patient]
+    more: bool  # another page follows
+    by_mrn: store.Patient | None  # the patient whose MRN is the text typed, if any
+
+
+_DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def birth_date_in(text: str) -> date | None:
+    """The text read as a birth date (YYYY-MM-DD), when it is one."""
+    if not _DATE_LIKE.match(text.strip()):
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
 async def search(
-    conn: asyncpg.Connection, caller: Caller, trail: Trail, search: store.Search
-) -> tuple[list[store.Patient], bool]:
-    """The caller's patients matching a search, best first, and whether more follow.
+    conn: asyncpg.Connection,
+    caller: Caller,
+    trail: Trail,
+    text: str,
+    *,
+    offset: int = 0,
+    limit: int,
+) -> Matches:
+    """The caller's patients matching what was typed, best first.
 
     Ranked: exact MRN (ignoring case, spaces and dashes), exact birth date, a name starting
     with the text, a name holding it (without case or accents); then by family, given name.
     """
     spoke_id = _spoke_of(caller)
-    found = await store.search_patients(conn, spoke_id, search)
-    page = found[: search.limit]
-    await audit.record(conn, trail, "read", "patient", [p.id for p in page], spoke_id)
-    return page, len(found) > search.limit
+    wanted = store.Search(text.strip(), birth_date_in(text), offset, limit)
+    found = await store.search_patients(conn, spoke_id, wanted)
+    page = found[:limit]
+    await audit.record(conn, trail, "read", "patient", [p.id for p, _ in page], spoke_id)
+    return Matches(
+        [p for p, _ in page],
+        len(found) > limit,
+        next((p for p, same_mrn in page if same_mrn), None),
+    )
 
 
 async def listed(

@@ -259,8 +259,11 @@ class Search:
     limit: int
 
 
-async def search_patients(conn: asyncpg.Connection, spoke_id: int, search: Search) -> list[Patient]:
-    """A spoke's patients matching `search`, best first; one more than `limit` says "more".
+async def search_patients(
+    conn: asyncpg.Connection, spoke_id: int, search: Search
+) -> list[tuple[Patient, bool]]:
+    """A spoke's patients matching `search`, best first, each with whether its MRN is the text
+    (as a key); one more than `limit` says "more".
 
     Ranked: the exact MRN (ignoring case, spaces and dashes), then the exact birth date, then a
     name starting with the text (family, given, or both in either order), then a name holding
@@ -284,7 +287,7 @@ async def search_patients(conn: asyncpg.Connection, spoke_id: int, search: Searc
                    OR strpos(p.given_key || ' ' || p.family_key, q_name) > 0
                    OR strpos(p.family_key || ' ' || p.given_key, q_name) > 0)
         )
-        SELECT {_PATIENT_COLUMNS} FROM found
+        SELECT {_PATIENT_COLUMNS}, same_mrn FROM found
         ORDER BY CASE
                    WHEN same_mrn THEN 0
                    WHEN birth_date IS NOT DISTINCT FROM $3 THEN 1
@@ -302,7 +305,7 @@ async def search_patients(conn: asyncpg.Connection, spoke_id: int, search: Searc
         search.offset,
         search.limit + 1,
     )
-    return [Patient(**dict(r)) for r in rows]
+    return [(_patient(r), r["same_mrn"]) for r in rows]
 
 
 async def possible_duplicates(
@@ -337,6 +340,9 @@ async def possible_duplicates(
         family_name,
         birth_date,
     )
-    return [
-        (Patient(**{k: v for k, v in r.items() if k != "same_mrn"}), r["same_mrn"]) for r in rows
-    ]
+    return [(_patient(r), r["same_mrn"]) for r in rows]
+
+
+def _patient(row: asyncpg.Record) -> Patient:
+    """A patient from a row that also says whether it matched by MRN."""
+    return Patient(**{k: v for k, v in row.items() if k != "same_mrn"})
