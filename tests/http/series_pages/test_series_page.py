@@ -33,6 +33,7 @@ async def test_the_page_lists_every_session_with_its_status(
         assert f"Session {n}: Mon " in html
     assert html.count('class="tag booked"') == 4
     assert f'href="{page}?cancel_from=3#h-cancel"' in html
+    assert f'href="/spoke/patients/{clinic.patient.id}"' in html  # back to the patient
 
 
 async def test_cancel_this_and_all_later_asks_then_keeps_the_earlier_sessions(
