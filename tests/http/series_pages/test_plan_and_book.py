@@ -149,3 +149,16 @@ async def test_each_open_time_on_the_find_page_starts_a_series_from_it(
     filled = await (await client.get(chosen.group(1))).text()
     assert 'value="2027-03-08T12:00"' in field_html(filled, "f-first_start")
     assert f'<option value="{c.consultant.id}" selected>' in filled
+
+
+async def test_any_consultant_of_a_role_is_resolved_to_one_before_booking(
+    client: TestClient, clinic: Clinic, conn: asyncpg.Connection
+) -> None:
+    c = clinic
+    html = await (await plan(client, c, consultant_id="", role="psychiatric_consultant")).text()
+
+    assert f"4 sessions of Video visit with {c.consultant.name}" in html
+    confirm = confirmation(html)
+    assert confirm["consultant_id"] == str(c.consultant.id) and "role" not in confirm
+    assert (await post(client, "/spoke/series", confirm, c.csrf)).status == 303
+    assert len(await sessions(conn)) == 4
