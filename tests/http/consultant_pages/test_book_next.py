@@ -142,3 +142,30 @@ async def test_another_consultants_session_is_not_theirs_to_follow(
 
     assert (shown.status, posted.status) == (404, 404)
     assert len(await _bookings(conn)) == 1
+
+
+async def test_a_session_of_a_course_says_so_and_its_next_week_is_already_held(
+    client: TestClient, hub: Hub, conn: asyncpg.Connection
+) -> None:
+    response = await client.post(
+        "/api/v1/series",
+        json={
+            "service_id": hub.video.id,
+            "consultant_id": hub.consultant.id,
+            "patient_id": str(hub.patient.id),
+            "first_start": "2027-03-08T17:00:00Z",
+            "repeat": "weekly",
+            "count": 3,
+        },
+        headers={**hub.spoke.headers, "Idempotency-Key": "course-1"},
+    )
+    assert response.status == 201, await response.text()
+    first = (await response.json())["bookings"][0]["id"]
+
+    note = await (await client.get(f"/hub/bookings/{first}/note")).text()
+    proposal = await (await client.get(f"/hub/bookings/{first}/next?weeks=1")).text()
+
+    assert "Session 1 of a course the clinic booked" in note
+    assert "later sessions may be booked already" in note
+    assert "Mon 15 Mar 2027, 09:00 is not open" in proposal
+    assert "Another booking already holds this time." in proposal
