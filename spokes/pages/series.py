@@ -49,6 +49,8 @@ SERIES_LABELS = {
     "from": "From session",
     "reason": "Reason",
 }
+# What a link to the form may fill (never the reason: free text stays out of addresses).
+LINK_INPUTS = ("patient_id", "service_id", "consultant_id", "role", "repeat", "count", "until")
 REPEATS = (("weekly", "Every week"), ("every_2_weeks", "Every 2 weeks"))
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> holds
 OVERRIDE = "override."  # `override.5`: the time chosen instead for session 5
@@ -126,6 +128,7 @@ async def _form_page(
     planned: Planned | None = None,
     problem: str | None = None,
     mrn: str | None = None,
+    first_nearby: list[datetime] | None = None,
     status: int = 200,
 ) -> web.Response:
     """The form, and when planned every session with its date, then the confirmation."""
@@ -159,6 +162,17 @@ async def _form_page(
             "confirm_inputs": _confirm_inputs(values, planned, spoke) if planned else {},
             "utc_text": utc_text,
             "problem": problem,
+            "first_nearby": [
+                (
+                    moment,
+                    url_for(
+                        request,
+                        "spoke_series_new",
+                        {**pick(values, LINK_INPUTS), "start": utc_text(moment)},
+                    ),
+                )
+                for moment in first_nearby or []
+            ],
             "patient_search": lambda p: url_for(
                 request,
                 "spoke_series_new",
@@ -192,7 +206,7 @@ async def new_series(request: web.Request) -> web.Response:
     query = request.query
     async with unit_of_work(request) as conn:
         spoke = await clinic_of(conn, user.caller)
-    values = pick(query, ("patient_id", "service_id", "consultant_id", "role", "start"))
+    values = pick(query, (*LINK_INPUTS, "start"))
     values.setdefault("repeat", "weekly")
     values["first_start"] = _local_input(query.get("start"), spoke.zone)
     if _as_uuid(values.get("patient_id")) is None:
@@ -216,8 +230,10 @@ async def plan_series(request: web.Request) -> web.Response:
         async with unit_of_work(request) as conn:
             planned = await series_views.planned(conn, caller, trail, parsed, now_of(request))
     except (ValidationFailed, NotAnOpenSlot) as failed:
-        errors = _refusal(failed)
-        return await _form_page(request, typed, errors=errors, status=422)
+        nearby = [datetime.fromisoformat(a) for a in failed.extra.get("alternatives", [])]
+        return await _form_page(
+            request, typed, errors=_refusal(failed), first_nearby=nearby, status=422
+        )
     return await _form_page(request, typed, planned=planned)
 
 

@@ -162,3 +162,18 @@ async def test_any_consultant_of_a_role_is_resolved_to_one_before_booking(
     assert confirm["consultant_id"] == str(c.consultant.id) and "role" not in confirm
     assert (await post(client, "/spoke/series", confirm, c.csrf)).status == 303
     assert len(await sessions(conn)) == 4
+
+
+async def test_a_first_session_not_open_offers_open_times_near_it(
+    client: TestClient, clinic: Clinic
+) -> None:
+    c = clinic
+    refused = await plan(client, c, first_start="2027-03-08T09:00")  # 06:00 in Los Angeles
+
+    html = unescape(await refused.text())
+    assert refused.status == 422 and "Open times near the first session" in html
+    links = re.findall(r'href="(/spoke/series/new\?[^"]*start=2027-03-08T17:00:00Z[^"]*)"', html)
+    assert links and "count=4" in links[0] and "reason" not in links[0]
+    form = await (await client.get(links[0])).text()
+    assert 'value="2027-03-08T12:00"' in field_html(form, "f-first_start")
+    assert 'value="4"' in field_html(form, "f-count")
