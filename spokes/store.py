@@ -268,7 +268,16 @@ async def search_patients(
     Ranked: the exact MRN (ignoring case, spaces and dashes), then the exact birth date, then a
     name starting with the text (family, given, or both in either order), then a name holding
     it; within a rank by family name, given name. Names compare without case or accents.
+    A text with a digit is an MRN or a date, never a name: then the search is two index
+    lookups; a name is looked for in the clinic's rows (no trigram index without pg_trgm).
     """
+    names = (
+        """
+                   OR strpos(p.given_key || ' ' || p.family_key, q_name) > 0
+                   OR strpos(p.family_key || ' ' || p.given_key, q_name) > 0"""
+        if not any(c.isdigit() for c in search.text)
+        else ""
+    )
     rows = await conn.fetch(
         f"""
         WITH typed AS (
@@ -283,9 +292,7 @@ async def search_patients(
             FROM patients p, typed
             WHERE p.spoke_id = $1
               AND (p.mrn_key = q_mrn
-                   OR p.birth_date = $3
-                   OR strpos(p.given_key || ' ' || p.family_key, q_name) > 0
-                   OR strpos(p.family_key || ' ' || p.given_key, q_name) > 0)
+                   OR p.birth_date = $3{names})
         )
         SELECT {_PATIENT_COLUMNS}, same_mrn FROM found
         ORDER BY CASE

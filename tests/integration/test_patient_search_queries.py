@@ -72,9 +72,37 @@ async def test_a_search_is_one_query(conn: asyncpg.Connection, network: Network)
     assert len([q for q in seen if "FROM patients" in q]) == 1
 
 
-async def test_the_duplicate_check_looks_up_indexes_not_the_whole_table(
+async def test_an_mrn_or_a_date_is_found_by_index_lookups_alone(
     conn: asyncpg.Connection, network: Network
 ) -> None:
+    spokes = await _many(conn, network)
+    await _ranked(conn, spokes[0], "M-77")  # the connection's first use introspects types
+    plans: list[str] = []
+
+    def log(record: asyncpg.connection.LoggedQuery) -> None:
+        plans.append(record.query)
+
+    conn.add_query_logger(log)
+    try:
+        found = await _ranked(conn, spokes[0], "m 77")
+        await conn.execute("SELECT 1")
+    finally:
+        conn.remove_query_logger(log)
+    assert found == ["Family77"]
+    [search] = [q for q in plans if "FROM patients" in q]
+    for text, index in (("m 77", "patients_spoke_mrn_key"), ("1950-03-19", "birth_date")):
+        plan = "\n".join(
+            r[0]
+            for r in await conn.fetch(
+                f"EXPLAIN {search}", spokes[0].id, text, birth_date_in(text), 0, 21
+            )
+        )
+        assert "Seq Scan on patients" not in plan, plan
+        assert index in plan, plan
+
+
+async def _many(conn: asyncpg.Connection, network: Network) -> list[SpokeUser]:
+    """Four clinics of 2,500 patients each, analysed, so the planner sees a real table."""
     spokes = [await network.spoke() for _ in range(4)]
     await conn.execute(
         """
@@ -86,6 +114,13 @@ async def test_the_duplicate_check_looks_up_indexes_not_the_whole_table(
         [s.id for s in spokes],
     )
     await conn.execute("ANALYZE patients")
+    return spokes
+
+
+async def test_the_duplicate_check_looks_up_indexes_not_the_whole_table(
+    conn: asyncpg.Connection, network: Network
+) -> None:
+    spokes = await _many(conn, network)
     plan = "\n".join(
         r[0]
         for r in await conn.fetch(
