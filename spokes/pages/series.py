@@ -134,6 +134,12 @@ async def _form_page(
     """The form, and when planned every session with its date, then the confirmation."""
     user = signed_in(request, *ROLES_SPOKE)
     caller, trail = user.caller, trail_of(request, user.caller)
+
+    def restart(moment: datetime) -> str:
+        """The form again, as filled, with the series starting at `moment` instead."""
+        query = {**pick(values, LINK_INPUTS), "start": utc_text(moment)}
+        return url_for(request, "spoke_series_new", query)
+
     async with unit_of_work(request) as conn:
         spoke = await clinic_of(conn, caller)
         shown = await series_views.choices(
@@ -162,17 +168,8 @@ async def _form_page(
             "confirm_inputs": _confirm_inputs(values, planned, spoke) if planned else {},
             "utc_text": utc_text,
             "problem": problem,
-            "first_nearby": [
-                (
-                    moment,
-                    url_for(
-                        request,
-                        "spoke_series_new",
-                        {**pick(values, LINK_INPUTS), "start": utc_text(moment)},
-                    ),
-                )
-                for moment in first_nearby or []
-            ],
+            "first_nearby": [(moment, restart(moment)) for moment in first_nearby or []],
+            "restart": restart,
             "patient_search": lambda p: url_for(
                 request,
                 "spoke_series_new",

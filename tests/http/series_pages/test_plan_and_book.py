@@ -177,3 +177,21 @@ async def test_a_first_session_not_open_offers_open_times_near_it(
     form = await (await client.get(links[0])).text()
     assert 'value="2027-03-08T12:00"' in field_html(form, "f-first_start")
     assert 'value="4"' in field_html(form, "f-count")
+
+
+async def test_a_first_session_another_booking_holds_restarts_the_series_elsewhere(
+    client: TestClient, clinic: Clinic, conn: asyncpg.Connection
+) -> None:
+    c = clinic
+    await book_via_api(client, c, "2027-03-08T17:00:00Z")  # the first session's time
+
+    html = unescape(await (await plan(client, c)).text())
+
+    assert "Session 1: Mon 8 Mar 2027, 12:00 is not open" in html
+    assert "every session moves with it" in html and 'name="override.1"' not in html
+    assert "Book all" not in html and "cannot be booked as it stands" in html
+    restart = re.search(r'href="(/spoke/series/new\?[^"]*start=[^"]+)"', html)
+    assert restart is not None
+    form = await (await client.get(restart.group(1))).text()
+    assert 'value="2027-03-08T12:00"' not in field_html(form, "f-first_start")
+    assert await sessions(conn) == []
