@@ -157,7 +157,7 @@ def _matches_context(
         "use_url": lambda patient_id: (
             url_for(request, "spoke_book", {**slot, "patient_id": patient_id})
             if slot
-            else url_for(request, "spoke_econsult_new", {"patient_id": patient_id})
+            else url_for(request, "spoke_patient", id=patient_id)
         ),
     }
 

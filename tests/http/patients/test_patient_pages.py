@@ -94,6 +94,14 @@ async def test_the_matches_alone_come_as_a_fragment_for_the_script(
     assert "<li" not in await empty.text()
 
 
+async def test_a_match_without_a_slot_to_book_opens_the_patients_own_page(
+    client: TestClient, clinic: Clinic
+) -> None:
+    jose = await added(client, clinic.spoke, given_name="José", family_name="Núñez", mrn="N-1")
+    fragment = await (await client.get("/spoke/book/patients", params={"q": "núñez"})).text()
+    assert _links(fragment) == [(f"/spoke/patients/{jose}", "Núñez, José")]
+
+
 async def test_the_fragment_needs_a_signed_in_clinic(client: TestClient) -> None:
     response = await client.get("/spoke/book/patients", params={"q": "x"}, allow_redirects=False)
     assert response.status == 303
