@@ -233,12 +233,13 @@ async def patients_by_id(
 async def find_patients(
     conn: asyncpg.Connection, spoke_id: int, *, mrn: str | None, limit: int, offset: int = 0
 ) -> list[Patient]:
-    """A spoke's patients by name, by exact MRN when given."""
+    """A spoke's patients by name (without case or accents: Álvarez before Fictus), by exact
+    MRN when given."""
     rows = await conn.fetch(
         f"""
         SELECT {_PATIENT_COLUMNS} FROM patients
         WHERE spoke_id = $1 AND ($2::text IS NULL OR mrn = $2)
-        ORDER BY family_name, given_name, id
+        ORDER BY family_key, given_key, id
         OFFSET $4 LIMIT $3
         """,
         spoke_id,

@@ -133,3 +133,19 @@ async def test_a_bad_query_is_refused_naming_the_field(
     response = await client.get("/api/v1/patients", params=params, headers=clinic.headers)
     problem = await problem_of(response, 422)
     assert [e["field"] for e in problem["errors"]] == [field]
+
+
+async def test_without_q_every_patient_is_listed_by_name_a_page_at_a_time(
+    client: TestClient, clinic: SpokeUser
+) -> None:
+    first = await client.get("/api/v1/patients", params={"limit": "3"}, headers=clinic.headers)
+    body = await first.json()
+    assert [p["family_name"] for p in body["patients"]] == ["Álvarez", "Fictus", "Josephs"]
+    rest = await client.get(
+        "/api/v1/patients",
+        params={"limit": "3", "cursor": body["next_cursor"]},
+        headers=clinic.headers,
+    )
+    last = await rest.json()
+    assert [p["family_name"] for p in last["patients"]] == ["Sanjosé"]
+    assert last["next_cursor"] is None
