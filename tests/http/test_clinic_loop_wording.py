@@ -42,6 +42,7 @@ async def test_the_clinics_menu_links_its_pages_and_marks_the_current_one(
     assert re.findall(r'href="([^"]+)"', nav) == [
         "/spoke",
         "/spoke/find",
+        "/spoke/bookings",
         "/spoke/econsults",
         "/spoke/inbox",
     ]
