@@ -128,6 +128,17 @@ async def enqueue_note(conn: asyncpg.Connection, note: Note, *, base_url: str) -
     )
 
 
+async def enqueue_seat_assigned(
+    conn: asyncpg.Connection, *, spoke_id: int, data: dict[str, Any], at: datetime
+) -> str:
+    """Queue `group.seat_assigned` for the clinic whose waiting patient got a freed seat, in the
+    assigning transaction. `data` names that clinic's own patient only, never another."""
+    event = {"type": "group.seat_assigned", "timestamp": _utc(at), "data": data}
+    return await delivery_store.enqueue(
+        conn, spoke_id=spoke_id, event_type=event["type"], payload=event
+    )
+
+
 def signed_headers(secret: str, webhook_id: str, body: str, now: datetime) -> dict[str, str]:
     """Standard Webhooks headers for one attempt (the timestamp is the attempt's)."""
     return {
