@@ -10,7 +10,8 @@ from typing import Any
 import asyncpg
 
 _COLUMNS = """
-    n.id, n.econsult_id, n.booking_id, n.spoke_id, n.patient_id, n.consultant_id, n.version,
+    n.id, n.econsult_id, n.booking_id, n.group_seat_id, n.spoke_id, n.patient_id, n.consultant_id,
+    n.version,
     n.sections, n.created_at, n.updated_at, n.signed_at, n.signed_by,
     a.acknowledged_at, a.acknowledged_by
 """
@@ -27,11 +28,13 @@ class NoteIsSigned(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Note:
-    """One version of a consult note about an e-consult or a booked session."""
+    """One version of a consult note about an e-consult, a booked session, or one patient's
+    seat in a group session."""
 
     id: uuid.UUID
     econsult_id: uuid.UUID | None
     booking_id: uuid.UUID | None
+    group_seat_id: uuid.UUID | None
     spoke_id: int
     patient_id: uuid.UUID
     consultant_id: int
@@ -55,10 +58,17 @@ class NoteScope:
 
 @dataclass(frozen=True, slots=True)
 class Subject:
-    """What a note is about: exactly one of an e-consult or a booking."""
+    """What a note is about: exactly one of an e-consult, a booking, or a patient's seat in a
+    group session (the note of a group is per attending patient, about that patient alone)."""
 
     econsult_id: uuid.UUID | None = None
     booking_id: uuid.UUID | None = None
+    group_seat_id: uuid.UUID | None = None
+
+    @classmethod
+    def of(cls, note: Note) -> Subject:
+        """What this note is about."""
+        return cls(note.econsult_id, note.booking_id, note.group_seat_id)
 
 
 async def insert_draft(
@@ -75,12 +85,13 @@ async def insert_draft(
         async with conn.transaction():
             note_id = await conn.fetchval(
                 """
-                INSERT INTO consult_notes (econsult_id, booking_id, spoke_id, patient_id,
-                                           consultant_id, version, sections)
-                SELECT $1, $2, $3, $4, $5, coalesce(max(version), 0) + 1, $6
+                INSERT INTO consult_notes (econsult_id, booking_id, group_seat_id, spoke_id,
+                                           patient_id, consultant_id, version, sections)
+                SELECT $1, $2, $7, $3, $4, $5, coalesce(max(version), 0) + 1, $6
                 FROM consult_notes
                 WHERE ($1::uuid IS NOT NULL AND econsult_id = $1)
                    OR ($2::uuid IS NOT NULL AND booking_id = $2)
+                   OR ($7::uuid IS NOT NULL AND group_seat_id = $7)
                 RETURNING id
                 """,
                 subject.econsult_id,
@@ -89,6 +100,7 @@ async def insert_draft(
                 patient_id,
                 consultant_id,
                 sections,
+                subject.group_seat_id,
             )
     except asyncpg.UniqueViolationError:
         raise DraftExists from None
@@ -154,10 +166,12 @@ async def notes_about(conn: asyncpg.Connection, subject: Subject) -> list[Note]:
         SELECT {_COLUMNS} FROM {_FROM}
         WHERE ($1::uuid IS NOT NULL AND n.econsult_id = $1)
            OR ($2::uuid IS NOT NULL AND n.booking_id = $2)
+           OR ($3::uuid IS NOT NULL AND n.group_seat_id = $3)
         ORDER BY n.version
         """,
         subject.econsult_id,
         subject.booking_id,
+        subject.group_seat_id,
     )
     return [Note(**dict(r)) for r in rows]
 

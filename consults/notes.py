@@ -13,7 +13,7 @@ import asyncpg
 from consults import delivery, note_store
 from consults import store as econsult_store
 from consults.note_store import Note, NoteScope, Subject
-from scheduling import booking_store
+from scheduling import attendance_store, booking_store
 from telehub import audit
 from telehub.audit import Trail
 from telehub.auth import Caller
@@ -50,6 +50,8 @@ async def _owner(conn: asyncpg.Connection, caller: Caller, subject: Subject) -> 
         if econsult.status == "cancelled":
             raise Conflict("the e-consult was cancelled")
         return _Owner(econsult.spoke_id, econsult.patient_id, econsult.consultant_id)
+    if subject.group_seat_id is not None:
+        return await _seat_owner(conn, caller, subject.group_seat_id)
     assert subject.booking_id is not None
     booking = await booking_store.get_booking(
         conn, subject.booking_id, booking_store.Visibility(consultant_id=caller.consultant_id)
@@ -59,6 +61,19 @@ async def _owner(conn: asyncpg.Connection, caller: Caller, subject: Subject) -> 
     if booking.status == "cancelled":
         raise Conflict("the booking was cancelled")
     return _Owner(booking.spoke_id, booking.patient_id, booking.consultant_id)
+
+
+async def _seat_owner(conn: asyncpg.Connection, caller: Caller, seat_id: uuid.UUID) -> _Owner:
+    """A group note is one patient's: written by the occurrence's counselor (or the hub) for
+    a patient recorded as attended, and owned by that patient's clinic alone."""
+    seat = await attendance_store.seat(conn, seat_id)
+    if seat is None or caller.consultant_id not in (None, seat.consultant_id):
+        raise NotFound("no such seat")
+    if seat.occurrence_status == "cancelled":
+        raise Conflict("the group session was cancelled")
+    if seat.attendance != "attended":
+        raise Conflict("record the patient as attended before writing their note")
+    return _Owner(seat.spoke_id, seat.patient_id, seat.consultant_id)
 
 
 async def start_draft(
@@ -181,8 +196,7 @@ async def save_and_sign(
         note = await start_draft(conn, caller, trail, subject, sections)
     else:
         editing = await _draft(conn, caller, draft_id)
-        about = editing.econsult_id and Subject(econsult_id=editing.econsult_id)
-        if (about or Subject(booking_id=editing.booking_id)) != subject:
+        if Subject.of(editing) != subject:
             raise NotFound("no such note")
         note = await edit_draft(conn, caller, trail, draft_id, sections)
     return await sign(conn, caller, trail, note.id, base_url=base_url, now=now)

@@ -284,7 +284,7 @@ async def note_view(
 ) -> NoteView:
     """A signed consult note of the clinic's, with the e-consult it answers (if any)."""
     note = await notes.get(conn, caller, trail, note_id)
-    subject = Subject(econsult_id=note.econsult_id, booking_id=note.booking_id)
+    subject = Subject.of(note)
     consultant = await hub_store.get_consultant(conn, note.consultant_id)
     person = await users.name_of_actor(conn, note.signed_by or "")
     return NoteView(

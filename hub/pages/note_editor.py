@@ -244,6 +244,4 @@ def notice_for(note: Note, *, signed: bool) -> str:
 
 def subject_of(note: Note) -> Subject:
     """What a note is about."""
-    if note.econsult_id is not None:
-        return Subject(econsult_id=note.econsult_id)
-    return Subject(booking_id=note.booking_id)
+    return Subject.of(note)
