@@ -22,6 +22,7 @@ from hub import feeds as hub_feeds
 from hub import pages as consultant_pages
 from hub.api import api as hub_api
 from scheduling.api import api as scheduling_api
+from scheduling.attendance_api import api as attendance_api
 from scheduling.feeds_web import feed_rendering
 from scheduling.series_api import api as series_api
 from spokes import feeds as spoke_feeds
@@ -58,6 +59,7 @@ API_PACKAGES: tuple[ApiRoutes, ...] = (
     hub_api,
     scheduling_api,
     series_api,
+    attendance_api,
     spokes_api,
     care_api,
     consults_api,
