@@ -133,10 +133,9 @@ async def enqueue_seat_assigned(
 ) -> str:
     """Queue `group.seat_assigned` for the clinic whose waiting patient got a freed seat, in the
     assigning transaction. `data` names that clinic's own patient only, never another."""
-    event = {"type": "group.seat_assigned", "timestamp": _utc(at), "data": data}
-    return await delivery_store.enqueue(
-        conn, spoke_id=spoke_id, event_type=event["type"], payload=event
-    )
+    kind = "group.seat_assigned"
+    event = {"type": kind, "timestamp": _utc(at), "data": data}
+    return await delivery_store.enqueue(conn, spoke_id=spoke_id, event_type=kind, payload=event)
 
 
 def signed_headers(secret: str, webhook_id: str, body: str, now: datetime) -> dict[str, str]:
