@@ -1,0 +1,1 @@
+"""The hub side of groups: roster, attendance, per-patient notes."""
