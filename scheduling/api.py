@@ -200,7 +200,9 @@ async def put_availability(
     consultant_id = int_param(request, "id")
     rules, exceptions = body.rows()
     async with unit_of_work(request) as conn:
-        consultant = await availability.publish(conn, caller, consultant_id, rules, exceptions)
+        consultant = await availability.publish(
+            conn, caller, consultant_id, rules, exceptions, now=now_of(request)
+        )
         saved = await store.get_availability(conn, consultant_id)
     return _availability_out(
         consultant.id, consultant.timezone, *saved, hub=caller.spoke_id is None
@@ -341,6 +343,7 @@ async def cancel_booking(request: web.Request, caller: Caller, body: CancelIn) -
             trail_of(request, caller),
             booking_id,
             reason=body.reason,
+            now=now_of(request),
         )
         return booking_out(cancelled)
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import asyncpg
 
 from hub import store as hub_store
-from scheduling import store
+from scheduling import store, waitlist
 from scheduling.slots import Period, Slot, open_slots
 from telehub.auth import Caller
 from telehub.errors import FieldError, Forbidden, NotFound, ValidationFailed
@@ -47,6 +47,8 @@ async def publish(
     consultant_id: int,
     rules: Sequence[store.RuleRow],
     exceptions: Sequence[store.ExceptionRow],
+    *,
+    now: datetime,
 ) -> hub_store.Consultant:
     """Replace a consultant's weekly hours and exceptions (the hub, or the consultant)."""
     if not caller.is_hub_admin and caller.consultant_id != consultant_id:
@@ -67,7 +69,9 @@ async def publish(
     ]
     if errors:
         raise ValidationFailed("; ".join(e.field + ": " + e.detail for e in errors), errors=errors)
+    seen = await waitlist.watch(conn, [consultant_id], now)
     await store.replace_availability(conn, consultant_id, rules, exceptions)
+    await waitlist.tell(conn, seen, now)  # new or longer hours: tell who waits for them
     return consultant
 
 

@@ -13,7 +13,7 @@ import asyncpg
 
 from hub import store as hub_store
 from scheduling import booking_store as bs
-from scheduling import store
+from scheduling import store, waitlist
 from scheduling.booking_store import Booking, Visibility
 from scheduling.slots import (
     Closed,
@@ -368,6 +368,7 @@ async def reschedule(
     assert patient is not None  # the schema ties every booking to its spoke's patient
     target = consultant_id or booking.consultant_id
     await bs.lock_consultants_time(conn, booking.consultant_id, target)
+    seen = await waitlist.watch(conn, [booking.consultant_id], now)
     calendar = await _calendar_around(conn, service, target, start, booking.id)
     await _check_open(conn, calendar, service, start, now, patient.state)
     period = Period(start, start + timedelta(minutes=service.duration_minutes))
@@ -382,16 +383,25 @@ async def reschedule(
     except bs.Overlap:
         raise SlotTaken("another booking holds this consultant at that time") from None
     await audit.record(conn, trail, "update", "booking", [moved.id], moved.spoke_id)
+    await waitlist.tell(conn, seen, now)  # the time it left may be what someone waits for
     return moved
 
 
 async def cancel(
-    conn: asyncpg.Connection, caller: Caller, trail: Trail, booking_id: uuid.UUID, *, reason: str
+    conn: asyncpg.Connection,
+    caller: Caller,
+    trail: Trail,
+    booking_id: uuid.UUID,
+    *,
+    reason: str,
+    now: datetime,
 ) -> Booking:
     """Cancel a booking, keeping the row and the reason; its time opens again."""
     booking = await _booking_for_change(conn, caller, booking_id)
+    seen = await waitlist.watch(conn, [booking.consultant_id], now)
     cancelled = await bs.cancel_booking(conn, booking.id, by=caller.actor, reason=reason)
     await audit.record(conn, trail, "cancel", "booking", [booking.id], booking.spoke_id)
+    await waitlist.tell(conn, seen, now)  # waiting requests hear of the time it opened
     return cancelled
 
 

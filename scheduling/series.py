@@ -489,7 +489,7 @@ async def cancel_from(
     if not later:
         raise Conflict(f"no session from {position} on is still booked")
     for b in later:
-        await bookings.cancel(conn, caller, trail, b.id, reason=reason)
+        await bookings.cancel(conn, caller, trail, b.id, reason=reason, now=now)
     return await _read(conn, caller, series_id)
 
 

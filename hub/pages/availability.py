@@ -275,7 +275,9 @@ async def save_availability(request: web.Request) -> web.Response:
         rules, exceptions = parsed.rows()
         try:
             async with unit_of_work(request) as conn:
-                await availability.publish(conn, user.caller, consultant_id, rules, exceptions)
+                await availability.publish(
+                    conn, user.caller, consultant_id, rules, exceptions, now=now_of(request)
+                )
         except ValidationFailed as failed:
             add_errors(form, failed)
         else:

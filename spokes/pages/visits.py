@@ -173,6 +173,7 @@ async def cancel(request: web.Request) -> web.Response:
                     trail_of(request, user.caller),
                     booking_id,
                     reason=parsed.reason,
+                    now=now_of(request),
                 )
         except Conflict as refused:
             errors, status = {"reason": sentence(refused.detail)}, 409
