@@ -14,7 +14,7 @@ from asyncpg import Range
 
 from scheduling.slots import ConsultantCalendar, ExtraHours, Period, ServiceTerms, WeeklyRule
 
-ServiceKind = Literal["econsult", "video_session", "case_review"]
+ServiceKind = Literal["econsult", "video_session", "case_review", "group_session"]
 
 _SERVICE_COLUMNS = """
     id, kind, name, duration_minutes, buffer_before_minutes, buffer_after_minutes,

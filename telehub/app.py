@@ -24,6 +24,8 @@ from hub.api import api as hub_api
 from scheduling.api import api as scheduling_api
 from scheduling.attendance_api import api as attendance_api
 from scheduling.feeds_web import feed_rendering
+from scheduling.group_seats_api import api as group_seats_api
+from scheduling.groups_api import api as groups_api
 from scheduling.series_api import api as series_api
 from spokes import feeds as spoke_feeds
 from spokes import pages as spoke_pages
@@ -59,6 +61,8 @@ API_PACKAGES: tuple[ApiRoutes, ...] = (
     hub_api,
     scheduling_api,
     series_api,
+    group_seats_api,
+    groups_api,
     attendance_api,
     spokes_api,
     care_api,

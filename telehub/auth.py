@@ -54,6 +54,7 @@ ALL_SCOPES = frozenset(
         "deliveries:write",
         "measures:read",
         "feeds:write",
+        "groups:write",
     }
 )
 
@@ -78,6 +79,7 @@ KIND_SCOPES: dict[CallerKind, frozenset[str]] = {
             "notes:read",
             "notes:write",
             "feeds:write",
+            "groups:write",
         }
     ),
     "spoke": frozenset(

@@ -96,7 +96,7 @@ UsState = Annotated[
 ]
 TimeZoneName = Annotated[str, AfterValidator(_zone), Field(examples=["America/New_York"])]
 Id = Annotated[int, Field(ge=1, le=2**62)]
-ServiceKind = Literal["econsult", "video_session", "case_review"]
+ServiceKind = Literal["econsult", "video_session", "case_review", "group_session"]
 ConsultantRole = Literal[
     "psychiatric_consultant",
     "addiction_medicine_specialist",

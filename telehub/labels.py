@@ -16,6 +16,7 @@ KINDS: Final[Mapping[str, str]] = {
     "econsult": "E-consult",
     "video_session": "Video session",
     "case_review": "Case review",
+    "group_session": "Group session",
 }
 CONSULTANT_ROLES: Final[Mapping[str, str]] = {
     "psychiatric_consultant": "Psychiatric consultant",

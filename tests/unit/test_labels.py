@@ -27,4 +27,4 @@ def test_codes_read_as_words() -> None:
 
 
 def test_an_unknown_code_still_reads_as_words() -> None:
-    assert labels.label("group_session", "kind") == "group session"
+    assert labels.label("home_visit", "kind") == "home visit"
