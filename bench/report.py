@@ -123,6 +123,7 @@ def verdicts(r: dict[str, Any]) -> tuple[list[Row], list[dict[str, Any]], list[d
         rows.append((f"{name} RSS MiB ({' → '.join(seen)})", shown, "", ""))
 
     rows += _series_rows(r["series"], checks)
+    rows += _group_rows(r["groups"], checks)
 
     s = r["scale_out"]
     rows.append(
@@ -157,6 +158,47 @@ def _series_rows(r: dict[str, Any], checks: list[dict[str, Any]]) -> list[Row]:
         booked["in_series"] == n * made
         and booked["series"] == made
         and r["overlaps"]["with_buffers"] == 0,
+    )
+    rows.append(row)
+    checks.append(verdict)
+    return rows
+
+
+def _group_rows(r: dict[str, Any], checks: list[dict[str, Any]]) -> list[Row]:
+    """Enrolling in a group of 12 weekly occurrences next to one single booking: throughput
+    under the same closed loop, p50 and p99 of each."""
+    n, enrol, single = r["occurrences_per_group"], r["enrol"], r["single"]
+    clients = enrol["concurrency"]
+    rows: list[Row] = [
+        (
+            f"enrol in a group ({n} weekly occurrences), enrolments/s ({clients} clients)",
+            f"{enrol['enrolments_per_s']:,.0f}",
+            "",
+            "",
+        ),
+        (
+            f"single booking, bookings/s ({single['concurrency']} clients, section 2)",
+            f"{single['bookings_per_s']:,.0f}",
+            "",
+            "",
+        ),
+    ]
+    for label, lat in (
+        ("enrol in a group", enrol["latency"]),
+        ("single booking", single["latency"]),
+    ):
+        if lat.get("count"):
+            rows.append((f"{label}, p50", _ms(lat["p50_ms"]), "", ""))
+            rows.append((f"{label}, p99", _ms(lat["p99_ms"]), "", ""))
+    made = r["answers"].get("201", 0)
+    stored = r["stored"]
+    row, verdict = _check(
+        f"group seats: seats stored = {n} x 201 answers, none over capacity",
+        f"{stored['seats']:,} = {n} x {made:,}",
+        "equal",
+        stored["seats"] == n * made
+        and stored["enrolments"] == made
+        and stored["over_capacity"] == 0,
     )
     rows.append(row)
     checks.append(verdict)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import booking, database, integrity, search, seed_bookings, series
+from bench import groups as group_bench
 from bench.api import fetch_open_slots
 from bench.config import POOL_MAX, Sizes
 from bench.feeds import feeds
@@ -189,6 +190,19 @@ async def run(db: database.Database, sizes: Sizes, logs: Path) -> dict[str, Any]
             samples=sizes.series_samples,
             quiet_wait_s=sizes.quiet_wait_s,
             today=now.date(),
+        )
+        say("7. enrol in a group, next to single booking")
+        results["groups"] = await group_bench.enrol_throughput(
+            first.port,
+            db.url,
+            network,
+            groups_made=group_bench.enough_groups(sizes.concurrency, sizes.duration_s),
+            concurrency=sizes.concurrency,
+            warmup_s=sizes.warmup_s,
+            duration_s=sizes.duration_s,
+            quiet_wait_s=sizes.quiet_wait_s,
+            today=now.date(),
+            single=results["booking_throughput"]["telehub"],
         )
     finally:
         for server in (first, second, base):
