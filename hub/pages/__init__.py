@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hub.pages import availability, econsults, feed, session_notes, week
+from hub.pages import availability, econsults, feed, groups, session_notes, week
 
 # The order routes were mounted in before the split.
 ROUTES: tuple[web.RouteTableDef, ...] = (
@@ -18,6 +18,7 @@ ROUTES: tuple[web.RouteTableDef, ...] = (
     econsults.routes,
     feed.routes,
     session_notes.routes,
+    groups.routes,
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 from asyncpg import Range
@@ -14,6 +14,9 @@ from hub.store import Consultant
 from scheduling.store import Service
 from spokes.store import Patient
 from tests.factories import Network, SpokeUser
+
+# The clock is Mon 1 Mar 2027 15:00 UTC: a group starting here has begun its first session.
+STARTED = datetime(2027, 3, 1, 14, 0, tzinfo=UTC)
 
 NOTE = {
     "sections.assessment": "Engaged in the group; reports 3 weeks without opioid use.",

@@ -4,16 +4,12 @@ or none; a bad mark is a 422 naming it, and nothing changes."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 import asyncpg
 from aiohttp.test_utils import TestClient
 
 from tests.factories import Network
-from tests.http.group_hub.support import group, seat_rows
-
-# The clock is Mon 1 Mar 2027 15:00 UTC: the first occurrence has started, the second not.
-STARTED = datetime(2027, 3, 1, 14, 0, tzinfo=UTC)
+from tests.http.group_hub.support import STARTED, group, seat_rows
 
 
 def _url(group_id: uuid.UUID, position: int) -> str:
