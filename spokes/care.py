@@ -8,7 +8,7 @@ a filter. Every record read is audited, and both stay within the caller's clinic
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
@@ -22,8 +22,9 @@ from scheduling.booking_store import Booking
 from scheduling.bookings import BookingFilter
 from scheduling.series import Series
 from scheduling.store import Service
-from spokes import care_store, patients
+from spokes import care_store, group_views, patients
 from spokes import store as spokes_store
+from spokes.group_views import PatientGroup
 from spokes.overview import clinic_of, consultant_names, service_names
 from spokes.store import Patient, Spoke
 from telehub import audit
@@ -49,6 +50,7 @@ class Care:
     now: datetime
     services: dict[int, str]
     consultants: dict[int, str]
+    groups: list[PatientGroup] = field(default_factory=list)  # in, withdrawn from, waiting for
 
     @property
     def upcoming(self) -> list[Booking]:
@@ -125,6 +127,7 @@ async def patient_care(
         now=now,
         services=await service_names(conn),
         consultants=await consultant_names(conn),
+        groups=await group_views.patient_groups(conn, caller, trail, patient.id, now),
     )
 
 

@@ -14,6 +14,7 @@ from spokes.pages import (
     dashboard,
     econsults,
     find,
+    groups,
     notes,
     patients,
     series,
@@ -30,6 +31,7 @@ ROUTES: tuple[web.RouteTableDef, ...] = (
     notes.routes,
     patients.routes,
     bookings.routes,
+    groups.routes,  # /spoke/groups before /spoke/groups/{id}
     series.routes,  # /spoke/series/new before /spoke/series/{id}: one table, in order
 )
 
