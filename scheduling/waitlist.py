@@ -136,6 +136,19 @@ async def mine(
     return found
 
 
+async def one(
+    conn: asyncpg.Connection, caller: Caller, trail: Trail, request_id: uuid.UUID
+) -> WaitRequest:
+    """One of the clinic's requests; NotFound for another clinic's."""
+    spoke_id = _spoke(caller)
+    found = await ws.get(conn, request_id, spoke_id)
+    if found is None:
+        raise NotFound("no such waitlist request")
+    if found.patient_id is not None:
+        await audit.record(conn, trail, "read", "slot_waitlist", [found.id], spoke_id)
+    return found
+
+
 async def leave(
     conn: asyncpg.Connection, caller: Caller, trail: Trail, request_id: uuid.UUID, *, now: datetime
 ) -> WaitRequest:

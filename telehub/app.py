@@ -27,6 +27,7 @@ from scheduling.feeds_web import feed_rendering
 from scheduling.group_seats_api import api as group_seats_api
 from scheduling.groups_api import api as groups_api
 from scheduling.series_api import api as series_api
+from scheduling.waitlist_api import api as waitlist_api
 from spokes import feeds as spoke_feeds
 from spokes import pages as spoke_pages
 from spokes.api import api as spokes_api
@@ -64,6 +65,7 @@ API_PACKAGES: tuple[ApiRoutes, ...] = (
     group_seats_api,
     groups_api,
     attendance_api,
+    waitlist_api,
     spokes_api,
     care_api,
     consults_api,

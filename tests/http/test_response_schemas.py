@@ -312,6 +312,23 @@ async def test_every_operation_answers_as_the_document_says(
         json={"from": 2, "reason": "Patient moves away"},
     )
 
+    # The 1:1 waitlist: tell the clinic when an earlier time opens.
+    waiting = await api.call(
+        "POST",
+        "/api/v1/waitlist",
+        clinic,
+        status=201,
+        json={
+            "service_id": video["id"],
+            "patient_state": "VT",
+            "latest_date": "2027-03-31",
+            "patient_id": patient["id"],
+        },
+    )
+    await api.call("GET", "/api/v1/waitlist", clinic, status=200)
+    await api.call("GET", "/api/v1/waitlist/{id}", clinic, status=200, ids=waiting)
+    await api.call("POST", "/api/v1/waitlist/{id}/leave", clinic, status=200, ids=waiting)
+
     # The hub's calendar, deliveries and measures; the clinic's webhook.
     await api.call("GET", "/api/v1/hub/holidays", admin, status=200)
     await api.call(
