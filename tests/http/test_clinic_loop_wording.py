@@ -43,6 +43,7 @@ async def test_the_clinics_menu_links_its_pages_and_marks_the_current_one(
         "/spoke",
         "/spoke/find",
         "/spoke/bookings",
+        "/spoke/groups",
         "/spoke/econsults",
         "/spoke/inbox",
     ]
