@@ -39,6 +39,7 @@ from telehub.errors import (
 )
 
 VIRTUAL_KINDS = frozenset({"video_session", "case_review"})
+GROUP_KIND = "group_session"  # seats in a group, never a 1:1 booking
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,10 +219,20 @@ async def _check_open(
     )
 
 
+def refuse_group_service(service: store.Service) -> None:
+    """A group session is joined by enrolling in a group (scheduling/groups.py), never booked
+    1:1: 422 naming service_id."""
+    if service.kind == GROUP_KIND:
+        raise _invalid(
+            "service_id", "is a group session: enrol the patient in a group instead of booking it"
+        )
+
+
 async def _service(conn: asyncpg.Connection, service_id: int) -> store.Service:
     service = await store.get_service(conn, service_id)
     if service is None or not service.active:
         raise _invalid("service_id", "no active service with this id")
+    refuse_group_service(service)
     return service
 
 
@@ -307,6 +318,7 @@ async def write_series(
     The exclusion constraint still holds each one: an overlap (SlotTaken) aborts the caller's
     transaction, and so the whole series.
     """
+    refuse_group_service(service)
     written: list[Booking] = []
     for position, start in enumerate(starts, 1):
         period = Period(start, start + timedelta(minutes=service.duration_minutes))

@@ -29,6 +29,7 @@ from hub import store as hub_store
 from scheduling import booking_store as bs
 from scheduling import groups_store as gs
 from scheduling import store
+from scheduling.bookings import GROUP_KIND
 from scheduling.groups_schemas import (
     MAX_OCCURRENCES,
     Attendance,
@@ -42,7 +43,6 @@ from telehub.audit import Trail
 from telehub.auth import Caller
 from telehub.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 
-GROUP_KIND = "group_session"
 STEP: dict[Repeat, timedelta] = {
     "once": timedelta(0),
     "weekly": timedelta(weeks=1),

@@ -197,6 +197,7 @@ async def _context(conn: asyncpg.Connection, caller: Caller, body: SeriesIn) -> 
     service = await store.get_service(conn, body.service_id)
     if service is None or not service.active:
         raise _invalid("service_id", "no active service with this id")
+    bookings.refuse_group_service(service)
     return _Context(spoke_id, spoke.zone, patient, service)
 
 

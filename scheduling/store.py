@@ -283,14 +283,16 @@ async def load_calendars(
         else:
             extra[e["consultant_id"]].append(ExtraHours(period, _frozen(e["service_ids"])))
     busy: dict[int, list[Period]] = defaultdict(list)
+    # Every held minute, a booking's or a group occurrence's (migration 017): a group's time is
+    # never offered as a 1:1 slot. Cancelled ones hold nothing.
     booked = (
         await conn.fetch(
             """
             SELECT consultant_id, lower(blocked) AS start, upper(blocked) AS "end"
-            FROM bookings
-            WHERE consultant_id = ANY ($1::bigint[]) AND status <> 'cancelled'
-              AND upper(blocked) > $2 AND lower(blocked) < $3
-              AND ($4::uuid IS NULL OR id <> $4)
+            FROM consultant_holds
+            WHERE consultant_id = ANY ($1::bigint[])
+              AND blocked && tstzrange($2, $3, '()')
+              AND ($4::uuid IS NULL OR booking_id IS DISTINCT FROM $4)
             """,
             ids,
             around.lower,
