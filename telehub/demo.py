@@ -16,8 +16,9 @@ import asyncpg
 from consults import econsults, notes
 from consults.note_store import Subject
 from hub import consultants as hub_consultants
-from scheduling import availability, bookings, feeds, series, services, store
+from scheduling import availability, bookings, feeds, group_seats, groups, series, services, store
 from scheduling.feed_store import FeedOwner
+from scheduling.groups_schemas import GroupIn
 from scheduling.series_schemas import Override, SeriesIn
 from scheduling.slots import Period
 from spokes import store as spokes_store
@@ -67,7 +68,15 @@ SERVICES: list[dict[str, Any]] = [
         horizon_days=60,
         roles=["psychiatric_consultant", "addiction_medicine_specialist"],
     ),
+    dict(
+        kind="group_session",
+        name="Group counseling: MOUD support",
+        duration_minutes=60,
+        horizon_days=90,
+        roles=["telehealth_counselor"],
+    ),
 ]
+GROUP_SERVICE = 4  # SERVICES' index of the group sessions
 
 # (name, credentials, role, zone, licensed states, services by index, weekly hours)
 CONSULTANTS: list[tuple[str, str, str, str, list[str], list[int], list[tuple[int, int]]]] = [
@@ -113,7 +122,7 @@ CONSULTANTS: list[tuple[str, str, str, str, list[str], list[int], list[tuple[int
         "telehealth_counselor",
         "America/New_York",
         ["VT", "NH", "ME"],
-        [2],
+        [2, 4],
         [(10, 13), (14, 19)],
     ),
     (
@@ -122,7 +131,7 @@ CONSULTANTS: list[tuple[str, str, str, str, list[str], list[int], list[tuple[int
         "telehealth_counselor",
         "America/Chicago",
         ["TX", "NM", "OK"],
-        [2],
+        [2, 4],
         [(9, 12), (13, 18)],
     ),
     (
@@ -142,6 +151,32 @@ CONSULTANTS: list[tuple[str, str, str, str, list[str], list[int], list[tuple[int
         ["VT", "NH", "ME", "NY"],
         [2],
         [(12, 18)],
+    ),
+]
+
+# The hub's weekly groups, in the evening after the counselor's 1:1 hours (so the demo's slots
+# are as before): one nearly full, one full with a waitlist, each with patients of two clinics.
+# (title, counselor, weekday, hour on their clock, capacity, count, seats and waiting by clinic)
+GROUPS: list[tuple[str, str, int, int, int, int, dict[str, int], dict[str, int]]] = [
+    (
+        "MOUD support group · Tuesdays 19:00",
+        "Jordan Ellis",
+        1,
+        19,
+        8,
+        12,
+        {"riverside-fm": 4, "northwoods-hc": 3},
+        {},
+    ),
+    (
+        "Recovery skills group · Thursdays 18:00",
+        "Alicia Moreno",
+        3,
+        18,
+        6,
+        10,
+        {"mesa-verde-chc": 3, "prairie-creek": 3},
+        {"mesa-verde-chc": 1, "prairie-creek": 1},
     ),
 ]
 
@@ -279,6 +314,7 @@ async def seed(
                 datetime.combine(day, time(17), own_clock),
             )
         clinics: list[dict[str, Any]] = []
+        rosters: dict[str, tuple[Caller, list[spokes_store.Patient]]] = {}
         for slug, name, state, zone in SPOKES:
             spoke = await spokes_store.insert_spoke(
                 conn, slug=slug, name=name, state=state, timezone=zone
@@ -317,6 +353,7 @@ async def seed(
                 conn, spoke.id, made_services, patients, now, rng, video_url_template
             )
             caller = Caller("spoke", client.client_id, KIND_SCOPES["spoke"], spoke.id)
+            rosters[slug] = (caller, patients)
             course = (
                 await _weekly_counseling(
                     conn, caller, made_services[2], patients[1], now, video_url_template
@@ -347,8 +384,13 @@ async def seed(
                     "feed_url": f"{settings.base_url}/feeds/spokes/{feed}.ics",
                 }
             )
+        hub = Caller("hub_admin", admin.client_id, KIND_SCOPES["hub_admin"])
+        made_groups = await _groups(
+            conn, hub, made_services[GROUP_SERVICE], people, rosters, now, video_url_template
+        )
     return {
         "hub_admin": {"client_id": admin.client_id, "client_secret": admin_secret},
+        "groups": made_groups,
         "hub_users": hub_users,
         "spokes": clinics,
         "consultants": people,
@@ -369,7 +411,8 @@ async def _book_some(
     window = Period(now + timedelta(days=1), now + timedelta(days=14))
     count = 0
     trail = Trail(f"demo:spoke-{spoke_id}", None, None)
-    for service, patient in zip(made[1:], patients, strict=False):
+    one_to_one = [s for s in made[1:] if s.kind != "group_session"]
+    for service, patient in zip(one_to_one, patients, strict=False):
         slots = await availability.search(
             conn,
             service_id=service.id,
@@ -434,6 +477,56 @@ async def _weekly_counseling(
     except (SeriesConflict, NotAnOpenSlot):  # the demo's other bookings left no way through
         return None
     return {"id": str(booked.id), "sessions": len(booked.bookings)}
+
+
+async def _groups(
+    conn: asyncpg.Connection,
+    hub: Caller,
+    service: store.Service,
+    people: list[dict[str, Any]],
+    rosters: dict[str, tuple[Caller, list[spokes_store.Patient]]],
+    now: datetime,
+    video_url_template: str,
+) -> list[dict[str, Any]]:
+    """The hub's weekly groups, their seats taken by clinics' patients, and a waitlist."""
+    made = []
+    for title, counselor, weekday, hour, capacity, count, seated, waiting in GROUPS:
+        person = next(p for p in people if p["name"].startswith(counselor))
+        zone = ZoneInfo(person["timezone"])
+        soon = (now + timedelta(days=2)).astimezone(zone).date()
+        first = soon + timedelta(days=(weekday - soon.weekday()) % 7)
+        body = GroupIn(
+            service_id=service.id,
+            consultant_id=person["id"],
+            title=title,
+            capacity=capacity,
+            first_start=datetime.combine(first, time(hour), zone),
+            repeat="weekly",
+            count=count,
+        )
+        group = await groups.create(
+            conn, hub, Trail("demo:hub"), body, now, video_url_template=video_url_template
+        )
+        for slug, n in seated.items():
+            caller, patients = rosters[slug]
+            for patient in patients[:n]:
+                await group_seats.enrol(
+                    conn, caller, Trail(caller.actor), group.id, patient.id, None, now
+                )
+        for slug, n in waiting.items():
+            caller, patients = rosters[slug]
+            for patient in patients[seated.get(slug, 0) : seated.get(slug, 0) + n]:
+                await group_seats.wait(conn, caller, Trail(caller.actor), group.id, patient.id, now)
+        made.append(
+            {
+                "id": str(group.id),
+                "title": title,
+                "capacity": capacity,
+                "seats_taken": sum(seated.values()),
+                "waiting": sum(waiting.values()),
+            }
+        )
+    return made
 
 
 CONTEXTS: list[dict[str, Any]] = [

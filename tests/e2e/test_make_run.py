@@ -107,7 +107,7 @@ def test_make_run_on_a_fresh_copy_serves_the_readme_urls_and_the_demo_network(
         assert len(consultants) >= 6
         assert len({c["timezone"] for c in consultants}) >= 2
         kinds = {s["kind"] for s in _get(base + "/api/v1/services", admin)["services"]}
-        assert kinds == {"econsult", "video_session", "case_review"}
+        assert kinds == {"econsult", "video_session", "case_review", "group_session"}
         assert len(demo["spokes"]) >= 4
         assert len({s["state"] for s in demo["spokes"]}) >= 4
         for spoke in demo["spokes"]:
@@ -121,6 +121,7 @@ def test_make_run_on_a_fresh_copy_serves_the_readme_urls_and_the_demo_network(
             "econsult",
             "video_session",
             "case_review",
+            "group_session",
         }
         assert slots["slots"], slots
     finally:
