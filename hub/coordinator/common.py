@@ -22,7 +22,11 @@ US_ZONES = (
 )
 
 # What each event pushed to a clinic is, in words.
-EVENTS = {"note.signed": "Signed consult note", "note.amended": "Amended consult note"}
+EVENTS = {
+    "note.signed": "Signed consult note",
+    "note.amended": "Amended consult note",
+    "group.seat_assigned": "Group seat given from the waitlist",
+}
 
 
 def hub_zone(request: web.Request) -> ZoneInfo:
