@@ -35,6 +35,12 @@ class FeedBooking:
     updated_at: datetime
     series_position: int | None = None  # its place in a course of sessions, 1-based
     series_length: int | None = None  # the course's last session still on (else its count)
+    # A group's occurrence (its id is the occurrence's; spoke_id 0): the group's title, seats
+    # taken of capacity, and in a clinic's feed how many of its own patients hold a seat.
+    group_title: str | None = None
+    seats_taken: int | None = None
+    capacity: int | None = None
+    own_patients: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,10 +142,82 @@ _SERIES_LENGTH = """
 """
 
 
+# A group's occurrences in a feed: a consultant's feed has every occurrence of their groups; a
+# clinic's has those where its patients hold seats (a cancelled one, where they held seats, so
+# that it shows cancelled), with the number of them: never who they are.
+_OCCURRENCES = """
+    SELECT o.id, s.kind AS service_kind, s.name AS service_name, o.consultant_id,
+           0 AS spoke_id, lower(o.period) AS start, upper(o.period) AS "end", o.status,
+           (o.status = 'cancelled')::int AS sequence, o.video_link, g.created_at,
+           coalesce(o.cancelled_at, g.created_at) AS updated_at, g.title AS group_title,
+           (SELECT count(*) FROM group_seats t
+            WHERE t.occurrence_id = o.id AND t.attendance <> 'released')::int AS seats_taken,
+           o.capacity,
+           CASE WHEN $2::bigint IS NOT NULL THEN
+               (SELECT count(*) FROM group_seats t
+                WHERE t.occurrence_id = o.id AND t.spoke_id = $2
+                  AND (t.attendance <> 'released' OR o.status = 'cancelled'))::int
+           END AS own_patients
+    FROM group_occurrences o
+    JOIN groups g ON g.id = o.group_id
+    JOIN services s ON s.id = g.service_id
+    WHERE ($1::bigint IS NULL OR o.consultant_id = $1)
+      AND ($2::bigint IS NULL OR EXISTS (
+              SELECT 1 FROM group_seats t
+              WHERE t.occurrence_id = o.id AND t.spoke_id = $2
+                AND (t.attendance <> 'released' OR o.status = 'cancelled')))
+      AND upper(o.period) > $3 AND lower(o.period) < $4
+"""
+
+
+async def feed_occurrences(
+    conn: asyncpg.Connection, owner: FeedOwner, start: datetime, end: datetime
+) -> list[FeedBooking]:
+    """The group occurrences of the owner's feed overlapping the window, cancelled included."""
+    rows = await conn.fetch(
+        f"{_OCCURRENCES} ORDER BY lower(o.period), o.id",
+        owner.consultant_id,
+        owner.spoke_id,
+        start,
+        end,
+    )
+    return [FeedBooking(**dict(r)) for r in rows]
+
+
+async def _occurrences_version(
+    conn: asyncpg.Connection, owner: FeedOwner, start: datetime, end: datetime
+) -> tuple[str, datetime | None]:
+    row = await conn.fetchrow(
+        f"""
+        SELECT md5(coalesce(string_agg(q.id::text || ':' || q.status || ':' || q.seats_taken
+                                       || ':' || coalesce(q.own_patients, -1),
+                                       ',' ORDER BY q.id), '')) AS fingerprint,
+               max(q.updated_at) AS last_modified
+        FROM ({_OCCURRENCES}) q
+        """,
+        owner.consultant_id,
+        owner.spoke_id,
+        start,
+        end,
+    )
+    assert row is not None
+    return str(row["fingerprint"]), row["last_modified"]
+
+
 async def feed_version(
     conn: asyncpg.Connection, owner: FeedOwner, start: datetime, end: datetime
 ) -> tuple[str, datetime | None]:
-    """A fingerprint of every booking in the feed, and the latest change: no rendering."""
+    """A fingerprint of every booking and group occurrence in the feed, and the latest change:
+    no rendering."""
+    booked, booked_at = await _bookings_version(conn, owner, start, end)
+    held, held_at = await _occurrences_version(conn, owner, start, end)
+    changes = [t for t in (booked_at, held_at) if t is not None]
+    return f"{booked}|{held}", max(changes) if changes else None
+
+
+async def _bookings_version(
+    conn: asyncpg.Connection, owner: FeedOwner, start: datetime, end: datetime
+) -> tuple[str, datetime | None]:
     row = await conn.fetchrow(
         f"""
         SELECT md5(coalesce(string_agg(b.id::text || ':' || b.sequence || ':' || b.updated_at
@@ -160,7 +238,8 @@ async def feed_version(
 async def feed_bookings(
     conn: asyncpg.Connection, owner: FeedOwner, start: datetime, end: datetime
 ) -> list[FeedBooking]:
-    """The owner's bookings overlapping the window, cancelled ones included."""
+    """The owner's bookings overlapping the window, cancelled ones included, and the group
+    occurrences of the feed (feed_occurrences), by start."""
     rows = await conn.fetch(
         f"""
         SELECT b.id, s.kind AS service_kind, s.name AS service_name, b.consultant_id,
@@ -176,4 +255,6 @@ async def feed_bookings(
         start,
         end,
     )
-    return [FeedBooking(**dict(r)) for r in rows]
+    booked = [FeedBooking(**dict(r)) for r in rows]
+    held = await feed_occurrences(conn, owner, start, end)
+    return sorted(booked + held, key=lambda b: (b.start, str(b.id)))

@@ -8,6 +8,10 @@ A feed never carries patient data: its events are built from the
 booking's service, time, clinic or consultant name, reference and video link only, and for
 a session of a course its place in it ("Counseling · session 3 of 12": N is the course's last
 session still on, so a course cut short counts to where it now ends).
+
+A group's occurrence is one event (its UID the occurrence's): in the counselor's feed with
+the seats taken ("MOUD support group · 6 of 10 seats"), in a clinic's feed with the number of
+its own patients in it ("MOUD support group · 2 of your patients"), never who they are.
 """
 
 from __future__ import annotations
@@ -135,10 +139,40 @@ def title(b: FeedBooking) -> str:
     return f"{b.service_name} · session {b.series_position} of {length}"
 
 
+def group_summary(b: FeedBooking) -> str:
+    """A group occurrence's title: seats taken for the counselor, the clinic's own count."""
+    if b.own_patients is not None:
+        return f"{b.group_title} · {b.own_patients} of your patients"
+    return f"{b.group_title} · {b.seats_taken} of {b.capacity} seats"
+
+
+def _group_event(b: FeedBooking, zone: str) -> FeedEvent:
+    lines = ["Telehub group session", f"Service: {b.service_name}"]
+    if b.video_link:
+        lines.append(f"Join the video call: {b.video_link}")
+    return FeedEvent(
+        uid=f"{b.id}@telehub",
+        summary=group_summary(b),
+        description="\n".join(lines),
+        start=b.start,
+        end=b.end,
+        zone=zone,
+        cancelled=b.status == "cancelled",
+        sequence=b.sequence,
+        created=b.created_at,
+        last_modified=b.updated_at,
+        location=b.video_link,
+        url=b.video_link,
+    )
+
+
 def feed_events(bookings: list[FeedBooking], *, zone: str, label: Labeler) -> list[FeedEvent]:
     """The events of a feed: service and counterpart in the title, never a patient."""
     events = []
     for b in bookings:
+        if b.group_title is not None:
+            events.append(_group_event(b, zone))
+            continue
         ref = reference(b.id)
         counterpart, where = label(b)
         lines = [f"Telehub booking {ref}", f"Service: {b.service_name}"]
