@@ -46,15 +46,44 @@ _STATUS: Final[Mapping[str, str]] = {
     "pending": "waiting to send",
     "delivered": "delivered",
     "failed": "failed",
+    # A group's occurrence, and a patient's seat in one (attendance).
+    "scheduled": "scheduled",
+    "expected": "expected",
+    "excused": "excused",
+    "attended": "attended",
+    "released": "seat released",
+}
+# Waitlists (a full group's, and the 1:1 "tell me of an earlier time"): "assigned" here is a
+# seat given, not an e-consult with a consultant, so they are a vocabulary of their own:
+# `{{ entry.status | label("waitlist_status", "clinic") }}`.
+WAITLIST_STATUS_BY_AUDIENCE: Final[Mapping[str, Mapping[str, str]]] = {
+    "clinic": {
+        "waiting": "on the waitlist",
+        "assigned": "given a seat",
+        "left": "left the waitlist",
+        "told": "told of an open time",
+    },
+    "hub": {
+        "waiting": "on the waitlist",
+        "assigned": "seat given",
+        "left": "left the list",
+        "told": "clinic told",
+    },
 }
 STATUS_BY_AUDIENCE: Final[Mapping[str, Mapping[str, str]]] = {
     "clinic": {
         **_STATUS,
+        "waiting": "on the waitlist",
+        "left": "left the waitlist",
+        "told": "told of an open time",
         "assigned": "with a consultant",
         "awaiting_clinic": "waiting on your answer",
     },
     "hub": {
         **_STATUS,
+        "waiting": "on the waitlist",
+        "left": "left the list",
+        "told": "clinic told",
         "assigned": "to answer",
         "awaiting_clinic": "awaiting clinic (clock paused)",
     },
@@ -72,7 +101,10 @@ assert set(CONSULTANT_ROLES) == set(get_args(ConsultantRole))
 
 def label(value: object, vocabulary: str, audience: str = "clinic") -> str:
     """The words for a code: `label("video_session", "kind")` is "Video session"."""
-    table = STATUS_BY_AUDIENCE[audience] if vocabulary == "status" else VOCABULARIES[vocabulary]
+    by_audience = {"status": STATUS_BY_AUDIENCE, "waitlist_status": WAITLIST_STATUS_BY_AUDIENCE}
+    table = (
+        by_audience[vocabulary][audience] if vocabulary in by_audience else VOCABULARIES[vocabulary]
+    )
     code = str(value)
     return table.get(code) or code.replace("_", " ")
 
