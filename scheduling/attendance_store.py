@@ -164,3 +164,44 @@ async def record(
         at,
     )
     return int(written)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSummary:
+    """A group as the hub lists it: who runs it, and its next meeting still to come."""
+
+    id: uuid.UUID
+    title: str
+    service_id: int
+    consultant_id: int
+    capacity: int
+    count: int
+    repeat: str
+    next_position: int | None
+    next_start: datetime | None
+    next_taken: int | None
+    scheduled_left: int
+
+
+async def group_summaries(conn: asyncpg.Connection, *, since: datetime) -> list[GroupSummary]:
+    """Every group with a scheduled occurrence from `since` on, its next one first."""
+    rows = await conn.fetch(
+        """
+        SELECT g.id, g.title, g.service_id, g.consultant_id, g.capacity, g.count, g.repeat,
+               n.position AS next_position, lower(n.period) AS next_start,
+               (SELECT count(*) FROM group_seats s
+                 WHERE s.occurrence_id = n.id AND s.attendance <> 'released')::int AS next_taken,
+               (SELECT count(*) FROM group_occurrences o
+                 WHERE o.group_id = g.id AND o.status = 'scheduled'
+                   AND upper(o.period) > $1)::int AS scheduled_left
+        FROM groups g
+        JOIN LATERAL (
+            SELECT o.id, o.position, o.period FROM group_occurrences o
+            WHERE o.group_id = g.id AND o.status = 'scheduled' AND upper(o.period) > $1
+            ORDER BY o.position LIMIT 1
+        ) n ON true
+        ORDER BY lower(n.period), g.title, g.id
+        """,
+        since,
+    )
+    return [GroupSummary(**dict(r)) for r in rows]

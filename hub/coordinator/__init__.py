@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hub.coordinator import clients, dashboard, network
+from hub.coordinator import clients, dashboard, groups, network
 
 # The order routes were mounted in before the split.
-ROUTES: tuple[web.RouteTableDef, ...] = (dashboard.routes, clients.routes, network.routes)
+ROUTES: tuple[web.RouteTableDef, ...] = (
+    dashboard.routes,
+    clients.routes,
+    network.routes,
+    groups.routes,
+)
 
 
 def setup(app: web.Application) -> None:
