@@ -16,16 +16,19 @@ from consults import econsults, notes
 from consults.note_store import Note
 from consults.store import Econsult, Message
 from hub import store as hub_store
-from scheduling import bookings
+from scheduling import bookings, group_seats, waitlist
 from scheduling import store as scheduling_store
 from scheduling.booking_store import Booking
 from scheduling.bookings import BookingFilter
+from scheduling.group_seats_store import Assigned
+from scheduling.waitlist_store import WaitRequest
 from spokes import store
 from spokes.store import Patient, Spoke
 from telehub.audit import Trail
 from telehub.auth import Caller
 
 UPCOMING_DAYS = 14
+SEATS_SHOWN_DAYS = 14  # seats given from a group's waitlist stay on the dashboard this long
 LISTED = 50
 
 
@@ -50,6 +53,8 @@ class ClinicDashboard:
     patients: dict[uuid.UUID, Patient]
     consultants: dict[int, str]
     services: dict[int, str]
+    opened: list[WaitRequest]  # waitlist requests told of a time that has not passed yet
+    seats_assigned: list[Assigned]  # the clinic's waiting patients given a group seat lately
 
 
 def hub_question(messages: list[Message]) -> Message | None:
@@ -87,6 +92,10 @@ async def clinic_dashboard(
         BookingFilter(start=now, end=now + timedelta(days=UPCOMING_DAYS), status="booked"),
     )
     waiting_notes = await notes.inbox(conn, caller, trail, acknowledged=False, limit=LISTED)
+    opened = [r for r in await waitlist.mine(conn, caller, trail) if r.told and r.told.end > now]
+    seats = await group_seats.assigned_since(
+        conn, caller, trail, now - timedelta(days=SEATS_SHOWN_DAYS)
+    )
     overdue = await econsults.find(conn, caller, trail, status=None, overdue_at=now, limit=LISTED)
     asked = []
     for econsult in await econsults.find(
@@ -99,6 +108,8 @@ async def clinic_dashboard(
         | {n.patient_id for n in waiting_notes}
         | {e.patient_id for e in overdue}
         | {a.econsult.patient_id for a in asked}
+        | {r.patient_id for r in opened if r.patient_id is not None}
+        | {a.patient_id for a in seats}
     )
     today = now.astimezone(spoke.zone).date()
     return ClinicDashboard(
@@ -111,4 +122,6 @@ async def clinic_dashboard(
         patients=await store.patients_by_id(conn, spoke.id, list(patient_ids)),
         consultants=await consultant_names(conn),
         services=await service_names(conn),
+        opened=opened,
+        seats_assigned=seats,
     )

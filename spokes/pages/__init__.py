@@ -19,6 +19,7 @@ from spokes.pages import (
     patients,
     series,
     visits,
+    waitlist,
 )
 
 # The order routes were mounted in before the split (a fixed path before a {variable} one).
@@ -33,6 +34,7 @@ ROUTES: tuple[web.RouteTableDef, ...] = (
     bookings.routes,
     groups.routes,  # /spoke/groups before /spoke/groups/{id}
     series.routes,  # /spoke/series/new before /spoke/series/{id}: one table, in order
+    waitlist.routes,
 )
 
 
