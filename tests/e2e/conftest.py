@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any, Protocol
 
 import aiohttp
 import asyncpg
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Locator, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Locator, Page, async_playwright
 from pytest_aiohttp import AiohttpServer
 
 from telehub.app import create_app
@@ -20,7 +24,9 @@ from telehub.settings import Settings
 from tests.e2e.webhook_lab import Lab
 from tests.factories import Clock, fresh_code
 
+ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(__file__).parent / "screenshots"
+PHONE_WIDTH = 390
 # The closed network refuses Chromium's background connections; don't let it try.
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -65,6 +71,64 @@ async def page(browser: Browser, live: TestServer) -> AsyncIterator[Page]:
     await answer_code_prompts(tab, live.app)
     yield tab
     await context.close()
+
+
+class TabOf(Protocol):
+    """Opens a fresh tab of a width on the live app (see the tab_of fixture)."""
+
+    async def __call__(self, width: int, *, height: int = 844) -> Page: ...
+
+
+@pytest.fixture
+async def tab_of(browser: Browser, live: TestServer) -> AsyncIterator[TabOf]:
+    """Fresh tabs of a given width on the live app, each in its own context, all closed
+    afterwards: a phone below 500 px; axe's script let in past the page's CSP."""
+    contexts: list[BrowserContext] = []
+
+    async def open_tab(width: int, *, height: int = 844) -> Page:
+        context = await browser.new_context(
+            base_url=str(live.make_url("/")).rstrip("/"),
+            viewport={"width": width, "height": height},
+            is_mobile=width < 500,
+            bypass_csp=True,  # lets axe's script in
+        )
+        contexts.append(context)
+        tab = await context.new_page()
+        tab.set_default_timeout(10_000)
+        await answer_code_prompts(tab, live.app)
+        return tab
+
+    yield open_tab
+    for context in contexts:
+        await context.close()
+
+
+@pytest.fixture
+async def phone(tab_of: TabOf) -> Page:
+    """A fresh tab the size of a phone (390 px wide), pointed at the live app."""
+    return await tab_of(PHONE_WIDTH)
+
+
+@pytest.fixture(scope="session")
+def bench_smoke(admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Any]:
+    """`python -m bench --smoke` against the test PostgreSQL, run once for every bench test:
+    what it printed, and its results.json read strictly (NaN or Infinity is an error)."""
+    out = tmp_path_factory.mktemp("bench")
+    results = out / "results.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--json", str(results), "--logs", str(out)],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": admin_url},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"results.json holds {constant}, which is not JSON")
+
+    return done.stdout, json.loads(results.read_text(), parse_constant=refuse)
 
 
 @pytest.fixture

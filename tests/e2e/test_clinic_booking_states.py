@@ -4,43 +4,24 @@ booking, and a cancelled one offering to book another time."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Page, expect
 
-from tests.e2e.axe import axe_script, violations
 from tests.e2e.clinic_scene import busy_clinic, sign_in
-from tests.e2e.conftest import answer_code_prompts, screenshot
+from tests.e2e.conftest import PHONE_WIDTH, TabOf, screenshot
+from tests.e2e.fit import misfits
 from tests.factories import Network
 
 pytestmark = pytest.mark.slow
 
-OVERFLOW = """() => {
-  const root = document.documentElement;
-  return {scroll: root.scrollWidth, client: root.clientWidth};
-}"""
 
-
-@pytest.fixture(params=[390, 1280], ids=["phone", "desktop"])
-async def tab(
-    request: pytest.FixtureRequest, browser: Browser, live: TestServer
-) -> AsyncIterator[Page]:
+@pytest.fixture(params=[PHONE_WIDTH, 1280], ids=["phone", "desktop"])
+async def tab(request: pytest.FixtureRequest, tab_of: TabOf) -> Page:
     """A fresh tab at phone or desktop width, pointed at the live app, letting axe in."""
     width: int = request.param
-    context = await browser.new_context(
-        base_url=str(live.make_url("/")).rstrip("/"),
-        viewport={"width": width, "height": 844},
-        is_mobile=width < 500,
-        bypass_csp=True,
-    )
-    page = await context.new_page()
-    page.set_default_timeout(10_000)
-    await answer_code_prompts(page, live.app)
-    yield page
-    await context.close()
+    return await tab_of(width)
 
 
 async def test_closed_time_cancel_question_moved_and_cancelled_pages_fit_and_pass_axe(
@@ -49,16 +30,11 @@ async def test_closed_time_cancel_question_moved_and_cancelled_pages_fit_and_pas
     scene = await busy_clinic(network, live)
     email, password = await network.user("spoke_scheduler", spoke_id=scene.spoke.id)
     await sign_in(tab, email, password, "/spoke")
-    axe = axe_script()
     width = tab.viewport_size["width"] if tab.viewport_size else 0
     seen: dict[str, dict[str, object]] = {}
 
     async def look(name: str) -> None:
-        measured = await tab.evaluate(OVERFLOW)
-        seen[name] = {
-            "too_wide": measured["scroll"] > measured["client"],
-            "axe": await violations(tab, axe),
-        }
+        seen[name] = await misfits(tab)
         await screenshot(tab, f"booking-states-{width}-{name}")
 
     async with pool.acquire() as conn:
@@ -93,4 +69,4 @@ async def test_closed_time_cancel_question_moved_and_cancelled_pages_fit_and_pas
     await expect(tab.get_by_role("link", name="Book another time")).to_be_visible()
     await look("cancelled")
 
-    assert {name: s for name, s in seen.items() if s["too_wide"] or s["axe"]} == {}
+    assert {name: s for name, s in seen.items() if s} == {}

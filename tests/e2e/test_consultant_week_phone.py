@@ -7,8 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time
 
 import pytest
-from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import expect
 
 from scheduling import bookings
 from scheduling import store as scheduling_store
@@ -17,26 +16,12 @@ from telehub.audit import Trail
 from telehub.auth import KIND_SCOPES, Caller
 from tests.e2e.axe import axe_script, violations
 from tests.e2e.clinic_scene import sign_in
-from tests.e2e.conftest import answer_code_prompts, screenshot
+from tests.e2e.conftest import PHONE_WIDTH, TabOf, screenshot
+from tests.e2e.fit import assert_fits
 from tests.factories import Clock, Network
 
 pytestmark = pytest.mark.slow
 CONFERENCE = "Addiction medicine conference, Sacramento"
-WIDTHS = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-
-
-async def tab(browser: Browser, live: TestServer, width: int) -> Page:
-    """A tab of the given width on the live app (axe's script let in past the CSP)."""
-    context = await browser.new_context(
-        base_url=str(live.make_url("/")).rstrip("/"),
-        viewport={"width": width, "height": 900},
-        is_mobile=width < 500,
-        bypass_csp=True,
-    )
-    page = await context.new_page()
-    page.set_default_timeout(10_000)
-    await answer_code_prompts(page, live.app)
-    return page
 
 
 @pytest.fixture
@@ -85,10 +70,9 @@ async def week_of_a_consultant(network: Network, clock: Clock) -> AsyncIterator[
 
 
 async def test_my_week_lines_up_on_a_desktop_and_fits_a_phone(
-    browser: Browser, live: TestServer, week_of_a_consultant: tuple[str, str]
+    tab_of: TabOf, week_of_a_consultant: tuple[str, str]
 ) -> None:
-    axe = axe_script()
-    desktop = await tab(browser, live, 1024)
+    desktop = await tab_of(1024, height=900)
     await sign_in(desktop, *week_of_a_consultant, "/hub")
     await expect(desktop.get_by_text(CONFERENCE).first).to_be_visible()
     time_cells = desktop.locator("table.week-sessions tbody tr:not(.day-head) > td:nth-child(2)")
@@ -96,15 +80,10 @@ async def test_my_week_lines_up_on_a_desktop_and_fits_a_phone(
         round((await cell.bounding_box() or {"x": -1})["x"]) for cell in await time_cells.all()
     }
     assert len(lefts) == 1, lefts  # one column, whatever the day
-    assert not await violations(desktop, axe)
+    assert not await violations(desktop, axe_script())
     await screenshot(desktop, "consultant-week-time-off")
-    await desktop.context.close()
 
-    phone = await tab(browser, live, 390)
+    phone = await tab_of(PHONE_WIDTH, height=900)
     await sign_in(phone, *week_of_a_consultant, "/hub")
-    scroll, client = await phone.evaluate(WIDTHS)
-    assert scroll <= client, (scroll, client)
     await expect(phone.get_by_text(CONFERENCE).first).to_be_visible()
-    assert not await violations(phone, axe)
-    await screenshot(phone, "phone-consultant-week-time-off")
-    await phone.context.close()
+    await assert_fits(phone, "phone-consultant-week-time-off")

@@ -5,38 +5,17 @@ matches and with possible duplicates pass axe-core and fit the phone."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import time
 from urllib.parse import urlencode
 
 import pytest
-from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Page, expect
 
-from tests.e2e.axe import axe_script, violations
 from tests.e2e.clinic_scene import sign_in
-from tests.e2e.conftest import answer_code_prompts, screenshot
+from tests.e2e.fit import assert_fits
 from tests.factories import Network
 
 pytestmark = pytest.mark.slow
-
-OVERFLOW = """() => document.documentElement.scrollWidth - document.documentElement.clientWidth"""
-
-
-@pytest.fixture
-async def phone(browser: Browser, live: TestServer) -> AsyncIterator[Page]:
-    """A fresh tab the size of a phone, pointed at the live app."""
-    context = await browser.new_context(
-        base_url=str(live.make_url("/")).rstrip("/"),
-        viewport={"width": 390, "height": 844},
-        is_mobile=True,
-        bypass_csp=True,  # lets axe's script in
-    )
-    tab = await context.new_page()
-    tab.set_default_timeout(10_000)
-    await answer_code_prompts(tab, live.app)
-    yield tab
-    await context.close()
 
 
 async def test_typing_part_of_a_name_shows_the_matches_and_one_is_used_for_the_slot(
@@ -62,9 +41,7 @@ async def test_typing_part_of_a_name_shows_the_matches_and_one_is_used_for_the_s
     await expect(matches).to_contain_text("1 patient matches nun")
     await expect(matches.get_by_role("link")).to_have_text([f"Núñez, {nunez.given_name}"])
     assert phone.url == book_url  # shown where the scheduler types, no page was loaded
-    await screenshot(phone, "spoke-patient-search-phone")
-    assert await phone.evaluate(OVERFLOW) <= 0
-    assert await violations(phone, axe_script()) == []
+    await assert_fits(phone, "spoke-patient-search-phone")
 
     await search.fill("")
     await search.press_sequentially("quim", delay=50)
@@ -96,9 +73,7 @@ async def test_a_possible_duplicate_asks_is_this_the_same_person_on_a_phone(
     await phone.get_by_role("button", name="Add the patient").click()
 
     await expect(phone.get_by_role("heading", name="Is this the same person?")).to_be_visible()
-    await screenshot(phone, "spoke-patient-duplicate-phone")
-    assert await phone.evaluate(OVERFLOW) <= 0
-    assert await violations(phone, axe_script()) == []
+    await assert_fits(phone, "spoke-patient-duplicate-phone")
     use = phone.get_by_role(
         "link", name=re.compile(f"^Use this patient.*Fictus, {known.given_name}")
     )

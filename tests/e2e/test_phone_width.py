@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Page, expect
 
-from tests.e2e.axe import axe_script, violations
 from tests.e2e.clinic_scene import (
     LONG_CONSULTANT,
     busy_clinic,
@@ -20,34 +18,16 @@ from tests.e2e.clinic_scene import (
     scheduler_pages,
     sign_in,
 )
-from tests.e2e.conftest import SCREENSHOTS, answer_code_prompts, screenshot
+from tests.e2e.conftest import SCREENSHOTS, screenshot
+from tests.e2e.fit import misfit_pages
 from tests.factories import Network
 
 pytestmark = pytest.mark.slow
 
-OVERFLOW = """() => {
-  const root = document.documentElement;
-  const wide = [...document.querySelectorAll('body *')]
-    .filter(e => e.getBoundingClientRect().right > root.clientWidth + 0.5)
-    .slice(0, 5).map(e => e.tagName.toLowerCase() + '.' + [...e.classList].join('.'));
-  return {scroll: root.scrollWidth, client: root.clientWidth, wide};
-}"""
 
-
-@pytest.fixture
-async def phone(browser: Browser, live: TestServer) -> AsyncIterator[Page]:
-    """A fresh tab the size of a phone, pointed at the live app."""
-    context = await browser.new_context(
-        base_url=str(live.make_url("/")).rstrip("/"),
-        viewport={"width": 390, "height": 844},
-        is_mobile=True,
-        bypass_csp=True,  # lets axe's script in
-    )
-    tab = await context.new_page()
-    tab.set_default_timeout(10_000)
-    await answer_code_prompts(tab, live.app)
-    yield tab
-    await context.close()
+def _shot_name(path: str) -> str:
+    """A screenshot's name for a page: its path without ids or query, - for /."""
+    return re.sub(r"[0-9a-f-]{36}", "id", path.strip("/").split("?")[0]).replace("/", "-")
 
 
 async def test_every_scheduler_page_fits_a_390_px_phone_without_sideways_scrolling(
@@ -57,19 +37,9 @@ async def test_every_scheduler_page_fits_a_390_px_phone_without_sideways_scrolli
     scene = await busy_clinic(network, live)
     email, password = await network.user("spoke_scheduler", spoke_id=scene.spoke.id)
     await sign_in(phone, email, password, "/spoke")
-    axe = axe_script()
 
-    too_wide, problems = {}, {}
-    for path in await scheduler_pages(phone, scene):
-        await phone.goto(path)
-        measured = await phone.evaluate(OVERFLOW)
-        if measured["scroll"] > measured["client"]:
-            too_wide[path] = measured
-        if found := await violations(phone, axe):
-            problems[path] = found
-        name = re.sub(r"[0-9a-f-]{36}", "id", path.strip("/").split("?")[0]).replace("/", "-")
-        await screenshot(phone, f"phone-{name}")
-    assert not too_wide, too_wide
+    paths = await scheduler_pages(phone, scene)
+    problems = await misfit_pages(phone, [(f"phone-{_shot_name(path)}", path) for path in paths])
     assert not problems, problems
 
 
@@ -77,7 +47,7 @@ async def test_the_consultant_and_coordinator_pages_fit_a_phone_too(
     phone: Page, network: Network, live: TestServer
 ) -> None:
     scene = await busy_clinic(network, live)
-    too_wide = {}
+    too_wide: dict[str, object] = {}
     for user, pages in (
         (
             await network.user("consultant", consultant_id=scene.consultant_id),
@@ -87,11 +57,7 @@ async def test_the_consultant_and_coordinator_pages_fit_a_phone_too(
     ):
         await phone.context.clear_cookies()
         await sign_in(phone, *user, pages[0])
-        for path in pages:
-            await phone.goto(path)
-            measured = await phone.evaluate(OVERFLOW)
-            if measured["scroll"] > measured["client"]:
-                too_wide[path] = measured
+        too_wide |= await misfit_pages(phone, [(None, path) for path in pages], axe=False)
     await screenshot(phone, "phone-coordinator-deliveries")
     assert not too_wide, too_wide
 

@@ -5,51 +5,26 @@ Every page fits the phone and has no WCAG 2.1 A/AA violation (axe-core)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import time
 
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Page, expect
 
-from tests.e2e.axe import axe_script, violations
 from tests.e2e.clinic_scene import LONG_CONSULTANT, LONG_FAMILY, sign_in
-from tests.e2e.conftest import answer_code_prompts, screenshot
+from tests.e2e.fit import assert_fits
 from tests.factories import Network, booking, live_client
 
 pytestmark = pytest.mark.slow
 
-WIDER_THAN_THE_PHONE = """() => {
-  const root = document.documentElement;
-  return [...document.querySelectorAll('body *')]
-    .filter(e => e.getBoundingClientRect().right > root.clientWidth + 0.5)
-    .slice(0, 5).map(e => e.tagName.toLowerCase() + '.' + [...e.classList].join('.'));
-}"""
-
 
 @pytest.fixture
-async def phone(browser: Browser, live: TestServer) -> AsyncIterator[Page]:
-    """A 390 px tab on the live app, with JavaScript off: the forms must work without it."""
-    context = await browser.new_context(
-        base_url=str(live.make_url("/")).rstrip("/"),
-        viewport={"width": 390, "height": 844},
-        is_mobile=True,
-        bypass_csp=True,  # lets axe's script in
-        java_script_enabled=True,  # axe needs it; the page's own script is turned off below
-    )
-    await context.route("**/static/*.js", lambda route: route.abort())
-    tab = await context.new_page()
-    tab.set_default_timeout(10_000)
-    await answer_code_prompts(tab, live.app)
-    yield tab
-    await context.close()
-
-
-async def _fits_and_passes_axe(page: Page, name: str) -> None:
-    assert await page.evaluate(WIDER_THAN_THE_PHONE) == [], name
-    assert await violations(page, axe_script()) == [], name
-    await screenshot(page, f"phone-series-{name}")
+async def phone(phone: Page) -> Page:
+    """The 390 px tab with JavaScript's own scripts turned off: the forms must work without
+    them (axe still runs: it is added to the page, not fetched from /static)."""
+    await phone.context.route("**/static/*.js", lambda route: route.abort())
+    return phone
 
 
 async def test_a_series_is_planned_booked_and_cut_short_on_a_phone(
@@ -82,7 +57,7 @@ async def test_a_series_is_planned_booked_and_cut_short_on_a_phone(
     await phone.get_by_role("button", name="Find").click()
     await phone.get_by_role("link", name=f"{LONG_FAMILY}, {patient.given_name}").click()
     await expect(phone.get_by_label("First session")).to_have_value("2027-03-08T12:00")
-    await _fits_and_passes_axe(phone, "form")
+    await assert_fits(phone, "phone-series-form", every_element=True)
 
     await phone.get_by_label("Number of sessions").fill("6")
     await phone.get_by_role("button", name="Show every session").click()
@@ -93,7 +68,7 @@ async def test_a_series_is_planned_booked_and_cut_short_on_a_phone(
     await expect(sessions.nth(5)).to_contain_text("Session 6: Mon 12 Apr 2027, 12:00")
     not_open = phone.get_by_role("group", name="Session 3: Mon 22 Mar 2027, 12:00 is not open")
     await expect(not_open).to_contain_text("Another booking already holds this time.")
-    await _fits_and_passes_axe(phone, "plan")
+    await assert_fits(phone, "phone-series-plan", every_element=True)
 
     await not_open.get_by_role("radio").first.check()
     await phone.get_by_role("button", name="Book all 6 sessions").click()
@@ -101,14 +76,14 @@ async def test_a_series_is_planned_booked_and_cut_short_on_a_phone(
     await expect(phone.locator("h1")).to_have_text("Counseling: a series of 6")
     await expect(phone.get_by_role("status")).to_contain_text("Booked 6 sessions")
     await expect(phone.locator("ol.sessions .tag.booked")).to_have_count(6)
-    await _fits_and_passes_axe(phone, "series")
+    await assert_fits(phone, "phone-series-series", every_element=True)
 
     await phone.get_by_role("link", name="Cancel this and all later (from session 4)").click()
     await phone.get_by_label("Reason for cancelling").fill("Discharged to primary care")
     await phone.get_by_role("button", name="Cancel this and all later…").click()
     question = phone.get_by_role("group", name="Cancel the sessions")
     await expect(question).to_contain_text("This cancels 3 sessions")
-    await _fits_and_passes_axe(phone, "cancel-question")
+    await assert_fits(phone, "phone-series-cancel-question", every_element=True)
     await question.get_by_role("button", name="Yes, cancel the sessions").click()
 
     await expect(phone.locator("ol.sessions .tag.cancelled")).to_have_count(3)
@@ -145,7 +120,7 @@ async def test_book_the_next_one_fits_a_phone_and_books_a_week_later(
     await phone.get_by_role("button", name="One week later").click()
     await expect(phone.locator("h1")).to_contain_text("Book the next session")
     await expect(phone.get_by_role("radio", name="Mon 8 Mar 2027, 09:00")).to_be_checked()
-    await _fits_and_passes_axe(phone, "book-next")
+    await assert_fits(phone, "phone-series-book-next", every_element=True)
     await phone.get_by_role("button", name="Book the next session").click()
 
     await expect(phone.get_by_role("status")).to_contain_text(
