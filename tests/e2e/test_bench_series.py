@@ -4,38 +4,15 @@ Correctness only, never a timing."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def smoke(admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Any]:
-    """`python -m bench --smoke` against the test PostgreSQL: its output and results."""
-    out = tmp_path_factory.mktemp("bench-series")
-    results = out / "results.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--json", str(results), "--logs", str(out)],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": admin_url},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout, json.loads(results.read_text())
-
-
-def test_a_series_and_a_single_booking_are_timed_side_by_side(smoke: tuple[str, Any]) -> None:
-    printed, results = smoke
+def test_a_series_and_a_single_booking_are_timed_side_by_side(bench_smoke: tuple[str, Any]) -> None:
+    printed, results = bench_smoke
     section, samples = results["series"], results["sizes"]["series_samples"]
     assert section["sessions_per_series"] == 12
     for key in ("series", "single"):
@@ -53,9 +30,9 @@ def test_a_series_and_a_single_booking_are_timed_side_by_side(smoke: tuple[str, 
 
 
 def test_every_session_of_every_booked_series_is_stored_without_overlap(
-    smoke: tuple[str, Any],
+    bench_smoke: tuple[str, Any],
 ) -> None:
-    _, results = smoke
+    _, results = bench_smoke
     section, made = results["series"], results["sizes"]["series_samples"] + 1
     assert section["booked"] == {"in_series": 12 * made, "single": made, "series": made}
     assert section["overlaps"]["with_buffers"] == 0

@@ -6,25 +6,12 @@ overlapping bookings, exactly as many winners as contended slots): never a timin
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _strict_json(text: str) -> Any:
-    def refuse(constant: str) -> None:
-        raise ValueError(f"results.json holds {constant}, which is not JSON")
-
-    return json.loads(text, parse_constant=refuse)
 
 
 def _number(value: object) -> bool:
@@ -37,25 +24,8 @@ def _latency(figures: dict[str, Any]) -> None:
     assert 0 < figures["p50_ms"] <= figures["p99_ms"] <= figures["max_ms"]
 
 
-@pytest.fixture(scope="module")
-def smoke(admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Any]:
-    """`python -m bench --smoke` against the test PostgreSQL: its output and results."""
-    out = tmp_path_factory.mktemp("bench")
-    results = out / "results.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--json", str(results), "--logs", str(out)],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": admin_url},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout, _strict_json(results.read_text())
-
-
-def test_it_prints_a_table_with_a_verdict_for_each_target(smoke: tuple[str, Any]) -> None:
-    printed, results = smoke
+def test_it_prints_a_table_with_a_verdict_for_each_target(bench_smoke: tuple[str, Any]) -> None:
+    printed, results = bench_smoke
     assert "measure" in printed and "target" in printed
     for target in results["targets"]:
         assert target["measure"] in printed
@@ -67,15 +37,15 @@ def test_it_prints_a_table_with_a_verdict_for_each_target(smoke: tuple[str, Any]
     }
 
 
-def test_it_records_the_machine(smoke: tuple[str, Any]) -> None:
-    _, results = smoke
+def test_it_records_the_machine(bench_smoke: tuple[str, Any]) -> None:
+    _, results = bench_smoke
     machine = results["machine"]
     assert machine["cpu_model"] and machine["cores"] >= 1 and machine["memory_gb"] > 0
     assert machine["python"] and machine["postgresql"]
 
 
-def test_slot_search_reports_both_windows(smoke: tuple[str, Any]) -> None:
-    _, results = smoke
+def test_slot_search_reports_both_windows(bench_smoke: tuple[str, Any]) -> None:
+    _, results = bench_smoke
     for days in (7, 28):
         search = results["slot_search"][f"{days}_days"]
         assert search["days"] == days
@@ -83,8 +53,8 @@ def test_slot_search_reports_both_windows(smoke: tuple[str, Any]) -> None:
         assert search["slots_per_answer"]["min"] > 0
 
 
-def test_booking_throughput_has_both_sides_and_their_ratio(smoke: tuple[str, Any]) -> None:
-    _, results = smoke
+def test_booking_throughput_has_both_sides_and_their_ratio(bench_smoke: tuple[str, Any]) -> None:
+    _, results = bench_smoke
     throughput = results["booking_throughput"]
     telehub, baseline = throughput["telehub"], throughput["baseline"]
     assert telehub["bookings_per_s"] > 0 and set(telehub["statuses"]) == {"201"}
@@ -94,8 +64,8 @@ def test_booking_throughput_has_both_sides_and_their_ratio(smoke: tuple[str, Any
     assert _number(throughput["ratio"]) and throughput["ratio"] > 0
 
 
-def test_no_two_active_bookings_of_a_consultant_overlap(smoke: tuple[str, Any]) -> None:
-    _, results = smoke
+def test_no_two_active_bookings_of_a_consultant_overlap(bench_smoke: tuple[str, Any]) -> None:
+    _, results = bench_smoke
     integrity = results["integrity"]
     assert integrity["overlapping_pairs"] == 0
     assert integrity["overlapping_pairs_with_buffers"] == 0
@@ -105,8 +75,8 @@ def test_no_two_active_bookings_of_a_consultant_overlap(smoke: tuple[str, Any]) 
     assert results["all_checks_passed"] is True
 
 
-def test_contended_booking_has_exactly_one_winner_per_slot(smoke: tuple[str, Any]) -> None:
-    _, results = smoke
+def test_contended_booking_has_exactly_one_winner_per_slot(bench_smoke: tuple[str, Any]) -> None:
+    _, results = bench_smoke
     contended, sizes = results["contended"], results["sizes"]
     expected = sizes["contended_slots"] * sizes["contended_rounds"]
     assert contended["expected_successes"] == expected
@@ -119,8 +89,8 @@ def test_contended_booking_has_exactly_one_winner_per_slot(smoke: tuple[str, Any
     _latency(contended["latency"])
 
 
-def test_feeds_report_cold_changed_and_not_modified(smoke: tuple[str, Any]) -> None:
-    _, results = smoke
+def test_feeds_report_cold_changed_and_not_modified(bench_smoke: tuple[str, Any]) -> None:
+    _, results = bench_smoke
     feeds = results["feeds"]
     assert feeds["events"] == results["sizes"]["feed_events"]
     for key in ("cold_render", "after_one_change", "not_modified_304"):
@@ -131,8 +101,8 @@ def test_feeds_report_cold_changed_and_not_modified(smoke: tuple[str, Any]) -> N
     _latency(every["render"])
 
 
-def test_scale_out_compares_one_process_with_two(smoke: tuple[str, Any]) -> None:
-    _, results = smoke
+def test_scale_out_compares_one_process_with_two(bench_smoke: tuple[str, Any]) -> None:
+    _, results = bench_smoke
     scale = results["scale_out"]
     assert scale["one_process"]["server_processes"] == 1
     assert scale["two_processes"]["server_processes"] == 2
@@ -153,8 +123,8 @@ def test_the_bench_servers_accept_the_tokens_the_bench_mints() -> None:
     assert served.access_token_ttl >= minted
 
 
-def test_it_reports_each_servers_memory_before_and_after(smoke: tuple[str, Any]) -> None:
-    printed, results = smoke
+def test_it_reports_each_servers_memory_before_and_after(bench_smoke: tuple[str, Any]) -> None:
+    printed, results = bench_smoke
     memory = results["server_memory_mb"]
     assert list(memory["telehub-1"]) == ["ready", "after_search", "after_feeds", "end"]
     assert list(memory["telehub-2"]) == ["ready", "end"]
