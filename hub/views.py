@@ -132,21 +132,27 @@ class Case:
     service: Service | None
 
 
+async def _noted(
+    conn: asyncpg.Connection, caller: Caller, trail: Trail, subject: Subject, of: Booking | Econsult
+) -> tuple[list[Note], Patient | None, Spoke | None, Service | None]:
+    """A case's or a session's note versions, patient, clinic and service, for its page."""
+    versions = await notes.versions(conn, caller, trail, subject)
+    patients = await spokes_store.patients_by_id(conn, None, [of.patient_id])
+    return (
+        versions,
+        patients.get(of.patient_id),
+        await spokes_store.get_spoke(conn, of.spoke_id),
+        await scheduling_store.get_service(conn, of.service_id),
+    )
+
+
 async def case(
     conn: asyncpg.Connection, caller: Caller, trail: Trail, econsult_id: uuid.UUID
 ) -> Case:
     """An e-consult's case page."""
     econsult, thread = await econsults.case(conn, caller, trail, econsult_id)
-    versions = await notes.versions(conn, caller, trail, Subject(econsult_id=econsult.id))
-    patients = await spokes_store.patients_by_id(conn, None, [econsult.patient_id])
-    return Case(
-        econsult,
-        thread,
-        versions,
-        patients.get(econsult.patient_id),
-        await spokes_store.get_spoke(conn, econsult.spoke_id),
-        await scheduling_store.get_service(conn, econsult.service_id),
-    )
+    noted = await _noted(conn, caller, trail, Subject(econsult_id=econsult.id), econsult)
+    return Case(econsult, thread, *noted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,16 +175,8 @@ async def session(
     case_id = (await consults_store.econsults_by_booking(conn, [booking.id])).get(booking.id)
     if case_id is not None:
         return Session(booking, case_id, [], None, None, None)
-    versions = await notes.versions(conn, caller, trail, Subject(booking_id=booking.id))
-    patients = await spokes_store.patients_by_id(conn, None, [booking.patient_id])
-    return Session(
-        booking,
-        None,
-        versions,
-        patients.get(booking.patient_id),
-        await spokes_store.get_spoke(conn, booking.spoke_id),
-        await scheduling_store.get_service(conn, booking.service_id),
-    )
+    noted = await _noted(conn, caller, trail, Subject(booking_id=booking.id), booking)
+    return Session(booking, None, *noted)
 
 
 async def feed(

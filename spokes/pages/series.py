@@ -20,6 +20,7 @@ from spokes.pages.common import clinic_of, page, utc_text
 from spokes.series_views import Planned
 from spokes.store import Spoke
 from telehub import labels
+from telehub.auth import Caller
 from telehub.errors import Conflict, NotAnOpenSlot, ValidationFailed
 from telehub.forms import check, errors_of, pick, typed_form
 from telehub.keys import SETTINGS
@@ -212,17 +213,29 @@ async def new_series(request: web.Request) -> web.Response:
     return await _form_page(request, values, mrn=mrn)
 
 
-@routes.post("/spoke/series/plan", name="spoke_series_plan")
-async def plan_series(request: web.Request) -> web.Response:
-    """Every session of the series with its date, open or not (nothing is booked)."""
-    user = signed_in(request, *ROLES_SPOKE)
-    caller, trail = user.caller, trail_of(request, user.caller)
+async def _series_asked(
+    request: web.Request, caller: Caller
+) -> tuple[dict[str, str], Spoke, SeriesIn] | web.Response:
+    """The form as typed, the clinic and the series it asks for; or, when the form does not
+    make a series, the form again with what is wrong (422)."""
     typed = await typed_form(request)
     async with unit_of_work(request) as conn:
         spoke = await clinic_of(conn, caller)
     parsed, errors = check(SeriesIn, series_body(typed, spoke.zone), SERIES_INPUTS)
     if parsed is None:
         return await _form_page(request, typed, errors=_plain(errors), status=422)
+    return typed, spoke, parsed
+
+
+@routes.post("/spoke/series/plan", name="spoke_series_plan")
+async def plan_series(request: web.Request) -> web.Response:
+    """Every session of the series with its date, open or not (nothing is booked)."""
+    user = signed_in(request, *ROLES_SPOKE)
+    caller, trail = user.caller, trail_of(request, user.caller)
+    asked = await _series_asked(request, caller)
+    if isinstance(asked, web.Response):
+        return asked
+    typed, _, parsed = asked
     try:
         async with unit_of_work(request) as conn:
             planned = await series_views.planned(conn, caller, trail, parsed, now_of(request))
@@ -239,12 +252,10 @@ async def book_series(request: web.Request) -> web.Response:
     """Book every session as planned (with the times chosen instead), or none of them."""
     user = signed_in(request, *ROLES_SPOKE)
     caller, trail = user.caller, trail_of(request, user.caller)
-    typed = await typed_form(request)
-    async with unit_of_work(request) as conn:
-        spoke = await clinic_of(conn, caller)
-    parsed, errors = check(SeriesIn, series_body(typed, spoke.zone), SERIES_INPUTS)
-    if parsed is None:
-        return await _form_page(request, typed, errors=_plain(errors), status=422)
+    asked = await _series_asked(request, caller)
+    if isinstance(asked, web.Response):
+        return asked
+    typed, spoke, parsed = asked
     settings = request.app[SETTINGS]
     try:
         async with unit_of_work(request) as conn:
