@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
@@ -14,9 +13,9 @@ from pytest_aiohttp import AiohttpClient
 
 from telehub.app import create_app
 from telehub.db import create_pool
-from telehub.logging import configure_logging
 from telehub.settings import Settings
 from tests.factories import Clock, Network
+from tests.log_capture import log_lines_fixture, logged  # noqa: F401 (the fixture log_lines)
 
 
 async def test_a_saturated_pool_answers_503_instead_of_hanging(
@@ -41,15 +40,6 @@ async def test_a_saturated_pool_answers_503_instead_of_hanging(
         await pool.close()
 
 
-@pytest.fixture
-def log_lines() -> Iterator[io.StringIO]:
-    """Everything logged during the test, as JSON lines."""
-    buffer = io.StringIO()
-    configure_logging(json=True, stream=buffer)
-    yield buffer
-    configure_logging(json=True)
-
-
 async def test_each_request_logs_one_line_without_patient_data_or_raw_paths(
     client: TestClient, network: Network, log_lines: io.StringIO
 ) -> None:
@@ -69,7 +59,7 @@ async def test_each_request_logs_one_line_without_patient_data_or_raw_paths(
     await client.post("/api/v1/patients", json=patient, headers=spoke.headers)  # 409
     await client.get("/api/v1/nowhere/Quackenbush")  # 404, raw path holds a name
 
-    lines = [json.loads(line) for line in log_lines.getvalue().splitlines()]
+    lines = logged(log_lines)
     requests = [line for line in lines if line["event"] == "request"]
     assert len(requests) == 5
     assert [r["status"] for r in requests] == [201, 200, 200, 409, 404]
@@ -115,5 +105,5 @@ async def test_a_redirect_is_logged_with_its_own_status_and_carries_the_request_
     response = await client.get("/spoke", allow_redirects=False)
     assert response.status == 303
     assert len(response.headers["X-Request-Id"]) == 32
-    lines = [json.loads(line) for line in log_lines.getvalue().splitlines()]
+    lines = logged(log_lines)
     assert [line["status"] for line in lines if line["event"] == "request"] == [303]

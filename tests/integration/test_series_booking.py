@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 
+from hub.store import Consultant
 from scheduling import booking_store, series
 from scheduling.series_schemas import SeriesIn
 from scheduling.slots import Period
@@ -50,14 +51,20 @@ class Course:
         self.service = await self.network.service(
             name="Counseling", duration_minutes=60, roles=["telehealth_counselor"]
         )
-        self.counselor = await self.network.consultant(
-            [self.service], timezone=zone, hours=hours, role="telehealth_counselor"
-        )
+        self.counselor = await self.counselor_of(zone=zone, hours=hours)
         self.spoke = await self.network.spoke(timezone="America/New_York")
         self.patient = await self.network.patient(self.spoke)
         self.caller = caller_of(self.spoke)
         self.trail = Trail(self.caller.actor)
         return self
+
+    async def counselor_of(
+        self, *, zone: str = "America/New_York", hours: Any = MONDAY_9_TO_12
+    ) -> Consultant:
+        """A counselor for the course's service (another one, once the course is built)."""
+        return await self.network.consultant(
+            [self.service], timezone=zone, hours=hours, role="telehealth_counselor"
+        )
 
     def ask(self, **fields: Any) -> SeriesIn:
         values: dict[str, Any] = dict(
@@ -70,16 +77,20 @@ class Course:
 
 
 async def rival_at(
-    conn: asyncpg.Connection, network: Network, course: Course, start: datetime
+    conn: asyncpg.Connection,
+    network: Network,
+    course: Course,
+    start: datetime,
+    counselor: Consultant | None = None,
 ) -> None:
-    """Another clinic's booking with the counselor at `start`."""
+    """Another clinic's booking at `start` with the counselor (the course's, unless named)."""
     spoke = await network.spoke()
     patient = await network.patient(spoke)
     period = Period(start, start + timedelta(minutes=60))
     await booking_store.insert_booking(
         conn,
         service_id=course.service.id,
-        consultant_id=course.counselor.id,
+        consultant_id=(counselor or course.counselor).id,
         spoke_id=spoke.id,
         patient_id=patient.id,
         period=period,
@@ -214,12 +225,7 @@ async def test_later_sessions_may_run_past_the_booking_horizon(
         horizon_days=14,
         roles=["telehealth_counselor"],
     )
-    course.counselor = await network.consultant(
-        [course.service],
-        timezone="America/New_York",
-        hours=MONDAY_9_TO_12,
-        role="telehealth_counselor",
-    )
+    course.counselor = await course.counselor_of()
 
     booked = await series.book(conn, course.caller, course.trail, course.ask(count=12), NOW)
 
@@ -233,12 +239,7 @@ async def test_later_sessions_may_run_past_the_booking_horizon(
 async def test_any_counselor_resolves_to_the_lowest_id_with_every_session_open(
     conn: asyncpg.Connection, network: Network, course: Course
 ) -> None:
-    other = await network.consultant(
-        [course.service],
-        timezone="America/New_York",
-        hours=MONDAY_9_TO_12,
-        role="telehealth_counselor",
-    )
+    other = await course.counselor_of()
     await rival_at(conn, network, course, datetime(2027, 3, 8, 10, 0, tzinfo=NEW_YORK))
 
     booked = await series.book(
@@ -306,29 +307,10 @@ async def test_a_first_start_another_booking_holds_is_a_conflict_not_a_bad_field
 async def test_when_no_counselor_has_every_session_the_conflict_names_the_one_with_fewest(
     conn: asyncpg.Connection, network: Network, course: Course
 ) -> None:
-    other = await network.consultant(
-        [course.service],
-        timezone="America/New_York",
-        hours=MONDAY_9_TO_12,
-        role="telehealth_counselor",
-    )
+    other = await course.counselor_of()
     await rival_at(conn, network, course, datetime(2027, 3, 8, 10, 0, tzinfo=NEW_YORK))
     await rival_at(conn, network, course, datetime(2027, 3, 15, 10, 0, tzinfo=NEW_YORK))
-    rival = await network.spoke()
-    rival_patient = await network.patient(rival)
-    start = datetime(2027, 3, 22, 10, 0, tzinfo=NEW_YORK)
-    await booking_store.insert_booking(
-        conn,
-        service_id=course.service.id,
-        consultant_id=other.id,
-        spoke_id=rival.id,
-        patient_id=rival_patient.id,
-        period=Period(start, start + timedelta(hours=1)),
-        blocked=Period(start, start + timedelta(hours=1)),
-        reason="",
-        video_link=None,
-        created_by="test",
-    )
+    await rival_at(conn, network, course, datetime(2027, 3, 22, 10, 0, tzinfo=NEW_YORK), other)
     before = await counts(conn, course)
 
     plan = await series.plan(

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, timedelta
 
-from scheduling.slots import (
-    open_slots,
-)
+from scheduling.slots import open_slots
 from tests.unit.slots_support import (
     FRI,
     LA,

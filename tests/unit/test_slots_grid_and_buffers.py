@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from scheduling.slots import (
-    is_open_slot,
-    open_slots,
-)
+from scheduling.slots import is_open_slot, open_slots
 from tests.unit.slots_support import (
     FRI,
     MON,

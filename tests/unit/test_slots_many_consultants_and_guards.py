@@ -7,11 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from scheduling.slots import (
-    Period,
-    is_open_slot,
-    open_slots,
-)
+from scheduling.slots import Period, is_open_slot, open_slots
 from tests.unit.slots_support import (
     LA,
     MON,

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from scheduling.slots import (
-    ConsultantCalendar,
-    is_open_slot,
-    open_slots,
-)
+from scheduling.slots import ConsultantCalendar, is_open_slot, open_slots
 from tests.unit.slots_support import (
     MON,
     NY,

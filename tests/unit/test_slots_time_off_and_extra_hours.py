@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from scheduling.slots import (
-    ExtraHours,
-    open_slots,
-)
+from scheduling.slots import ExtraHours, open_slots
 from tests.unit.slots_support import (
     MON,
     NY,

@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import io
-import json
-from collections.abc import Iterator
 
-import pytest
 from aiohttp.test_utils import TestClient
 
-from telehub.logging import configure_logging
 from tests.http.patients.support import add, added
 from tests.http.spoke_support import Clinic
-
-
-@pytest.fixture
-def log_lines() -> Iterator[io.StringIO]:
-    """Everything logged during the test, as JSON lines."""
-    buffer = io.StringIO()
-    configure_logging(json=True, stream=buffer)
-    yield buffer
-    configure_logging(json=True)
+from tests.log_capture import log_lines_fixture, logged  # noqa: F401 (the fixture log_lines)
 
 
 async def test_searches_and_duplicates_log_routes_not_what_was_typed(
@@ -33,7 +21,7 @@ async def test_searches_and_duplicates_log_routes_not_what_was_typed(
     await client.get("/spoke/book", params={"q": "Quackenbush"})
     await add(client, clinic.spoke, given_name="Philomena", family_name="Quackenbush", mrn="X")
 
-    lines = [json.loads(line) for line in log_lines.getvalue().splitlines()]
+    lines = logged(log_lines)
     requests = [line for line in lines if line["event"] == "request"]
     assert [r["status"] for r in requests][-7:] == [200, 200, 200, 422, 200, 200, 409]
     text = log_lines.getvalue().lower()
