@@ -32,6 +32,9 @@ async def search(
             "service_id: no active service with this id",
             errors=[FieldError("service_id", "no active service with this id")],
         )
+    if service.kind == "group_session":  # seats in groups, never 1:1 slots
+        words = "is a group session: find groups with open seats (GET /api/v1/groups)"
+        raise ValidationFailed(f"service_id: {words}", errors=[FieldError("service_id", words)])
     if service.terms.requires_license and patient_state is None:
         raise ValidationFailed(
             "patient_state is required for video sessions (consultants must be licensed there)",

@@ -329,3 +329,15 @@ async def test_an_unknown_group_is_a_404(
     )
 
     await problem_of(response, 404)
+
+
+async def test_a_group_service_has_no_one_to_one_slots_to_search(
+    client: TestClient, network: Network, setting: Setting
+) -> None:
+    response = await client.get(
+        "/api/v1/slots",
+        params={"service_id": setting.service_id, **WINDOW, "patient_state": "VT"},
+        headers=setting.clinics[0].headers,
+    )
+
+    assert [e["field"] for e in (await problem_of(response, 422))["errors"]] == ["service_id"]
