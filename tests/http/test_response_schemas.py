@@ -10,6 +10,7 @@ from aiohttp.test_utils import TestClient
 from jsonschema import Draft202012Validator, FormatChecker
 
 from tests.factories import Clock, Network
+from tests.http.group_hub.contract import cover_attendance
 from tests.http.group_seats.contract import cover_group_seats
 
 SECTIONS = {
@@ -375,6 +376,7 @@ async def test_every_operation_answers_as_the_document_says(
         await api.call("DELETE", template, headers, status=204, ids=ids)
 
     await cover_group_seats(api, network)
+    await cover_attendance(api, network)
 
     # Once the session has begun, the hub records how it went.
     clock.now = datetime(2027, 3, 8, 20, 0, tzinfo=UTC)
