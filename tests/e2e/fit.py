@@ -20,10 +20,14 @@ OVERFLOW = """() => {
 }"""
 
 
-async def misfits(page: Page, *, axe: bool = True, every_element: bool = False) -> dict[str, Any]:
+async def misfits(
+    page: Page, *, axe: bool = True, every_element: bool = False, shot: str | None = None
+) -> dict[str, Any]:
     """What is wrong with the page as laid out now: "too_wide" (it scrolls sideways, or with
     every_element any element reaches past the screen's edge) and "axe" (WCAG 2.1 A/AA
-    violations); empty when it fits and passes."""
+    violations); empty when it fits and passes. A screenshot called `shot` is kept first."""
+    if shot:
+        await screenshot(page, shot)
     found: dict[str, Any] = {}
     measured = await page.evaluate(OVERFLOW)
     if measured["scroll"] > measured["client"] or (every_element and measured["wide"]):
@@ -52,6 +56,5 @@ async def assert_fits(
     page: Page, name: str, *, axe: bool = True, every_element: bool = False
 ) -> None:
     """Keep a screenshot called name, then assert the page fits its screen and passes axe."""
-    await screenshot(page, name)
-    found = await misfits(page, axe=axe, every_element=every_element)
+    found = await misfits(page, axe=axe, every_element=every_element, shot=name)
     assert not found, (name, found)

@@ -5,55 +5,17 @@ axe-core finds no WCAG A/AA violation on any of them, refusals included."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
-
 import pytest
-from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Page, expect
 
-from tests.e2e.axe import axe_script, violations
 from tests.e2e.clinic_scene import sign_in
-from tests.e2e.conftest import answer_code_prompts, screenshot
+from tests.e2e.conftest import screenshot
+from tests.e2e.fit import misfits
 from tests.factories import Network
 from tests.http.group_hub.support import NOTE, STARTED, group
 
 pytestmark = pytest.mark.slow
 TITLE = "MOUD support group · Mondays 06:00 with a long title that must wrap on a phone"
-
-OVERFLOW = """() => {
-  const root = document.documentElement;
-  const wide = [...document.querySelectorAll('body *')]
-    .filter(e => e.getBoundingClientRect().right > root.clientWidth + 0.5)
-    .slice(0, 5).map(e => e.tagName.toLowerCase() + '.' + [...e.classList].join('.'));
-  return {scroll: root.scrollWidth, client: root.clientWidth, wide};
-}"""
-
-
-@pytest.fixture
-async def phone(browser: Browser, live: TestServer) -> AsyncIterator[Page]:
-    """A fresh tab the size of a phone, pointed at the live app."""
-    context = await browser.new_context(
-        base_url=str(live.make_url("/")).rstrip("/"),
-        viewport={"width": 390, "height": 844},
-        is_mobile=True,
-        bypass_csp=True,  # lets axe's script in
-    )
-    tab = await context.new_page()
-    tab.set_default_timeout(10_000)
-    await answer_code_prompts(tab, live.app)
-    yield tab
-    await context.close()
-
-
-async def _misfits(page: Page) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    measured = await page.evaluate(OVERFLOW)
-    if measured["scroll"] > measured["client"]:
-        found["too_wide"] = measured
-    if problems := await violations(page, axe_script()):
-        found["axe"] = problems
-    return found
 
 
 async def test_attendance_and_a_patients_note_on_a_phone(phone: Page, network: Network) -> None:
@@ -65,17 +27,17 @@ async def test_attendance_and_a_patients_note_on_a_phone(phone: Page, network: N
     )
     await sign_in(phone, *await network.user("consultant", consultant_id=g.counselor.id), "/hub")
     await phone.get_by_role("link", name="My groups").click()
-    assert await _misfits(phone) == {}
+    assert await misfits(phone) == {}
     await phone.get_by_role("link", name=TITLE, exact=False).first.click()
     await expect(phone.get_by_role("heading", name="Roster and attendance")).to_be_visible()
-    assert await _misfits(phone) == {}
+    assert await misfits(phone) == {}
 
     save = phone.get_by_role("button", name="Save attendance")
     await save.click()  # nothing chosen: said, at 390 px, and axe-clean
     await expect(
         phone.get_by_text("Choose attended, no-show or excused for a patient.").first
     ).to_be_visible()
-    assert await _misfits(phone) == {}
+    assert await misfits(phone) == {}
 
     first, second = g.patients[0], g.patients[1]
     for patient, choice in ((first, "Attended"), (second, "No-show")):
@@ -84,13 +46,13 @@ async def test_attendance_and_a_patients_note_on_a_phone(phone: Page, network: N
     await save.click()
     await expect(phone.get_by_text("Attendance saved for 2 of 4 patients.")).to_be_visible()
     await screenshot(phone, "hub-group-occurrence-phone")
-    assert await _misfits(phone) == {}
+    assert await misfits(phone) == {}
 
     note = phone.locator("section.patient-note")
     await expect(note).to_have_count(1)
     await note.get_by_role("button", name="Sign and send to", exact=False).click()
     await expect(phone.get_by_text("Write the assessment before signing.").first).to_be_visible()
-    assert await _misfits(phone) == {}
+    assert await misfits(phone) == {}
     note = phone.locator("section.patient-note")
     await note.get_by_label("Assessment").fill(NOTE["sections.assessment"])
     await note.get_by_label("Therapy").fill(NOTE["sections.recommendations.therapy"])
@@ -99,7 +61,7 @@ async def test_attendance_and_a_patients_note_on_a_phone(phone: Page, network: N
     await expect(
         phone.get_by_text("Note version 1 is signed and on its way to the clinic.")
     ).to_be_visible()
-    assert await _misfits(phone) == {}
+    assert await misfits(phone) == {}
 
 
 async def test_the_coordinators_group_pages_fit_a_phone(phone: Page, network: Network) -> None:
@@ -107,13 +69,13 @@ async def test_the_coordinators_group_pages_fit_a_phone(phone: Page, network: Ne
     await sign_in(phone, *await network.user("hub_coordinator"), "/coordinator")
     await phone.get_by_role("link", name="Groups").click()
     await expect(phone.get_by_role("heading", name="Create a group")).to_be_visible()
-    assert await _misfits(phone) == {}
+    assert await misfits(phone) == {}
     await phone.get_by_role("button", name="Create the group").click()  # all blank: refused
     await expect(phone.get_by_text("There is a problem")).to_be_visible()
-    assert await _misfits(phone) == {}
+    assert await misfits(phone) == {}
 
     await phone.goto(f"/coordinator/groups/{g.id}")
     await expect(phone.get_by_role("heading", name="Cancel from a session on")).to_be_visible()
     await phone.get_by_text("Cancel sessions…").click()
     await screenshot(phone, "coordinator-group-phone")
-    assert await _misfits(phone) == {}
+    assert await misfits(phone) == {}

@@ -4,63 +4,24 @@ the phone without sideways scrolling and has no WCAG 2.1 A/AA violation (axe-cor
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Page, expect
 
-from tests.e2e.axe import axe_script, violations
 from tests.e2e.clinic_scene import LONG_FAMILY, sign_in
-from tests.e2e.conftest import answer_code_prompts, screenshot
+from tests.e2e.fit import misfits
 from tests.factories import Clock, Network
 from tests.http.group_pages.support import FIRST, enrol, make_group
 
 pytestmark = pytest.mark.slow
 
-# The page's width against the screen's, and the first elements reaching past its right edge.
-OVERFLOW = """() => {
-  const root = document.documentElement;
-  const wide = [...document.querySelectorAll('body *')]
-    .filter(e => e.getBoundingClientRect().right > root.clientWidth + 0.5)
-    .slice(0, 5).map(e => e.tagName.toLowerCase() + '.' + [...e.classList].join('.'));
-  return {scroll: root.scrollWidth, client: root.clientWidth, wide};
-}"""
-
-
-@pytest.fixture
-async def phone390(browser: Browser, live: TestServer) -> AsyncIterator[Page]:
-    """A 390 px phone tab on the live app (CSP bypassed so axe-core can be added)."""
-    context = await browser.new_context(
-        base_url=str(live.make_url("/")).rstrip("/"),
-        viewport={"width": 390, "height": 844},
-        bypass_csp=True,
-    )
-    tab = await context.new_page()
-    tab.set_default_timeout(10_000)
-    await answer_code_prompts(tab, live.app)
-    yield tab
-    await context.close()
-
-
-async def _misfits(page: Page, name: str) -> dict[str, Any]:
-    """What does not fit the phone or fails axe on the page as it is (empty: fine)."""
-    await screenshot(page, f"phone-{name}")
-    found: dict[str, Any] = {}
-    measured = await page.evaluate(OVERFLOW)
-    if measured["scroll"] > measured["client"] or measured["wide"]:
-        found["too_wide"] = measured
-    if problems := await violations(page, axe_script()):
-        found["axe"] = problems
-    return found
-
 
 async def test_the_group_pages_work_and_fit_a_390_px_phone(
-    phone390: Page, network: Network, live: TestServer, clock: Clock, pool: asyncpg.Pool
+    phone: Page, network: Network, live: TestServer, clock: Clock, pool: asyncpg.Pool
 ) -> None:
-    phone = phone390
     service = await network.service(
         kind="group_session",
         name="Group counseling",
@@ -92,16 +53,16 @@ async def test_the_group_pages_work_and_fit_a_390_px_phone(
     problems: dict[str, Any] = {}
 
     await phone.goto(f"/spoke/patients/{patient.id}")
-    problems["patient"] = await _misfits(phone, "group-patient")
+    problems["patient"] = await misfits(phone, every_element=True, shot="phone-group-patient")
     await phone.get_by_role("link", name="Find a group for this patient").click()
     await expect(phone.locator("ul.groups")).to_contain_text("3 of 3 seats open")
-    problems["find"] = await _misfits(phone, "groups-find")
+    problems["find"] = await misfits(phone, every_element=True, shot="phone-groups-find")
 
     await phone.get_by_role("link", name=title).click()
     await phone.get_by_role("button", name="Enrol").click()
     await expect(phone.get_by_role("status")).to_contain_text("Enrolled.")
     await expect(phone.locator("ol.sessions")).to_contain_text("1 of 3 seats taken")
-    problems["group"] = await _misfits(phone, "group")
+    problems["group"] = await misfits(phone, every_element=True, shot="phone-group")
 
     await phone.get_by_label("Will miss session").select_option("2")
     await phone.get_by_role("button", name="Excuse").click()
@@ -110,13 +71,13 @@ async def test_the_group_pages_work_and_fit_a_390_px_phone(
     await phone.get_by_label("Withdraw from session").select_option("3")
     await phone.get_by_role("button", name="Withdraw").click()
     await expect(phone.get_by_text("This frees their seat from session 3 on")).to_be_visible()
-    problems["withdraw"] = await _misfits(phone, "group-withdraw")
+    problems["withdraw"] = await misfits(phone, every_element=True, shot="phone-group-withdraw")
     await phone.get_by_role("button", name="Yes, withdraw").click()
     await expect(phone.locator("ul.seats")).to_contain_text("withdrawn from session 3")
 
     await phone.goto(f"/spoke/groups/{full.id}?patient_id={patient.id}")
     await phone.get_by_role("button", name="Put on the waitlist").click()
     await expect(phone.locator("ul.seats")).to_contain_text("waiting since")
-    problems["waitlist"] = await _misfits(phone, "group-waitlist")
+    problems["waitlist"] = await misfits(phone, every_element=True, shot="phone-group-waitlist")
 
     assert {page: found for page, found in problems.items() if found} == {}
