@@ -99,5 +99,6 @@ async def test_the_clinic_reads_and_acknowledges_its_group_note_and_no_other_cli
     shown = await client.get(f"/spoke/notes/{note['id']}")
     html = await shown.text()
     assert shown.status == 200 and NOTE["sections.recommendations.therapy"] in html
+    assert "the patient's group session" in html and "/spoke/bookings/" not in html
     assert all(p.given_name not in html for p in g.patients[1:])
     assert (await client.get(f"/spoke/notes/{uuid.uuid4()}")).status == 404
