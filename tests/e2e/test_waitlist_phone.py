@@ -5,47 +5,21 @@ violation on any of them."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import time
 
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Page, expect
 
-from tests.e2e.axe import axe_script, violations
 from tests.e2e.clinic_scene import sign_in
-from tests.e2e.conftest import answer_code_prompts, screenshot
+from tests.e2e.fit import misfits
 from tests.factories import Network, booking, live_client
 
 pytestmark = pytest.mark.slow
 
-OVERFLOW = """() => {
-  const root = document.documentElement;
-  const wide = [...document.querySelectorAll('body *')]
-    .filter(e => e.getBoundingClientRect().right > root.clientWidth + 0.5)
-    .slice(0, 5).map(e => e.tagName.toLowerCase() + '.' + [...e.classList].join('.'));
-  return {scroll: root.scrollWidth, client: root.clientWidth, wide};
-}"""
-
-
-@pytest.fixture
-async def narrow(browser: Browser, live: TestServer) -> AsyncIterator[Page]:
-    """A fresh tab 390 px wide on the live app; axe's script let in past the page's CSP."""
-    context = await browser.new_context(
-        base_url=str(live.make_url("/")).rstrip("/"),
-        viewport={"width": 390, "height": 844},
-        is_mobile=True,
-        bypass_csp=True,
-    )
-    tab = await context.new_page()
-    tab.set_default_timeout(10_000)
-    await answer_code_prompts(tab, live.app)
-    yield tab
-    await context.close()
-
 
 async def test_the_waitlist_pages_fit_a_phone_and_pass_axe(
-    narrow: Page, network: Network, live: TestServer
+    phone: Page, network: Network, live: TestServer
 ) -> None:
     video = await network.service(name="MOUD and chronic pain video visit")
     consultant = await network.consultant(
@@ -84,38 +58,30 @@ async def test_the_waitlist_pages_fit_a_phone_and_pass_axe(
         assert cancelled.status == 200
 
     email, password = await network.user("spoke_scheduler", spoke_id=clinic.id)
-    await sign_in(narrow, email, password, f"/spoke/find?service_id={video.id}")
-    await narrow.get_by_role(
+    await sign_in(phone, email, password, f"/spoke/find?service_id={video.id}")
+    await phone.get_by_role(
         "link", name="No time soon enough? Tell me when an earlier one opens"
     ).click()
-    await expect(narrow.get_by_role("heading", level=1)).to_have_text("Waitlist")
-    await expect(narrow.get_by_text("Time opened")).to_be_visible()
+    await expect(phone.get_by_role("heading", level=1)).to_have_text("Waitlist")
+    await expect(phone.get_by_text("Time opened")).to_be_visible()
 
     # A second request, refused first (a date past), then joined.
-    await narrow.get_by_label("Latest date that will do").fill("2027-02-01")
-    await narrow.get_by_role("button", name="Join the waitlist").click()
-    await expect(narrow.get_by_role("alert")).to_contain_text("is in the past")
-    axe = axe_script()
-    found = {"refused": await violations(narrow, axe)}
-    wide = {"refused": await narrow.evaluate(OVERFLOW)}
-    await screenshot(narrow, "phone-spoke-waitlist-refused")
-    await narrow.get_by_label("Latest date that will do").fill("2027-03-31")
-    await narrow.get_by_role("button", name="Join the waitlist").click()
-    await expect(narrow.get_by_text("On the waitlist.")).to_be_visible()
+    await phone.get_by_label("Latest date that will do").fill("2027-02-01")
+    await phone.get_by_role("button", name="Join the waitlist").click()
+    await expect(phone.get_by_role("alert")).to_contain_text("is in the past")
+    found = {"refused": await misfits(phone, shot="phone-spoke-waitlist-refused")}
+    await phone.get_by_label("Latest date that will do").fill("2027-03-31")
+    await phone.get_by_role("button", name="Join the waitlist").click()
+    await expect(phone.get_by_text("On the waitlist.")).to_be_visible()
 
     # Leaving asks first.
-    await narrow.locator("summary", has_text="Leave the waitlist").first.click()
-    await expect(narrow.get_by_role("button", name="Yes, leave the waitlist").first).to_be_visible()
-    found["list"] = await violations(narrow, axe)
-    wide["list"] = await narrow.evaluate(OVERFLOW)
-    await screenshot(narrow, "phone-spoke-waitlist")
+    await phone.locator("summary", has_text="Leave the waitlist").first.click()
+    await expect(phone.get_by_role("button", name="Yes, leave the waitlist").first).to_be_visible()
+    found["list"] = await misfits(phone, shot="phone-spoke-waitlist")
 
-    await narrow.goto("/spoke")
-    await expect(narrow.get_by_role("heading", name="Times that opened for you")).to_be_visible()
-    await expect(narrow.locator("#opened + ul li")).to_contain_text("Featherstonehaugh-Montgomery")
-    found["dashboard"] = await violations(narrow, axe)
-    wide["dashboard"] = await narrow.evaluate(OVERFLOW)
-    await screenshot(narrow, "phone-spoke-dashboard-opened")
+    await phone.goto("/spoke")
+    await expect(phone.get_by_role("heading", name="Times that opened for you")).to_be_visible()
+    await expect(phone.locator("#opened + ul li")).to_contain_text("Featherstonehaugh-Montgomery")
+    found["dashboard"] = await misfits(phone, shot="phone-spoke-dashboard-opened")
 
     assert {k: v for k, v in found.items() if v} == {}
-    assert {k: v for k, v in wide.items() if v["scroll"] > v["client"]} == {}
