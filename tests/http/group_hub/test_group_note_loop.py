@@ -95,6 +95,7 @@ async def test_the_clinic_reads_and_acknowledges_its_group_note_and_no_other_cli
     assert (await sign_in(client, email, password)).status == 303
     inbox_page = await (await client.get("/spoke/inbox")).text()
     assert g.patients[0].family_name in inbox_page
+    assert "Group session" in inbox_page
     assert g.patients[1].given_name not in inbox_page
     shown = await client.get(f"/spoke/notes/{note['id']}")
     html = await shown.text()
