@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from tests.factories import Clock, Network
 from tests.http.group_hub.contract import cover_attendance
 from tests.http.group_seats.contract import cover_group_seats
+from tests.http.groups.contract import cover_groups
 
 SECTIONS = {
     "assessment": "Opioid use disorder, severe; moderate depression.",
@@ -375,6 +376,7 @@ async def test_every_operation_answers_as_the_document_says(
         await api.call("GET", template, headers, status=200, ids=ids)
         await api.call("DELETE", template, headers, status=204, ids=ids)
 
+    await cover_groups(api, network)
     await cover_group_seats(api, network)
     await cover_attendance(api, network)
 
