@@ -9,7 +9,7 @@ import asyncpg
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
-from tests.factories import page_csrf
+from tests.factories import Network, page_csrf, sign_in
 from tests.http.group_hub.support import NOTE, Group, seat_rows
 
 
@@ -143,4 +143,48 @@ async def test_a_note_for_a_patient_not_recorded_as_attended_is_refused(
 
     assert response.status == 409
     assert "Record the patient as attended before writing their note." in await response.text()
+    assert await conn.fetchval("SELECT count(*) FROM consult_notes") == 0
+
+
+async def test_a_signed_note_is_amended_from_the_roster_as_version_2_for_the_same_clinic(
+    client: TestClient, counselor_group: Group, conn: asyncpg.Connection
+) -> None:
+    g = counselor_group
+    await _post(client, f"{_page(g)}/attendance", ATTENDANCE, _page(g))
+    seats = await _seat_ids(conn, g)
+    note = f"{_page(g)}/seats/{seats[1]}/note"
+    await _post(client, note, {**NOTE, "action": "sign"}, _page(g))
+
+    amending = await (await client.get(f"{_page(g)}?amend=1")).text()
+    assert "Amendment: version 2." in amending
+    assert NOTE["sections.follow_up"] in amending  # starting from the signed text
+    changed = {**NOTE, "sections.follow_up": "Add an individual session this week."}
+    response = await _post(client, note, {**changed, "action": "sign"}, f"{_page(g)}?amend=1")
+
+    assert response.status == 303
+    outbox = await conn.fetch("SELECT spoke_id, event_type FROM outbox ORDER BY id")
+    assert [(r["spoke_id"], r["event_type"]) for r in outbox] == [
+        (g.clinics[0].id, "note.signed"),
+        (g.clinics[0].id, "note.amended"),
+    ]
+
+
+async def test_another_counselor_reaches_neither_the_roster_nor_its_notes(
+    client: TestClient, network: Network, counselor_group: Group, conn: asyncpg.Connection
+) -> None:
+    g = counselor_group
+    await _post(client, f"{_page(g)}/attendance", ATTENDANCE, _page(g))
+    seats = await _seat_ids(conn, g)
+    other = await network.consultant([g.service], role="telehealth_counselor")
+    client.session.cookie_jar.clear()
+    email, password = await network.user("consultant", consultant_id=other.id)
+    assert (await sign_in(client, email, password)).status == 303
+
+    assert (await client.get(_page(g))).status == 404
+    listed = await (await client.get("/hub/groups")).text()
+    assert "MOUD support group" not in listed
+    response = await _post(
+        client, f"{_page(g)}/seats/{seats[1]}/note", {**NOTE, "action": "sign"}, "/hub/groups"
+    )
+    assert response.status == 404
     assert await conn.fetchval("SELECT count(*) FROM consult_notes") == 0
