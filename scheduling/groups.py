@@ -202,8 +202,14 @@ def _group(row: gs.GroupRow, occurrences: list[Occurrence]) -> Group:
 async def _load(conn: asyncpg.Connection, caller: Caller, rows: list[gs.GroupRow]) -> list[Group]:
     """Groups with their occurrences and the seats the caller may see."""
     occurrences = await gs.occurrences_of(conn, [r.id for r in rows])
-    # A clinic sees its own patients' seats; the hub and the counselor see the roster.
-    seats = await gs.seats_of(conn, [o.id for o in occurrences], spoke_id=caller.spoke_id)
+    # A clinic sees its own patients' seats; the hub and the counselor see the roster (a
+    # counselor only of their own groups).
+    runs = {r.id for r in rows if caller.consultant_id in (None, r.consultant_id)}
+    seats = await gs.seats_of(
+        conn,
+        [o.id for o in occurrences if caller.spoke_id is not None or o.group_id in runs],
+        spoke_id=caller.spoke_id,
+    )
     found = [_occurrence(o, seats) for o in occurrences]
     return [_group(r, found) for r in rows]
 

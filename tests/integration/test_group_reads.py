@@ -10,6 +10,7 @@ import asyncpg
 
 from scheduling import groups
 from telehub.audit import Trail
+from telehub.auth import KIND_SCOPES, Caller
 from tests.factories import Network
 from tests.factories.groups import HUB, NOW, enrol, group, spoke_caller
 
@@ -76,3 +77,20 @@ async def test_occurrence_answers_one_position_with_its_count_and_no_seats(
     assert (second.position, second.seats_taken, second.capacity, second.seats) == (2, 1, 3, ())
     assert second.seats_open == 2
     assert missing is None and elsewhere is None
+
+
+async def test_another_counselor_finding_a_group_sees_its_counts_and_no_seats(
+    conn: asyncpg.Connection, network: Network
+) -> None:
+    made = await group(network, capacity=6, count=1)
+    clinic = await network.spoke()
+    await enrol(network, clinic, made.id, (await network.patient(clinic)).id)
+    other = Caller("consultant", "c-other", KIND_SCOPES["consultant"], consultant_id=10**6)
+    own = Caller("consultant", "c-own", KIND_SCOPES["consultant"], consultant_id=made.consultant_id)
+    window = (NOW, NOW + timedelta(days=30))
+
+    theirs = await groups.find_open(conn, other, Trail("x"), made.service_id, *window, "VT")
+    mine = await groups.find_open(conn, own, Trail("y"), made.service_id, *window, "VT")
+
+    assert [(o.seats_taken, o.seats) for o in theirs[0].occurrences] == [(1, ())]
+    assert [len(o.seats) for o in mine[0].occurrences] == [1]
