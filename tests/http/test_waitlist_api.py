@@ -163,3 +163,14 @@ async def test_the_openapi_document_describes_the_waitlist(client: TestClient) -
     assert {"/api/v1/waitlist", "/api/v1/waitlist/{id}", "/api/v1/waitlist/{id}/leave"} <= set(
         document["paths"]
     )
+
+
+async def test_a_retried_join_with_the_same_key_adds_one_request(
+    client: TestClient, setting: Bookable, conn: asyncpg.Connection
+) -> None:
+    headers = {**setting.spoke.headers, "Idempotency-Key": "join-once"}
+    first = await client.post("/api/v1/waitlist", json=body(setting), headers=headers)
+    again = await client.post("/api/v1/waitlist", json=body(setting), headers=headers)
+    assert first.status == again.status == 201
+    assert (await first.json())["id"] == (await again.json())["id"]
+    assert await conn.fetchval("SELECT count(*) FROM slot_waitlist") == 1
