@@ -147,3 +147,38 @@ async def test_clinics_and_other_counselors_cannot_read_or_record_a_roster(
     assert all(
         s["attendance"] == "expected" for s in (await seat_rows(conn, g.occurrences[0])).values()
     )
+
+
+async def test_a_cancelled_occurrence_has_no_attendance_to_record(
+    client: TestClient, network: Network, conn: asyncpg.Connection
+) -> None:
+    g = await group(network, first_start=STARTED)
+    await conn.execute(
+        "UPDATE group_occurrences SET status = 'cancelled', cancelled_at = now() WHERE id = $1",
+        g.occurrences[0],
+    )
+    response = await client.post(
+        _url(g.id, 1),
+        json={"attendance": [{"seat": 1, "attendance": "attended"}]},
+        headers=network.consultant_headers(g.counselor.id),
+    )
+    assert response.status == 409
+    assert response.content_type == "application/problem+json"
+    stored = await seat_rows(conn, g.occurrences[0])
+    assert all(s["attendance"] == "expected" for s in stored.values())
+
+
+async def test_a_retried_post_with_its_idempotency_key_is_answered_as_before(
+    client: TestClient, network: Network, conn: asyncpg.Connection
+) -> None:
+    g = await group(network, first_start=STARTED)
+    headers = {**network.consultant_headers(g.counselor.id), "Idempotency-Key": "att-1"}
+    marks = {"attendance": [{"seat": 1, "attendance": "attended"}]}
+    first = await client.post(_url(g.id, 1), json=marks, headers=headers)
+    again = await client.post(_url(g.id, 1), json=marks, headers=headers)
+    assert first.status == again.status == 200
+    assert await first.json() == await again.json()
+    other = {"attendance": [{"seat": 1, "attendance": "no_show"}]}
+    reused = await client.post(_url(g.id, 1), json=other, headers=headers)
+    assert reused.status == 422
+    assert (await seat_rows(conn, g.occurrences[0]))[g.enrolments[0]]["attendance"] == "attended"
