@@ -113,6 +113,7 @@ async def _page(
         "errors": errors,
         "labels_": LABELS,
         "confirm": confirm,
+        "now": now_of(request),  # a time told of that has passed is no longer offered
         "service_options": [(s.id, s.name) for s in shown.services],
         "consultant_options": [(c.id, f"{c.name}, {c.credentials}") for c in shown.consultants],
         "role_options": labels.options("consultant_role"),

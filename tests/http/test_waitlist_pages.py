@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import UTC, datetime
 
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.factories import Bookable, Network, bookable, booking, page_csrf, sign_in
+from tests.factories import Bookable, Clock, Network, bookable, booking, page_csrf, sign_in
 
 
 @pytest.fixture
@@ -121,8 +122,12 @@ async def test_another_clinic_cannot_leave_a_request(
     assert await conn.fetchval("SELECT status FROM slot_waitlist") == "waiting"
 
 
-async def test_a_time_that_opened_shows_on_the_dashboard(
-    client: TestClient, network: Network, setting: Bookable, conn: asyncpg.Connection
+async def test_a_time_that_opened_shows_on_the_dashboard_until_it_passes(
+    client: TestClient,
+    network: Network,
+    setting: Bookable,
+    conn: asyncpg.Connection,
+    clock: Clock,
 ) -> None:
     booked = await booking(
         client,
@@ -164,3 +169,9 @@ async def test_a_time_that_opened_shows_on_the_dashboard(
     )
     listed = html.unescape(await (await client.get("/spoke/waitlist")).text())
     assert "Time opened" in listed and "Book it" in listed
+
+    # Once the time has passed it is offered no more; the request keeps waiting.
+    clock.now = datetime(2027, 3, 8, 18, 0, tzinfo=UTC)
+    listed = await (await client.get("/spoke/waitlist")).text()
+    assert "Time opened" not in listed and "Waiting since" in listed
+    assert "None yet." in await (await client.get("/spoke")).text()
