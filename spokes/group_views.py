@@ -90,6 +90,11 @@ class Seat:
     excused: tuple[int, ...]
     to_come: list[Session]  # sessions still to come in which the seat is held
 
+    @property
+    def excusable(self) -> list[Session]:
+        """Sessions to come the patient may still be excused from."""
+        return [o for o in self.to_come if o.position not in self.excused]
+
 
 @dataclass(frozen=True, slots=True)
 class Waiting:

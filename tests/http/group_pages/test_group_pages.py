@@ -176,7 +176,10 @@ async def test_excusing_one_session_keeps_the_seat(
 
     assert response.status == 303
     assert await seats_held(conn, s.patient) == [(1, "expected"), (2, "excused"), (3, "expected")]
-    assert "Excused from session 2" in await (await client.get(_page(s.group.id))).text()
+    shown = await (await client.get(_page(s.group.id))).text()
+    assert "Excused from session 2" in shown
+    excuse = shown.split('name="position"')[1].split("</select>")[0]
+    assert '<option value="2">' not in excuse and '<option value="3">' in excuse
 
 
 async def test_a_bad_patient_is_refused_naming_the_field_and_nothing_is_written(
