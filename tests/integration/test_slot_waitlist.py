@@ -250,3 +250,15 @@ async def test_joining_refuses_what_cannot_be(
             await ask(conn, full.first, clock, **fields)
         assert [e.field for e in refused.value.errors] == [field]
     assert await conn.fetchval("SELECT count(*) FROM slot_waitlist") == 0
+
+
+async def test_a_request_for_a_role_is_told_of_a_consultant_of_that_role(
+    conn: asyncpg.Connection, full: Full, clock: Clock
+) -> None:
+    by_role = await ask(
+        conn, full.second, clock, service_id=full.service.id, role="psychiatric_consultant"
+    )
+    await cancel(conn, full, full.booked[0], clock)
+    told = await row(conn, by_role)
+    assert told["status"] == "told"
+    assert told["told_consultant_id"] == full.consultant_id
