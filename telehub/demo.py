@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 import secrets
+import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -155,9 +156,13 @@ CONSULTANTS: list[tuple[str, str, str, str, list[str], list[int], list[tuple[int
 ]
 
 # The hub's weekly groups, in the evening after the counselor's 1:1 hours (so the demo's slots
-# are as before): one nearly full, one full with a waitlist, each with patients of two clinics.
-# (title, counselor, weekday, hour on their clock, capacity, count, seats and waiting by clinic)
-GROUPS: list[tuple[str, str, int, int, int, int, dict[str, int], dict[str, int]]] = [
+# are as before), each with patients of two clinics: one nearly full; one full with a waitlist,
+# whose first waiting patient was given the seat a patient left from session 3 (so that clinic's
+# dashboard shows a seat given from the waitlist) while two more still wait.
+# (title, counselor, weekday, hour on their clock, capacity, count, seats by clinic, the
+#  clinics of the waiting patients in the order they joined, (clinic, session) of a withdrawal)
+DemoGroup = tuple[str, str, int, int, int, int, dict[str, int], list[str], tuple[str, int] | None]
+GROUPS: list[DemoGroup] = [
     (
         "MOUD support group · Tuesdays 19:00",
         "Jordan Ellis",
@@ -166,7 +171,8 @@ GROUPS: list[tuple[str, str, int, int, int, int, dict[str, int], dict[str, int]]
         8,
         12,
         {"riverside-fm": 4, "northwoods-hc": 3},
-        {},
+        [],
+        None,
     ),
     (
         "Recovery skills group · Thursdays 18:00",
@@ -176,7 +182,8 @@ GROUPS: list[tuple[str, str, int, int, int, int, dict[str, int], dict[str, int]]
         6,
         10,
         {"mesa-verde-chc": 3, "prairie-creek": 3},
-        {"mesa-verde-chc": 1, "prairie-creek": 1},
+        ["mesa-verde-chc", "prairie-creek", "mesa-verde-chc"],
+        ("prairie-creek", 3),
     ),
 ]
 
@@ -386,7 +393,14 @@ async def seed(
             )
         hub = Caller("hub_admin", admin.client_id, KIND_SCOPES["hub_admin"])
         made_groups = await _groups(
-            conn, hub, made_services[GROUP_SERVICE], people, rosters, now, video_url_template
+            conn,
+            hub,
+            made_services[GROUP_SERVICE],
+            people,
+            rosters,
+            now,
+            video_url_template,
+            settings.base_url,
         )
     return {
         "hub_admin": {"client_id": admin.client_id, "client_secret": admin_secret},
@@ -487,10 +501,11 @@ async def _groups(
     rosters: dict[str, tuple[Caller, list[spokes_store.Patient]]],
     now: datetime,
     video_url_template: str,
+    base_url: str,
 ) -> list[dict[str, Any]]:
     """The hub's weekly groups, their seats taken by clinics' patients, and a waitlist."""
     made = []
-    for title, counselor, weekday, hour, capacity, count, seated, waiting in GROUPS:
+    for title, counselor, weekday, hour, capacity, count, seated, waiting, withdrawn in GROUPS:
         person = next(p for p in people if p["name"].startswith(counselor))
         zone = ZoneInfo(person["timezone"])
         soon = (now + timedelta(days=2)).astimezone(zone).date()
@@ -507,23 +522,39 @@ async def _groups(
         group = await groups.create(
             conn, hub, Trail("demo:hub"), body, now, video_url_template=video_url_template
         )
+        enrolled: dict[str, list[uuid.UUID]] = {}
         for slug, n in seated.items():
             caller, patients = rosters[slug]
             for patient in patients[:n]:
-                await group_seats.enrol(
+                seat = await group_seats.enrol(
                     conn, caller, Trail(caller.actor), group.id, patient.id, None, now
                 )
-        for slug, n in waiting.items():
+                enrolled.setdefault(slug, []).append(seat.id)
+        next_up = dict(seated)  # each clinic's next patient to join the waitlist
+        for slug in waiting:
             caller, patients = rosters[slug]
-            for patient in patients[seated.get(slug, 0) : seated.get(slug, 0) + n]:
-                await group_seats.wait(conn, caller, Trail(caller.actor), group.id, patient.id, now)
+            patient, next_up[slug] = patients[next_up.get(slug, 0)], next_up.get(slug, 0) + 1
+            await group_seats.wait(conn, caller, Trail(caller.actor), group.id, patient.id, now)
+        if withdrawn:
+            slug, position = withdrawn
+            caller, _ = rosters[slug]
+            await group_seats.withdraw(
+                conn,
+                caller,
+                Trail(caller.actor),
+                group.id,
+                enrolled[slug][0],
+                position,
+                now,
+                base_url=base_url,
+            )
         made.append(
             {
                 "id": str(group.id),
                 "title": title,
                 "capacity": capacity,
                 "seats_taken": sum(seated.values()),
-                "waiting": sum(waiting.values()),
+                "waiting": len(waiting) - (1 if withdrawn else 0),
             }
         )
     return made

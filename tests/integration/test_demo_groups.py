@@ -43,13 +43,23 @@ async def test_the_demo_has_a_nearly_full_group_and_a_full_one_with_a_waitlist(
     # Nearly full: one seat open in every session, taken by patients of two clinics.
     assert (nearly["capacity"], nearly["least_taken"], nearly["most_taken"]) == (8, 7, 7)
     assert nearly["clinics"] == 2 and nearly["waiting"] == 0 and nearly["sessions"] == 12
-    # Full, and two patients of two clinics wait, first come first served.
+    # Full in every session, and two patients of two clinics still wait.
     assert (waiting["capacity"], waiting["least_taken"], waiting["most_taken"]) == (6, 6, 6)
     assert waiting["clinics"] == 2 and waiting["waiting"] == 2
     waiting_clinics = await conn.fetchval(
         "SELECT count(DISTINCT spoke_id) FROM group_waitlist WHERE status = 'waiting'"
     )
     assert waiting_clinics == 2
+    # A patient left from session 3: the first to wait (Mesa Verde's) got that seat, and only
+    # Mesa Verde is told (its webhook and its dashboard).
+    mesa = next(c["id"] for c in network["spokes"] if c["slug"] == "mesa-verde-chc")
+    assigned = await conn.fetch(
+        "SELECT w.spoke_id, e.from_position FROM group_waitlist w"
+        " JOIN group_enrolments e ON e.id = w.enrolment_id WHERE w.status = 'assigned'"
+    )
+    assert [(r["spoke_id"], r["from_position"]) for r in assigned] == [(mesa, 3)]
+    told = await conn.fetch("SELECT spoke_id FROM outbox WHERE event_type = 'group.seat_assigned'")
+    assert [r["spoke_id"] for r in told] == [mesa]
     assert made["MOUD support group · Tuesdays 19:00"]["seats_taken"] == 7
     assert made["Recovery skills group · Thursdays 18:00"]["waiting"] == 2
 
