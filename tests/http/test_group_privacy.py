@@ -63,7 +63,7 @@ class Scene:
     mine: list[Patient]
     theirs: list[Patient]
     shared: Group  # open seats: A's mine[0] and B's theirs[0] enrolled
-    full: Group  # 2 seats: B's theirs[1] and [2]; B's theirs[3] and A's mine[1] waiting
+    full: Group  # 2 seats: B's theirs[1] and [2] left them to the waiting theirs[3] and mine[1]
     enrolments: dict[str, uuid.UUID]
     waits: dict[str, uuid.UUID]
     notes: dict[str, uuid.UUID]
@@ -72,7 +72,7 @@ class Scene:
 async def _scene(network: Network, settings: Settings) -> Scene:
     a, b = await network.spoke(), await network.spoke()
     mine = [
-        await _patient(network, a, f"OURS-{n}", f"Ourgiven{n}", f"Ourfamily{n}") for n in range(2)
+        await _patient(network, a, f"OURS-{n}", f"Ourgiven{n}", f"Ourfamily{n}") for n in range(3)
     ]
     theirs = [
         await _patient(network, b, f"HIDDEN-MRN-{n}", f"Xanthippe{n}", f"Zebulonovich{n}")
@@ -95,19 +95,21 @@ async def _scene(network: Network, settings: Settings) -> Scene:
                     conn, caller, Trail(caller.actor), full.id, patient.id, later(0)
                 )
             waits[key] = made.id
-        # B withdraws a patient from the full group: the seat goes to B's waiting patient.
-        async with conn.transaction():
-            caller = spoke_caller(b)
-            await group_seats.withdraw(
-                conn,
-                caller,
-                Trail(caller.actor),
-                full.id,
-                enrolments["theirs_full_1"],
-                1,
-                later(0),
-                base_url=settings.base_url,
-            )
+        # B withdraws both its patients from the full group: the first seat goes to B's
+        # waiting patient, the second to A's (A is told, and must not learn who left).
+        for key in ("theirs_full_1", "theirs_full_2"):
+            async with conn.transaction():
+                caller = spoke_caller(b)
+                await group_seats.withdraw(
+                    conn,
+                    caller,
+                    Trail(caller.actor),
+                    full.id,
+                    enrolments[key],
+                    1,
+                    later(0),
+                    base_url=settings.base_url,
+                )
         # The counselor marks both patients of the shared group attended and signs their notes.
         counselor = Caller(
             "consultant", "c", KIND_SCOPES["consultant"], consultant_id=shared.consultant_id
@@ -203,7 +205,7 @@ async def test_clinic_a_never_reads_clinic_bs_patients_through_groups(
     assert await _body(client, bodies, attendance_path, api) in (403, 404)
     full_refusal = await client.post(
         f"/api/v1/groups/{g2}/seats",
-        json={"patient_id": str(s.mine[1].id)},
+        json={"patient_id": str(s.mine[2].id)},
         headers={**s.a.headers, "Idempotency-Key": str(uuid.uuid4())},
     )
     assert full_refusal.status == 409
@@ -242,9 +244,12 @@ async def test_clinic_a_never_reads_clinic_bs_patients_through_groups(
         f"/spoke/groups?patient_id={s.mine[0].id}",
         f"/spoke/groups/{g1}",
         f"/spoke/groups/{g2}",
-        f"/spoke/groups/{g2}?patient_id={s.mine[1].id}",
+        f"/spoke/groups/{g2}?patient_id={s.mine[2].id}",
+        "/spoke/waitlist",
+        "/spoke/find",
         f"/spoke/patients/{s.mine[0].id}",
         f"/spoke/patients/{s.mine[1].id}",
+        f"/spoke/patients/{s.mine[2].id}",
         "/spoke/book/patients?q=a",
         "/spoke/bookings",
         "/spoke/inbox",
@@ -257,6 +262,7 @@ async def test_clinic_a_never_reads_clinic_bs_patients_through_groups(
     assert _leaks(bodies, secrets) == {}
     # Clinic A does read its own: the search would find a name that is there.
     assert "Ourfamily0" in bodies[f"GET /spoke/groups/{g1}"]
+    assert "Ourfamily1" in bodies["GET /spoke"].split('id="seats"')[1]  # given B's freed seat
     assert str(s.mine[0].id) in bodies[f"GET /api/v1/groups/{g1}"]
 
 
@@ -283,8 +289,13 @@ async def test_the_hub_reads_the_whole_roster_and_each_note_reaches_its_patients
     assert [p for p in notes_to.get(s.b.id, []) if str(s.notes["mine"]) in p] == []
     assert any(str(s.notes["mine"]) in p for p in notes_to[s.a.id])
     assert any(str(s.notes["theirs"]) in p for p in notes_to[s.b.id])
-    # The freed seat went to B's waiting patient; only B is told, and of its own patient.
-    assigned = [r for r in rows if r["event_type"] == "group.seat_assigned"]
-    assert [r["spoke_id"] for r in assigned] == [s.b.id]
-    for secret in (str(s.mine[0].id), str(s.mine[1].id), "Ourfamily", "OURS-"):
+    # Each freed seat went to the next waiting patient; each clinic is told of its own.
+    assigned = {
+        r["spoke_id"]: json.dumps(r["payload"])
+        for r in rows
+        if r["event_type"] == "group.seat_assigned"
+    }
+    assert set(assigned) == {s.a.id, s.b.id}
+    assert str(s.mine[1].id) in assigned[s.a.id] and str(s.theirs[3].id) in assigned[s.b.id]
+    for secret in (*(str(p.id) for p in s.mine), "Ourfamily", "Ourgiven", "OURS-"):
         assert all(secret not in json.dumps(r["payload"]) for r in rows if r["spoke_id"] == s.b.id)
