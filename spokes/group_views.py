@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 import asyncpg
 
@@ -25,6 +25,7 @@ from telehub import audit
 from telehub.audit import Trail
 from telehub.auth import Caller
 
+LOOK_AHEAD = timedelta(weeks=8)  # how far "find a group" looks when no last day is given
 CADENCE = {"once": "once", "weekly": "every week", "every_2_weeks": "every 2 weeks"}
 
 
@@ -199,6 +200,40 @@ async def find(
         conn, caller, trail, service_id, start, end, patient_state, now=now
     )
     return [await _listed(conn, g, now) for g in found]
+
+
+async def open_groups(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    trail: Trail,
+    *,
+    service_ids: list[int],
+    patient_state: str,
+    first: date | None,
+    last: date | None,
+    now: datetime,
+) -> list[Listed]:
+    """Groups of the services with an open seat in a session from the first day (or now) to
+    the end of the last (or LOOK_AHEAD on), days in the clinic's zone; soonest first."""
+    spoke = await clinic_of(conn, caller)
+    start = max(now, datetime.combine(first, time(), spoke.zone)) if first else now
+    end = datetime.combine(last + timedelta(days=1), time(), spoke.zone) if last else None
+    end = end or start + LOOK_AHEAD
+    if end <= start:
+        return []
+    found = []
+    for service_id in service_ids:
+        found += await find(
+            conn,
+            caller,
+            trail,
+            service_id=service_id,
+            start=start,
+            end=end,
+            patient_state=patient_state,
+            now=now,
+        )
+    return sorted(found, key=lambda g: (g.next.start if g.next else end, g.title))
 
 
 async def patient_of(

@@ -5,7 +5,7 @@ session, and join or leave a full group's waitlist."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from aiohttp import web
 
@@ -33,7 +33,6 @@ GROUP_LABELS = {
     "position": "Session",
     "mrn": "MRN",
 }
-LOOK_AHEAD = timedelta(weeks=8)  # how far the find page looks when no last day is given
 
 
 def _as_uuid(text: str | None) -> uuid.UUID | None:
@@ -71,32 +70,26 @@ async def groups_page(request: web.Request) -> web.Response:
             if name in values and _day(values[name]) is None:
                 errors[name] = "enter a date"
         first, last = _day(values.get("from_date")), _day(values.get("to_date"))
-        start = max(now, datetime.combine(first, time(), spoke.zone)) if first else now
-        end = (
-            datetime.combine(last + timedelta(days=1), time(), spoke.zone)
-            if last
-            else start + LOOK_AHEAD
-        )
-        if not errors and end <= start:
-            errors["to_date"] = "must be on or after the first day, and not past"
+        if first and last and last < first:
+            errors["to_date"] = "must be on or after the first day"
         chosen = values.get("service_id", "")
-        wanted = [s for s, _ in services if not chosen or str(s) == chosen]
-        if chosen and not wanted:
+        if chosen and chosen not in {str(s) for s, _ in services}:
             errors["service_id"] = "choose a kind of group from the list"
         searched = bool(state) and not errors
-        found = []
-        if searched and state:
-            for service_id in wanted:
-                found += await group_views.find(
-                    conn,
-                    caller,
-                    trail,
-                    service_id=service_id,
-                    start=start,
-                    end=end,
-                    patient_state=state,
-                    now=now,
-                )
+        found = (
+            await group_views.open_groups(
+                conn,
+                caller,
+                trail,
+                service_ids=[s for s, _ in services if not chosen or str(s) == chosen],
+                patient_state=state,
+                first=first,
+                last=last,
+                now=now,
+            )
+            if searched and state
+            else []
+        )
         own = await group_views.own_groups(conn, caller)
     return page(
         request,
@@ -110,7 +103,7 @@ async def groups_page(request: web.Request) -> web.Response:
             "service_options": services,
             "state_options": [(s, s) for s in STATES],
             "searched": searched,
-            "found": sorted(found, key=lambda g: (g.next.start if g.next else end, g.title)),
+            "found": found,
             "own": own,
         },
         status=422 if errors else 200,

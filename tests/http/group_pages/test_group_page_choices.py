@@ -93,3 +93,30 @@ async def test_withdrawing_another_clinics_enrolment_is_not_found_and_changes_no
         await conn.fetchval("SELECT withdrawn_from FROM group_enrolments WHERE id = $1", theirs)
         is None
     )
+
+
+async def test_a_last_day_before_the_first_is_named(
+    client: TestClient, network: Network, clock: Clock
+) -> None:
+    s = await scene(client, network, clock)
+
+    response = await client.get(
+        f"/spoke/groups?patient_id={s.patient.id}&from_date=2027-03-10&to_date=2027-03-09"
+    )
+
+    assert response.status == 422
+    assert "To: must be on or after the first day" in unescape(await response.text())
+
+
+async def test_the_days_chosen_bound_the_sessions_searched(
+    client: TestClient, network: Network, clock: Clock
+) -> None:
+    s = await scene(client, network, clock, count=2)  # Tuesdays 2 and 9 March, 18:00 New York
+
+    async def found(days: str) -> str:
+        page = await (await client.get(f"/spoke/groups?patient_id={s.patient.id}&{days}")).text()
+        return unescape(page).split('id="h-found"')[1]
+
+    assert "MOUD support group" in await found("from_date=2027-03-09&to_date=2027-03-09")
+    assert "MOUD support group" not in await found("from_date=2027-03-10")
+    assert "MOUD support group" not in await found("from_date=2027-03-03&to_date=2027-03-08")
