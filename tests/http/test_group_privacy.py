@@ -217,6 +217,27 @@ async def test_clinic_a_never_reads_clinic_bs_patients_through_groups(
     )
     assert enrolled.status == 201
     bodies["POST seats"] = await enrolled.text()
+    # Clinic A's own changes answer with its own patients only.
+    g1_seat = f"/api/v1/groups/{g1}/seats/{s.enrolments['mine']}"
+    for path, body in (
+        (f"{g1_seat}/excuse", {"position": 2}),
+        (f"/api/v1/groups/{g2}/waitlist", {"patient_id": str(s.mine[2].id)}),
+        (f"/api/v1/notes/{s.notes['mine']}/acknowledge", None),
+        (f"{g1_seat}/withdraw", {"from": 3}),
+    ):
+        changed = await client.post(
+            path, json=body, headers={**s.a.headers, "Idempotency-Key": str(uuid.uuid4())}
+        )
+        bodies[f"POST {path}"] = await changed.text()
+        assert changed.status in (200, 201), (path, bodies[f"POST {path}"])
+    mine_waiting = json.loads(bodies[f"POST /api/v1/groups/{g2}/waitlist"])["id"]
+    left = await client.post(
+        f"/api/v1/groups/{g2}/waitlist/{mine_waiting}/leave",
+        headers={**s.a.headers, "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert left.status == 200
+    bodies["POST leave"] = await left.text()
+    assert await _body(client, bodies, "/api/v1/deliveries", api) in (200, 403)
 
     # Its calendar feed: counts of its own patients, never a name.
     feed = await client.post(f"/api/v1/spokes/{s.a.id}/feed", headers=s.a.headers)
