@@ -53,7 +53,12 @@ async def test_demo_json_seeds_an_empty_database_once_in_the_documented_shape(
         assert all(set(u) >= {"email", "password"} for u in spoke["users"])
     for consultant in network["consultants"]:
         assert set(consultant) >= {"id", "name", "timezone", "users"}
-    assert {s["kind"] for s in network["services"]} == {"econsult", "video_session", "case_review"}
+    assert {s["kind"] for s in network["services"]} == {
+        "econsult",
+        "video_session",
+        "case_review",
+        "group_session",
+    }
     conn = await asyncpg.connect(empty_database_url)
     try:
         assert await conn.fetchval("SELECT count(*) FROM bookings WHERE status = 'booked'") > 0
