@@ -17,7 +17,17 @@ import asyncpg
 from consults import econsults, notes
 from consults.note_store import Subject
 from hub import consultants as hub_consultants
-from scheduling import availability, bookings, feeds, group_seats, groups, series, services, store
+from scheduling import (
+    availability,
+    bookings,
+    feeds,
+    group_seats,
+    groups,
+    series,
+    services,
+    store,
+    waitlist,
+)
 from scheduling.feed_store import FeedOwner
 from scheduling.groups_schemas import GroupIn
 from scheduling.series_schemas import Override, SeriesIn
@@ -371,6 +381,11 @@ async def seed(
             econsults_made = await _econsults(
                 conn, settings, caller, made_services[0], patients, now, ask=len(clinics) == 0
             )
+            waiting = (
+                await _wait_for_an_earlier_visit(conn, caller, made_services[1], patients[2], now)
+                if len(clinics) == 0
+                else None
+            )
             feed = await feeds.issue_token(
                 conn, FeedOwner(spoke_id=spoke.id), secret_key=settings.secret_key
             )
@@ -388,6 +403,7 @@ async def seed(
                     "bookings": booked,
                     "econsults": econsults_made,
                     "series": course,
+                    "waitlist": waiting,
                     "feed_url": f"{settings.base_url}/feeds/spokes/{feed}.ics",
                 }
             )
@@ -410,6 +426,26 @@ async def seed(
         "consultants": people,
         "services": [{"id": s.id, "kind": s.kind, "name": s.name} for s in made_services],
     }
+
+
+async def _wait_for_an_earlier_visit(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    service: store.Service,
+    patient: spokes_store.Patient,
+    now: datetime,
+) -> str:
+    """A 1:1 waitlist request: tell the clinic when a MOUD visit opens within ten days."""
+    wanted = waitlist.Wanted(
+        service_id=service.id,
+        consultant_id=None,
+        role="addiction_medicine_specialist",
+        patient_state=patient.state,
+        latest_date=(now + timedelta(days=10)).date(),
+        patient_id=patient.id,
+    )
+    request = await waitlist.join(conn, caller, Trail(caller.actor), wanted, now=now)
+    return str(request.id)
 
 
 async def _book_some(

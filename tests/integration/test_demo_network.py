@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -76,3 +77,18 @@ async def test_every_demo_feed_url_can_be_shown_again_to_its_owner(
         shown = await feeds.current(conn, owner, secret_key=settings.secret_key)
         assert shown is not None and shown.token is not None
         assert consultant["feed_url"].endswith(f"/{shown.token}.ics")
+
+
+async def test_the_first_demo_clinic_waits_for_an_earlier_moud_visit(
+    conn: asyncpg.Connection, settings: Settings, clock: Clock
+) -> None:
+    network = await demo.seed(conn, settings, now=clock.now, authenticators=False)
+
+    first, others = network["spokes"][0], network["spokes"][1:]
+    row = await conn.fetchrow(
+        "SELECT spoke_id, status, role, latest_date FROM slot_waitlist WHERE id = $1",
+        uuid.UUID(first["waitlist"]),
+    )
+    assert row is not None and row["spoke_id"] == first["id"] and row["status"] == "waiting"
+    assert row["latest_date"] == (clock.now + timedelta(days=10)).date()
+    assert all(spoke["waitlist"] is None for spoke in others)
