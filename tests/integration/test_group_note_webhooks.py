@@ -8,24 +8,19 @@ import json
 import uuid
 from typing import Any
 
-import aiohttp
 import asyncpg
-from aiohttp import web
 from pytest_aiohttp import AiohttpServer
 
 from consults import notes
-from consults.delivery import deliver_due, new_webhook_secret
 from consults.note_store import Subject
-from consults.webhook_address import webhook_connector
 from scheduling import attendance
 from scheduling.attendance_schemas import Mark
-from spokes import store as spokes_store
 from telehub.audit import Trail
 from telehub.auth import KIND_SCOPES, Caller
 from telehub.settings import Settings
 from tests.factories import Clock, Network
 from tests.http.group_hub.support import STARTED, Group, group
-from tests.webhook_fakes import FakeResolver
+from tests.integration.delivery_support import clinic_receivers, deliver_to_receivers
 
 SECTIONS: dict[str, Any] = {
     "assessment": "Took part fully; no use since the last session.",
@@ -63,62 +58,41 @@ async def test_each_clinic_receives_its_own_patients_group_note_and_nothing_else
     aiohttp_server: AiohttpServer,
 ) -> None:
     g = await group(network, first_start=STARTED)
-    received: dict[int, list[dict[str, Any]]] = {c.id: [] for c in g.clinics}
-    bodies: list[str] = []
-
-    async def hook(request: web.Request) -> web.Response:
-        body = await request.text()
-        bodies.append(body)
-        received[int(request.match_info["spoke"])].append(json.loads(body))
-        return web.Response(status=204)
-
-    app = web.Application()
-    app.router.add_post("/clinic/{spoke}", hook)
-    receiver = await aiohttp_server(app, host="127.0.0.1")
     async with pool.acquire() as conn:
-        for clinic in g.clinics:
-            await spokes_store.set_webhook(
-                conn,
-                clinic.id,
-                url=f"http://receiver:{receiver.port}/clinic/{clinic.id}",
-                secret=new_webhook_secret(),
-                full_payload=True,
-            )
+        receivers = await clinic_receivers(conn, aiohttp_server, [c.id for c in g.clinics])
+    received = receivers.received
     # Seats 1 and 3 are patients 0 and 2: both of the first clinic. Then seat 2, the second's.
     await _sign_for(pool, g, clock, [1, 3])
-    dns = FakeResolver({"receiver": ["127.0.0.1"]})
-    connector = webhook_connector(allow_private=True, resolver=dns)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        assert await deliver_due(pool, session, settings) == 2
-        first, second = g.clinics
-        assert len(received[first.id]) == 2 and received[second.id] == []
+    assert await deliver_to_receivers(pool, settings) == 2
+    first, second = g.clinics
+    assert len(received[first.id]) == 2 and received[second.id] == []
 
-        async with pool.acquire() as conn:
-            seat_two = await conn.fetchval(
-                "SELECT id FROM group_seats WHERE occurrence_id = $1 AND seat_no = 2",
-                g.occurrences[0],
-            )
-            hub = Caller("consultant", "c", KIND_SCOPES["consultant"], consultant_id=g.counselor.id)
-            await notes.save_and_sign(
-                conn,
-                hub,
-                Trail(hub.actor),
-                Subject(group_seat_id=seat_two),
-                None,
-                SECTIONS,
-                base_url="http://telehub.test",
-                now=clock.now,
-            )
-        assert await deliver_due(pool, session, settings) == 1
+    async with pool.acquire() as conn:
+        seat_two = await conn.fetchval(
+            "SELECT id FROM group_seats WHERE occurrence_id = $1 AND seat_no = 2",
+            g.occurrences[0],
+        )
+        hub = Caller("consultant", "c", KIND_SCOPES["consultant"], consultant_id=g.counselor.id)
+        await notes.save_and_sign(
+            conn,
+            hub,
+            Trail(hub.actor),
+            Subject(group_seat_id=seat_two),
+            None,
+            SECTIONS,
+            base_url="http://telehub.test",
+            now=clock.now,
+        )
+    assert await deliver_to_receivers(pool, settings) == 1
     assert len(received[second.id]) == 1
 
     for spoke_id, events in received.items():
-        for event in events:
+        for event in (json.loads(body) for _, body in events):
             owner = uuid.UUID(event["data"]["patient_id"])
             assert event["type"] == "note.signed" and event["data"]["spoke_id"] == spoke_id
             assert event["data"]["note"]["sections"]["assessment"] == SECTIONS["assessment"]
             assert next(p for p in g.patients if p.id == owner).spoke_id == spoke_id
-    for body in bodies:
+    for body in (body for events in received.values() for _, body in events):
         named = [p for p in g.patients if str(p.id) in body]
         assert len(named) == 1  # its own patient, by id alone
         for patient in g.patients:

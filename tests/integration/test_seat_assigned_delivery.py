@@ -6,23 +6,16 @@ never by name)."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
-import aiohttp
 import asyncpg
-from aiohttp import web
 from pytest_aiohttp import AiohttpServer
-from standardwebhooks.webhooks import Webhook as Verifier
 
-from consults.delivery import deliver_due, new_webhook_secret
-from consults.webhook_address import webhook_connector
 from scheduling import group_seats
-from spokes import store as spokes_store
 from telehub.audit import Trail
 from telehub.settings import Settings
 from tests.factories import Network
 from tests.factories.groups import NOW, enrol, group, spoke_caller
-from tests.webhook_fakes import FakeResolver
+from tests.integration.delivery_support import clinic_receivers, deliver_to_receivers
 
 
 async def test_the_waiting_clinic_receives_a_signed_seat_assigned_and_no_one_else(
@@ -44,42 +37,17 @@ async def test_the_waiting_clinic_receives_a_signed_seat_assigned_and_no_one_els
             conn, spoke_caller(waiting), Trail("test"), made.id, hopeful.id, NOW
         )
 
-    received: dict[int, list[tuple[dict[str, str], str]]] = {clinic.id: [], waiting.id: []}
-
-    async def hook(request: web.Request) -> web.Response:
-        received[int(request.match_info["spoke"])].append(
-            (dict(request.headers), await request.text())
-        )
-        return web.Response(status=204)
-
-    app = web.Application()
-    app.router.add_post("/clinic/{spoke}", hook)
-    receiver = await aiohttp_server(app, host="127.0.0.1")
-    secrets: dict[int, str] = {}
-    for spoke in (clinic, waiting):
-        secrets[spoke.id] = new_webhook_secret()
-        await spokes_store.set_webhook(
-            conn,
-            spoke.id,
-            url=f"http://receiver:{receiver.port}/clinic/{spoke.id}",
-            secret=secrets[spoke.id],
-            full_payload=True,
-        )
+    receivers = await clinic_receivers(conn, aiohttp_server, [clinic.id, waiting.id])
 
     async with conn.transaction():
         await group_seats.withdraw(
             conn, spoke_caller(clinic), Trail("test"), made.id, left.id, 2, NOW
         )
 
-    dns = FakeResolver({"receiver": ["127.0.0.1"]})
-    async with aiohttp.ClientSession(
-        connector=webhook_connector(allow_private=True, resolver=dns)
-    ) as session:
-        assert await deliver_due(pool, session, settings) == 1
+    assert await deliver_to_receivers(pool, settings) == 1
 
-    assert received[clinic.id] == []
-    [(headers, body)] = received[waiting.id]
-    event: dict[str, Any] = Verifier(secrets[waiting.id]).verify(body, headers)
+    assert receivers.received[clinic.id] == []
+    event = receivers.event_of(waiting.id)
     assert event["type"] == "group.seat_assigned"
     data = event["data"]
     assert data["waitlist_id"] == str(place.id)

@@ -6,24 +6,17 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
-from typing import Any
 
-import aiohttp
 import asyncpg
-from aiohttp import web
 from pytest_aiohttp import AiohttpServer
-from standardwebhooks.webhooks import Webhook as Verifier
 
-from consults.delivery import deliver_due, new_webhook_secret
-from consults.webhook_address import webhook_connector
 from scheduling import bookings, waitlist
 from scheduling.waitlist import Wanted
-from spokes import store as spokes_store
 from telehub.audit import Trail
 from telehub.auth import KIND_SCOPES, Caller
 from telehub.settings import Settings
 from tests.factories import Clock, Network, SpokeUser, booking_in_store
-from tests.webhook_fakes import FakeResolver
+from tests.integration.delivery_support import clinic_receivers, deliver_to_receivers
 
 
 def caller_of(spoke: SpokeUser) -> Caller:
@@ -60,42 +53,17 @@ async def test_the_waiting_clinic_receives_a_signed_slot_opened_and_no_one_else(
         now=clock.now,
     )
 
-    received: dict[int, list[tuple[dict[str, str], str]]] = {clinic.id: [], waiting.id: []}
-
-    async def hook(request: web.Request) -> web.Response:
-        received[int(request.match_info["spoke"])].append(
-            (dict(request.headers), await request.text())
-        )
-        return web.Response(status=204)
-
-    app = web.Application()
-    app.router.add_post("/clinic/{spoke}", hook)
-    receiver = await aiohttp_server(app, host="127.0.0.1")
-    secrets: dict[int, str] = {}
-    for spoke in (clinic, waiting):
-        secrets[spoke.id] = new_webhook_secret()
-        await spokes_store.set_webhook(
-            conn,
-            spoke.id,
-            url=f"http://receiver:{receiver.port}/clinic/{spoke.id}",
-            secret=secrets[spoke.id],
-            full_payload=True,
-        )
+    receivers = await clinic_receivers(conn, aiohttp_server, [clinic.id, waiting.id])
 
     async with conn.transaction():
         await bookings.cancel(
             conn, caller_of(clinic), Trail("test"), booked, reason="Patient asked", now=clock.now
         )
 
-    dns = FakeResolver({"receiver": ["127.0.0.1"]})
-    async with aiohttp.ClientSession(
-        connector=webhook_connector(allow_private=True, resolver=dns)
-    ) as session:
-        assert await deliver_due(pool, session, settings) == 1
+    assert await deliver_to_receivers(pool, settings) == 1
 
-    assert received[clinic.id] == []
-    [(headers, body)] = received[waiting.id]
-    event: dict[str, Any] = Verifier(secrets[waiting.id]).verify(body, headers)
+    assert receivers.received[clinic.id] == []
+    event = receivers.event_of(waiting.id)
     assert event["type"] == "slot.opened"
     assert event["data"]["waitlist_id"] == str(request.id)
     assert event["data"]["patient_id"] == str(waiting_patient.id)
