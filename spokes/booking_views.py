@@ -1,8 +1,9 @@
 """What the clinic's booking pages show: one read model per page, through the domain packages.
 
 The booking step (`chosen`, `closed`), the find-a-time grid's choices (`bookable_services`,
-`consultants_for`) and one booking's page (`visit`) are gathered here, so that a page handler
-asks once and renders, and no page module reaches into another package's SQL store.
+`consultants_for`) and one booking's page (`visit`, with the course it is a session of) are
+gathered here, so that a page handler asks once and renders, and no page module reaches into
+another package's SQL store.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ import asyncpg
 
 from hub import store as hub_store
 from hub.store import Consultant
-from scheduling import bookings
+from scheduling import bookings, series
 from scheduling import store as scheduling_store
 from scheduling.booking_store import Booking
 from scheduling.bookings import VIRTUAL_KINDS
+from scheduling.series_schemas import Repeat
 from scheduling.store import Service
 from telehub.audit import Trail
 from telehub.auth import Caller
@@ -104,20 +106,53 @@ async def consultants_for(conn: asyncpg.Connection, service_id: int | None) -> l
     return await hub_store.list_consultants(conn, service_id=service_id)
 
 
+COURSE_WORDS: dict[Repeat, str] = {
+    "weekly": "a weekly course",
+    "every_2_weeks": "a course every two weeks",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Course:
+    """The course (series) a booking is a session of: where it falls, and how often."""
+
+    series_id: uuid.UUID
+    position: int  # 1-based
+    count: int
+    repeat: Repeat
+
+    @property
+    def words(self) -> str:
+        """What the page says: "Session 3 of 12 of a weekly course"."""
+        return f"Session {self.position} of {self.count} of {COURSE_WORDS[self.repeat]}"
+
+
 @dataclass(frozen=True, slots=True)
 class Visit:
-    """One booking as its page shows it: with the service and consultant it names."""
+    """One booking as its page shows it: with the service and consultant it names, and the
+    course it is a session of (None: a single booking)."""
 
     booking: Booking
     service: Service | None
     consultant: Consultant | None
+    course: Course | None = None
 
 
 async def visit(
     conn: asyncpg.Connection, caller: Caller, trail: Trail, booking_id: uuid.UUID
 ) -> Visit:
-    """A booking the caller may see (its read audited), with its service and consultant."""
+    """A booking the caller may see (its read audited), with its service, consultant and
+    course (the series' read audited too)."""
     booking = await bookings.get(conn, caller, trail, booking_id)
     service = await scheduling_store.get_service(conn, booking.service_id)
     consultant = await hub_store.get_consultant(conn, booking.consultant_id)
-    return Visit(booking, service, consultant)
+    return Visit(booking, service, consultant, await _course(conn, caller, trail, booking))
+
+
+async def _course(
+    conn: asyncpg.Connection, caller: Caller, trail: Trail, booking: Booking
+) -> Course | None:
+    if booking.series_id is None or booking.series_position is None:
+        return None
+    found = await series.get(conn, caller, trail, booking.series_id)
+    return Course(found.id, booking.series_position, found.count, found.repeat)

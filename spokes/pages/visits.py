@@ -57,6 +57,7 @@ async def _booking_page(
             "patient": patient,
             "service": service,
             "consultant": consultant,
+            "course": shown.course,
             "openings": [
                 (utc_text(s.start), local_time(s.start, spoke.timezone)) for s in openings
             ],
