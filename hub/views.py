@@ -19,8 +19,9 @@ from consults.note_store import Note, Subject
 from consults.store import Econsult, Message
 from hub import store
 from hub.store import Consultant
-from scheduling import bookings, feeds
+from scheduling import attendance_store, bookings, feeds
 from scheduling import store as scheduling_store
+from scheduling.attendance_store import Occurrence
 from scheduling.booking_store import Booking
 from scheduling.bookings import BookingFilter
 from scheduling.feed_store import FeedOwner
@@ -58,7 +59,8 @@ async def spokes_by_id(conn: asyncpg.Connection) -> dict[int, Spoke]:
 
 @dataclass(frozen=True, slots=True)
 class Week:
-    """A consultant's week: the bookings, who and what they are about, and the hours changed."""
+    """A consultant's week: the bookings, who and what they are about, the hours changed, and
+    the group sessions they run (numbers only: who holds a seat is the roster's business)."""
 
     consultant: Consultant
     bookings: list[Booking]
@@ -67,6 +69,7 @@ class Week:
     spokes: dict[int, Spoke]
     cases: dict[uuid.UUID, uuid.UUID]  # booking -> the e-consult it is the review block of
     exceptions: list[ExceptionRow]  # time off and extra hours overlapping the week
+    groups: list[Occurrence]  # their group occurrences starting in the week, soonest first
 
 
 async def week(
@@ -76,6 +79,7 @@ async def week(
     which = BookingFilter(start=shown.start, end=shown.end, limit=500)
     found = await bookings.find(conn, caller, trail, which)
     _, exceptions = await scheduling_store.get_availability(conn, who.id)
+    groups = await attendance_store.occurrences_of(conn, who.id, since=shown.start, until=shown.end)
     return Week(
         consultant=who,
         bookings=found,
@@ -84,6 +88,7 @@ async def week(
         spokes=await spokes_by_id(conn),
         cases=await consults_store.econsults_by_booking(conn, [b.id for b in found]),
         exceptions=[e for e in exceptions if e.end > shown.start and e.start < shown.end],
+        groups=[o for o in groups if o.start >= shown.start],  # one begun before: last week's
     )
 
 

@@ -1,4 +1,5 @@
-"""The consultant's week: sessions day by day in their zone, and recording an outcome."""
+"""The consultant's week: sessions day by day in their zone (bookings and the group sessions
+they run, in time order), and recording an outcome."""
 
 from __future__ import annotations
 
@@ -51,6 +52,18 @@ def periods_on(day: date, exceptions: list[ExceptionRow], zone: ZoneInfo) -> lis
     ]
 
 
+def sessions_on(day: date, shown: views.Week, zone: ZoneInfo) -> list[tuple[str, object]]:
+    """A local day's bookings ("booking", b) and group occurrences ("group", o), by start."""
+    on_day: list[tuple[datetime, str, object]] = [
+        (b.start, "booking", b) for b in shown.bookings if b.start.astimezone(zone).date() == day
+    ]
+    on_day += [
+        (o.start, "group", o) for o in shown.groups if o.start.astimezone(zone).date() == day
+    ]
+    on_day.sort(key=lambda entry: (entry[0], entry[1]))
+    return [(kind, item) for _, kind, item in on_day]
+
+
 class WeekQuery(Input):
     """Which week to show: any date in it (default: this week)."""
 
@@ -75,7 +88,7 @@ async def my_week(request: web.Request) -> web.Response:
     days = [
         (
             day,
-            [b for b in found if b.start.astimezone(zone).date() == day],
+            sessions_on(day, shown, zone),
             periods_on(day, shown.exceptions, zone),
         )
         for day in week
@@ -94,6 +107,7 @@ async def my_week(request: web.Request) -> web.Response:
             "today": now.astimezone(zone).date(),
             "days": days,
             "count": sum(1 for b in found if b.status != "cancelled"),
+            "group_count": sum(1 for o in shown.groups if o.status != "cancelled"),
             "now": now,
             "patients": shown.patients,
             "services": shown.services,
