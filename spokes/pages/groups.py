@@ -5,8 +5,10 @@ session, and join or leave a full group's waitlist."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date
 
+import asyncpg
 from aiohttp import web
 
 from scheduling import group_seats
@@ -215,27 +217,26 @@ async def withdraw(request: web.Request) -> web.Response:
     parsed, errors = check(WithdrawIn, pick(typed, ("from",)), ("from",))
     if parsed is not None and typed.get("confirmed") != "yes":
         return await _group_page(request, group_id, confirm=(enrolment_id, parsed.from_))
-    if parsed is not None:
-        try:
-            async with unit_of_work(request) as conn:
-                await group_seats.withdraw(
-                    conn,
-                    user.caller,
-                    trail_of(request, user.caller),
-                    group_id,
-                    enrolment_id,
-                    parsed.from_,
-                    now_of(request),
-                    base_url=request.app[SETTINGS].base_url,
-                )
-        except ValidationFailed as failed:
-            errors = errors_of(failed, ("from",))
-        except Conflict as refused:
-            errors = {"from": refused.detail}
-        else:
-            notice = f"Withdrawn from session {parsed.from_} on; the seat is free for others."
-            raise await see_other(request, url_for(request, "spoke_group", id=group_id), notice)
-    return await _group_page(request, group_id, values=typed, errors=errors, status=422)
+    if parsed is None:
+        return await _group_page(request, group_id, values=typed, errors=errors, status=422)
+    from_ = parsed.from_
+    return await _seat_change(
+        request,
+        group_id,
+        typed,
+        "from",
+        lambda conn: group_seats.withdraw(
+            conn,
+            user.caller,
+            trail_of(request, user.caller),
+            group_id,
+            enrolment_id,
+            from_,
+            now_of(request),
+            base_url=request.app[SETTINGS].base_url,
+        ),
+        f"Withdrawn from session {from_} on; the seat is free for others.",
+    )
 
 
 @routes.post("/spoke/groups/{id}/seats/{enrolment_id}/excuse", name="spoke_group_excuse")
@@ -245,25 +246,45 @@ async def excuse(request: web.Request) -> web.Response:
     group_id, enrolment_id = uuid_param(request, "id"), uuid_param(request, "enrolment_id")
     typed = await typed_form(request)
     parsed, errors = check(ExcuseIn, pick(typed, ("position",)), ("position",))
-    if parsed is not None:
-        try:
-            async with unit_of_work(request) as conn:
-                await group_seats.excuse(
-                    conn,
-                    user.caller,
-                    trail_of(request, user.caller),
-                    group_id,
-                    enrolment_id,
-                    parsed.position,
-                    now_of(request),
-                )
-        except ValidationFailed as failed:
-            errors = errors_of(failed, ("position",))
-        except Conflict as refused:
-            errors = {"position": refused.detail}
-        else:
-            notice = f"Excused from session {parsed.position}; the seat is kept."
-            raise await see_other(request, url_for(request, "spoke_group", id=group_id), notice)
+    if parsed is None:
+        return await _group_page(request, group_id, values=typed, errors=errors, status=422)
+    position = parsed.position
+    return await _seat_change(
+        request,
+        group_id,
+        typed,
+        "position",
+        lambda conn: group_seats.excuse(
+            conn,
+            user.caller,
+            trail_of(request, user.caller),
+            group_id,
+            enrolment_id,
+            position,
+            now_of(request),
+        ),
+        f"Excused from session {position}; the seat is kept.",
+    )
+
+
+async def _seat_change(
+    request: web.Request,
+    group_id: uuid.UUID,
+    typed: dict[str, str],
+    field: str,
+    change: Callable[[asyncpg.Connection], Awaitable[object]],
+    notice: str,
+) -> web.Response:
+    """Make one change to a seat; a refusal is shown at `field` on the page, nothing changed."""
+    try:
+        async with unit_of_work(request) as conn:
+            await change(conn)
+    except ValidationFailed as failed:
+        errors = errors_of(failed, (field,))
+    except Conflict as refused:
+        errors = {field: refused.detail}
+    else:
+        raise await see_other(request, url_for(request, "spoke_group", id=group_id), notice)
     return await _group_page(request, group_id, values=typed, errors=errors, status=422)
 
 
