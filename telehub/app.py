@@ -12,6 +12,9 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from care.api import api as registry_api
+from care.billing_api import api as billing_api
+from care.review_api import api as review_api
 from consults.api import api as consults_api
 from consults.delivery import CLAIM_BATCH, run_worker
 from consults.delivery_api import api as delivery_api
@@ -68,6 +71,9 @@ API_PACKAGES: tuple[ApiRoutes, ...] = (
     waitlist_api,
     spokes_api,
     care_api,
+    registry_api,
+    billing_api,
+    review_api,
     consults_api,
     notes_api,
     delivery_api,

@@ -55,12 +55,17 @@ ALL_SCOPES = frozenset(
         "measures:read",
         "feeds:write",
         "groups:write",
+        "registry:read",
+        "registry:write",
     }
 )
 
 # Patients are kept by their clinic and only the referring clinic acknowledges its notes
 # (spokes/patients.py, consults/notes.py): a hub token could hold these but never use them.
-SPOKE_ONLY_SCOPES = frozenset({"patients:read", "patients:write", "notes:acknowledge"})
+# The registry's episodes, measures and contacts are recorded by the patient's clinic (care/).
+SPOKE_ONLY_SCOPES = frozenset(
+    {"patients:read", "patients:write", "notes:acknowledge", "registry:write"}
+)
 
 # What each kind of caller may ever be granted (only scopes it can use); a client's own
 # scopes are a subset, refused beyond it when the client is created and when a token is asked.
@@ -80,6 +85,7 @@ KIND_SCOPES: dict[CallerKind, frozenset[str]] = {
             "notes:write",
             "feeds:write",
             "groups:write",
+            "registry:read",
         }
     ),
     "spoke": frozenset(
@@ -97,6 +103,8 @@ KIND_SCOPES: dict[CallerKind, frozenset[str]] = {
             "notes:acknowledge",
             "webhooks:write",
             "feeds:write",
+            "registry:read",
+            "registry:write",
         }
     ),
 }

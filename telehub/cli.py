@@ -350,6 +350,7 @@ def _parser() -> argparse.ArgumentParser:
             "consultant",
             "spoke_scheduler",
             "spoke_clinician",
+            "care_manager",
         ],
     )
     p.add_argument("--spoke", help="spoke slug")

@@ -30,6 +30,7 @@ USER_ROLES: Final[Mapping[str, str]] = {
     "consultant": "Consultant",
     "spoke_scheduler": "Clinic scheduler",
     "spoke_clinician": "Clinic clinician",
+    "care_manager": "Care manager",
 }
 # A status reads differently on each side of the loop: "waiting on your answer" to the clinic
 # is "awaiting clinic (clock paused)" to the consultant.

@@ -40,7 +40,7 @@ COOKIE = "telehub_session"
 SIGNIN_COOKIE = "telehub_signin"  # double-submit CSRF token for the sign-in form itself
 PENDING_COOKIE = "telehub_pending"  # a right password, waiting for its second factor
 ROLES_HUB_STAFF = ("hub_admin", "hub_coordinator")
-ROLES_SPOKE = ("spoke_scheduler", "spoke_clinician")
+ROLES_SPOKE = ("spoke_scheduler", "spoke_clinician", "care_manager")
 Resp = TypeVar("Resp", bound=web.StreamResponse)
 
 

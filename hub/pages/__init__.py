@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hub.pages import availability, econsults, feed, groups, session_notes, week
+from hub.pages import availability, case_review, econsults, feed, groups, session_notes, week
 
 # The order routes were mounted in before the split.
 ROUTES: tuple[web.RouteTableDef, ...] = (
@@ -19,6 +19,7 @@ ROUTES: tuple[web.RouteTableDef, ...] = (
     feed.routes,
     session_notes.routes,
     groups.routes,
+    case_review.routes,
 )
 
 

@@ -17,6 +17,7 @@ from spokes.pages import (
     groups,
     notes,
     patients,
+    registry,
     series,
     visits,
     waitlist,
@@ -35,6 +36,7 @@ ROUTES: tuple[web.RouteTableDef, ...] = (
     groups.routes,  # /spoke/groups before /spoke/groups/{id}
     series.routes,  # /spoke/series/new before /spoke/series/{id}: one table, in order
     waitlist.routes,
+    registry.routes,
 )
 
 
