@@ -1,4 +1,7 @@
-"""Bar charts drawn on the server as SVG: no script, readable by screen readers and in print.
+"""Charts drawn on the server as SVG: no script, readable by screen readers and in print.
+
+Bar charts for the coordinator's dashboard, and a questionnaire trend (PHQ-9 and GAD-7 over
+time, with the collaborative care model's target and remission lines) for the registry.
 
 Pure functions from numbers to markup. Each chart is an `<svg role="img">` named by its
 `<title>` and `<desc>`; every piece is built with `Markup.format`, which escapes each text.
@@ -11,10 +14,20 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from datetime import date
+from typing import Protocol
 
 from markupsafe import Markup
 
-__all__ = ["PALETTE", "Series", "bar_chart", "hbar_chart", "nice_scale"]
+__all__ = [
+    "PALETTE",
+    "Dated",
+    "Series",
+    "bar_chart",
+    "hbar_chart",
+    "nice_scale",
+    "trend_chart",
+]
 
 Series = tuple[str, Sequence[float | None]]
 
@@ -154,6 +167,101 @@ def hbar_chart(
     return _close(out)
 
 
+class Dated(Protocol):
+    """A questionnaire total on a day (care.rules.Score is one)."""
+
+    @property
+    def measured_on(self) -> date: ...
+
+    @property
+    def score(self) -> int: ...
+
+
+# The PHQ-9 totals 0-27 and the GAD-7 0-21: one fixed axis, so charts side by side compare.
+TREND_TOP = 27
+TREND_TICKS = (0, 5, 10, 15, 20, 25)
+SMALL_WIDTH, SMALL_HEIGHT = 160, 48
+
+
+def trend_chart(
+    title: str,
+    phq9: Sequence[Dated],
+    gad7: Sequence[Dated] = (),
+    *,
+    description: str = "",
+    chart_id: str | None = None,
+    remission_below: int | None = None,
+    target: float | None = None,
+    small: bool = False,
+) -> Markup:
+    """PHQ-9 (blue, solid, round points) and GAD-7 (orange, dashed, square points) over time.
+
+    `target` draws the response line (half the first PHQ-9, say) and `remission_below` the
+    remission line, both dashed and named. `small` draws a sparkline for a table row: no axis
+    words or legend, the same lines; the page puts the numbers in a table beside it either way.
+    Points are placed by date, oldest left; one point sits in the middle.
+    """
+    width, height = (SMALL_WIDTH, SMALL_HEIGHT) if small else (WIDTH, 260)
+    left, right = (4, 4) if small else (40, 150)
+    top, bottom = (4, 4) if small else (40, 36)
+    plot_w, plot_h = width - left - right, height - top - bottom
+    out = _open(title, description, chart_id, height, width)
+    if not phq9 and not gad7:
+        if small:
+            return _close(out, _text(width / 2, height / 2 + FONT / 3, DASH, anchor="middle"))
+        return _close(out, _text(width / 2, height / 2, NO_DATA, anchor="middle", fill=MUTED))
+    days = [p.measured_on for p in (*phq9, *gad7)]
+    first, span = min(days), (max(days) - min(days)).days
+
+    def x(day: date) -> float:
+        if span == 0:
+            return left + plot_w / 2
+        return left + (day - first).days / span * plot_w
+
+    def y(value: float) -> float:
+        return top + plot_h - min(max(value, 0.0), TREND_TOP) / TREND_TOP * plot_h
+
+    if not small:
+        out += _legend((("PHQ-9", ()), ("GAD-7", ())))
+        for tick in TREND_TICKS:
+            out.append(_line(left, y(tick), left + plot_w, y(tick), GRID if tick else MUTED))
+            out.append(_text(left - 6, y(tick) + FONT / 3, str(tick), anchor="end", fill=MUTED))
+        out.append(_text(left, height - 10, first.isoformat(), fill=MUTED))
+        if span:
+            last = max(days).isoformat()
+            out.append(_text(left + plot_w, height - 10, last, anchor="end", fill=MUTED))
+    for value, name, colour in (
+        (target, "Target", PALETTE[2]),
+        (remission_below, "Remission", PALETTE[3]),
+    ):
+        if value is None:
+            continue
+        out.append(_dashed(left, y(value), left + plot_w, y(value), colour))
+        if not small:
+            words = (
+                f"{name}: {_number(value, '')}" if name == "Target" else f"{name}: below {value}"
+            )
+            out.append(_text(left + plot_w + 6, y(value) + FONT / 3, words, fill=colour))
+    for j, (name, points) in enumerate((("PHQ-9", phq9), ("GAD-7", gad7))):
+        ordered = sorted(points, key=lambda p: p.measured_on)
+        if not ordered:
+            continue
+        xy = [(x(p.measured_on), y(p.score)) for p in ordered]
+        out.append(
+            Markup('<polyline points="{}" fill="none" stroke="{}" stroke-width="{}"{}/>').format(
+                " ".join(f"{px:.1f},{py:.1f}" for px, py in xy),
+                _colour(j),
+                1.5 if small else 2,
+                Markup(' stroke-dasharray="5 3"') if j else Markup(""),
+            )
+        )
+        radius = 2 if small else 4
+        for p, (px, py) in zip(ordered, xy, strict=True):
+            tip = f"{name} {p.measured_on.isoformat()}: {p.score}"
+            out.append(_point(px, py, radius, _colour(j), square=bool(j), tip=tip))
+    return _close(out)
+
+
 def _checked(labels: Sequence[str], series: Sequence[Series]) -> list[list[float | None]]:
     """Each series' values: non-finite ones become None, negative ones zero."""
     if not series:
@@ -184,13 +292,15 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "chart"
 
 
-def _open(title: str, description: str, chart_id: str | None, height: int) -> list[Markup]:
+def _open(
+    title: str, description: str, chart_id: str | None, height: int, width: int = WIDTH
+) -> list[Markup]:
     cid = _slug(chart_id or title)
     return [
         Markup(
             '<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {w} {h}" '
             'width="{w}" height="{h}" font-size="{f}" aria-labelledby="{c}-title {c}-desc">'
-        ).format(w=WIDTH, h=height, f=FONT, c=cid),
+        ).format(w=width, h=height, f=FONT, c=cid),
         Markup('<title id="{}-title">{}</title>').format(cid, title),
         Markup('<desc id="{}-desc">{}</desc>').format(cid, description),
     ]
@@ -228,6 +338,24 @@ def _line(x1: float, y1: float, x2: float, y2: float, stroke: str) -> Markup:
     return Markup(
         '<line x1="{:.1f}" y1="{:.1f}" x2="{:.1f}" y2="{:.1f}" stroke="{}" stroke-width="1"/>'
     ).format(x1, y1, x2, y2, stroke)
+
+
+def _dashed(x1: float, y1: float, x2: float, y2: float, stroke: str) -> Markup:
+    return Markup(
+        '<line x1="{:.1f}" y1="{:.1f}" x2="{:.1f}" y2="{:.1f}" stroke="{}" stroke-width="1.5" '
+        'stroke-dasharray="2 4"/>'
+    ).format(x1, y1, x2, y2, stroke)
+
+
+def _point(x: float, y: float, r: float, fill: str, *, square: bool, tip: str) -> Markup:
+    if square:
+        return Markup(
+            '<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}">'
+            "<title>{}</title></rect>"
+        ).format(x - r, y - r, 2 * r, 2 * r, fill, tip)
+    return Markup(
+        '<circle cx="{:.1f}" cy="{:.1f}" r="{:.1f}" fill="{}"><title>{}</title></circle>'
+    ).format(x, y, r, fill, tip)
 
 
 def _rect(x: float, y: float, w: float, h: float, fill: str, tip: str) -> Markup:

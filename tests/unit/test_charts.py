@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from datetime import date
 
 import pytest
 
-from hub.charts import NO_DATA, PALETTE, bar_chart, hbar_chart, nice_scale
+from hub.charts import NO_DATA, PALETTE, bar_chart, hbar_chart, nice_scale, trend_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -182,3 +184,120 @@ def test_each_horizontal_bar_is_labelled_with_its_value() -> None:
     assert {"2.5 h", "40 h", "8 h"} <= set(texts(root))
     inside = [t.text for t in root.iter(f"{SVG}text") if t.get("fill") == "#ffffff"]
     assert inside == ["40 h"]  # no room after the longest bar: written inside it
+
+
+# The registry's trend chart: PHQ-9 and GAD-7 over time, with the target and remission lines.
+
+
+@dataclass(frozen=True)
+class Point:
+    """A questionnaire total on a day, as care.rules.Score gives it."""
+
+    measured_on: date
+    score: int
+
+
+def phq(*pairs: tuple[str, int]) -> list[Point]:
+    return [Point(date.fromisoformat(d), s) for d, s in pairs]
+
+
+def circles(root: ET.Element) -> list[ET.Element]:
+    return list(root.iter(f"{SVG}circle"))
+
+
+def test_a_trend_chart_is_an_svg_image_named_by_its_title_and_description() -> None:
+    root = parse(
+        trend_chart(
+            "PHQ-9 and GAD-7 of A. Patient",
+            phq(("2027-01-04", 18)),
+            description="PHQ-9 fell from 18.",
+            chart_id="t1",
+        )
+    )
+    assert root.get("role") == "img"
+    assert root.get("aria-labelledby") == "t1-title t1-desc"
+    assert root.find(f"{SVG}title[@id='t1-title']").text == "PHQ-9 and GAD-7 of A. Patient"
+    assert root.find(f"{SVG}desc[@id='t1-desc']").text == "PHQ-9 fell from 18."
+
+
+def test_each_phq9_is_a_round_point_placed_by_date_oldest_left_and_higher_scores_higher() -> None:
+    root = parse(trend_chart("t", phq(("2027-03-01", 8), ("2027-01-04", 20), ("2027-02-01", 14))))
+    points = circles(root)
+    assert len(points) == 3
+    xs = [float(c.get("cx")) for c in points]
+    ys = [float(c.get("cy")) for c in points]
+    assert xs == sorted(xs)  # drawn oldest first
+    assert ys[0] < ys[1] < ys[2]  # 20, 14, 8: a fall goes down the page
+    assert [c.find(f"{SVG}title").text for c in points] == [
+        "PHQ-9 2027-01-04: 20",
+        "PHQ-9 2027-02-01: 14",
+        "PHQ-9 2027-03-01: 8",
+    ]
+
+    # Four weeks after one week: the x axis is time, not the order of the points.
+    spaced = parse(trend_chart("t", phq(("2027-01-04", 9), ("2027-01-11", 9), ("2027-02-08", 9))))
+    sx = [float(c.get("cx")) for c in circles(spaced)]
+    assert (sx[2] - sx[1]) == pytest.approx((sx[1] - sx[0]) * 4, rel=0.01)
+
+
+def test_gad7_points_are_squares_on_a_dashed_line_so_colour_is_not_the_only_difference() -> None:
+    root = parse(
+        trend_chart("t", phq(("2027-01-04", 12)), phq(("2027-01-04", 9), ("2027-02-04", 6)))
+    )
+    lines = list(root.iter(f"{SVG}polyline"))
+    assert [ln.get("stroke") for ln in lines] == [PALETTE[0], PALETTE[1]]
+    assert lines[0].get("stroke-dasharray") is None and lines[1].get("stroke-dasharray")
+    squares = [r for r in root.iter(f"{SVG}rect") if r.find(f"{SVG}title") is not None]
+    assert [r.find(f"{SVG}title").text for r in squares] == [
+        "GAD-7 2027-01-04: 9",
+        "GAD-7 2027-02-04: 6",
+    ]
+    assert "PHQ-9" in texts(root) and "GAD-7" in texts(root)
+
+
+def test_the_target_and_remission_lines_are_drawn_at_their_scores_and_named() -> None:
+    root = parse(
+        trend_chart("t", phq(("2027-01-04", 18), ("2027-02-04", 12)), target=9.0, remission_below=5)
+    )
+    dashed = [ln for ln in root.iter(f"{SVG}line") if ln.get("stroke-dasharray") == "2 4"]
+    assert len(dashed) == 2
+    y_target, y_remission = (float(ln.get("y1")) for ln in dashed)
+    y_zero = max(float(ln.get("y1")) for ln in root.iter(f"{SVG}line"))
+    # Each line sits where its score would: 9 and 5 of the same 0-27 axis.
+    assert (y_zero - y_target) / (y_zero - y_remission) == pytest.approx(9 / 5, rel=0.02)
+    assert "Target: 9" in texts(root) and "Remission: below 5" in texts(root)
+    high = next(float(c.get("cy")) for c in circles(root))
+    assert high < y_target  # 18 is above the target of 9
+
+
+def test_one_measure_sits_in_the_middle_and_no_measure_says_no_data() -> None:
+    one = parse(trend_chart("t", phq(("2027-01-04", 10))))
+    (point,) = circles(one)
+    assert 0 < float(point.get("cx")) < int(one.get("width"))
+    empty = parse(trend_chart("t", []))
+    assert NO_DATA in texts(empty)
+    assert not circles(empty) and not list(empty.iter(f"{SVG}polyline"))
+
+
+def test_a_small_trend_fits_a_table_row_without_words_and_keeps_its_name() -> None:
+    root = parse(
+        trend_chart(
+            "PHQ-9 trend",
+            phq(("2027-01-04", 27), ("2027-02-04", 0)),
+            target=13.5,
+            remission_below=5,
+            small=True,
+            chart_id="row-1",
+        )
+    )
+    assert int(root.get("width")) <= 200 and int(root.get("height")) <= 60
+    assert root.find(f"{SVG}title").text == "PHQ-9 trend"
+    assert texts(root) == []  # the numbers are in the row's table cells
+    ys = [float(c.get("cy")) for c in circles(root)]
+    assert min(ys) >= 0 and max(ys) <= int(root.get("height"))
+    assert all(math.isfinite(n) for n in numbers_in(root))
+
+
+def test_text_in_a_trend_chart_is_escaped() -> None:
+    root = parse(trend_chart("<b>O'Hara & co</b>", phq(("2027-01-04", 3))))
+    assert root.find(f"{SVG}title").text == "<b>O'Hara & co</b>"
