@@ -42,6 +42,8 @@ class Sizes:
     feed_warm_samples: int
     feed_304_samples: int
     series_samples: int  # series of 12 weekly sessions booked (and as many single bookings)
+    registry_episodes: int  # open episodes of the registry section's clinic (12 measures each)
+    registry_samples: int  # timed reads of its whole caseload
 
     def as_dict(self) -> dict[str, Any]:
         """The sizes, for results.json."""
@@ -71,6 +73,8 @@ FULL = Sizes(
     feed_warm_samples=20,
     feed_304_samples=200,
     series_samples=100,
+    registry_episodes=500,
+    registry_samples=200,
 )
 
 SMOKE = Sizes(
@@ -96,6 +100,8 @@ SMOKE = Sizes(
     feed_warm_samples=2,
     feed_304_samples=5,
     series_samples=3,
+    registry_episodes=20,
+    registry_samples=3,
 )
 
 
@@ -125,5 +131,6 @@ TARGETS = {
         Target("search_7_p99_ms", "slot search, 7 days, p99", 50),
         Target("search_28_p99_ms", "slot search, 28 days, p99", 150),
         Target("booking_ratio", "bookings/s ÷ baseline requests/s", 0.30, at_least=True),
+        Target("registry_p99_ms", "registry caseload, p99", 100),
     )
 }

@@ -13,7 +13,7 @@ from typing import Any
 
 from bench import database, report
 from bench.config import FULL, SMOKE
-from bench.run import run
+from bench.run import SECTIONS, run, run_only
 from telehub.logging import configure_logging
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,6 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument("--logs", type=Path, default=ROOT / "var" / "bench-logs")
     parser.add_argument("--keep-db", action="store_true", help="keep the generated database")
+    parser.add_argument(
+        "--only", choices=SECTIONS, help="run one section on the seeded network, not all"
+    )
     return parser
 
 
@@ -33,7 +36,10 @@ async def _measure(
 ) -> dict[str, Any]:
     db = await database.create(admin_url, data_dir)
     try:
-        return await run(db, SMOKE if args.smoke else FULL, args.logs)
+        sizes = SMOKE if args.smoke else FULL
+        if args.only:
+            return await run_only(args.only, db, sizes, args.logs)
+        return await run(db, sizes, args.logs)
     finally:
         if not args.keep_db:
             await database.drop(db)
@@ -49,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         results = asyncio.run(_measure(admin_url, data_dir, args))
     rows, targets, checks = report.verdicts(results)
     results = {
-        "mode": "smoke" if args.smoke else "full",
+        "mode": ("smoke" if args.smoke else "full") + (f", {args.only} only" if args.only else ""),
         "started_at": started.isoformat(),
         "run_seconds": round(time.perf_counter() - began, 1),
         "sizes": sizes.as_dict(),

@@ -41,10 +41,23 @@ def _check(label: str, shown: str, goal: str, ok: bool) -> tuple[Row, dict[str, 
 
 
 def verdicts(r: dict[str, Any]) -> tuple[list[Row], list[dict[str, Any]], list[dict[str, Any]]]:
-    """The table rows, the target verdicts (timing) and the check verdicts (correctness)."""
+    """The table rows, the target verdicts (timing) and the check verdicts (correctness) of
+    the sections that ran (all, or the one `--only` chose)."""
     rows: list[Row] = []
     targets: list[dict[str, Any]] = []
     checks: list[dict[str, Any]] = []
+    if "slot_search" in r:
+        rows += _booking_sections(r, targets, checks)
+    if "registry" in r:
+        rows += _registry_rows(r["registry"], targets, checks)
+    return rows, targets, checks
+
+
+def _booking_sections(
+    r: dict[str, Any], targets: list[dict[str, Any]], checks: list[dict[str, Any]]
+) -> list[Row]:
+    """Sections 1 to 7: search, booking, contention, feeds, memory, series, groups, scale-out."""
+    rows: list[Row] = []
     search = r["slot_search"]
     for days in (7, 28):
         lat = search[f"{days}_days"]["latency"]
@@ -138,7 +151,32 @@ def verdicts(r: dict[str, Any]) -> tuple[list[Row], list[dict[str, Any]], list[d
         )
     )
     rows.append(("scale-out: speedup", f"{s['speedup']:.2f}x", "", ""))
-    return rows, targets, checks
+    return rows
+
+
+def _registry_rows(
+    r: dict[str, Any], targets: list[dict[str, Any]], checks: list[dict[str, Any]]
+) -> list[Row]:
+    """The caseload of a clinic with 500 open episodes: p50, p99 against the target, and
+    whether every answer listed exactly the clinic's open episodes."""
+    lat, n = r["latency"], r["episodes"]["open_episodes"]
+    label = f"registry caseload ({n:,} episodes x {r['measures_per_episode']} measures)"
+    rows: list[Row] = []
+    if lat.get("count"):
+        rows.append((f"{label}, p50", _ms(lat["p50_ms"]), "", ""))
+        row, verdict = _target_row("registry_p99_ms", lat["p99_ms"], _ms(lat["p99_ms"]))
+        rows.append(row)
+        targets.append(verdict)
+    exact, sent = r["answers_listing_exactly_the_open_episodes"], r["answers"]
+    row, verdict = _check(
+        "registry: answers listing exactly the open episodes",
+        f"{exact:,} of {sent:,}",
+        "all",
+        exact == sent,
+    )
+    rows.append(row)
+    checks.append(verdict)
+    return rows
 
 
 def _series_rows(r: dict[str, Any], checks: list[dict[str, Any]]) -> list[Row]:
@@ -207,6 +245,8 @@ def _group_rows(r: dict[str, Any], checks: list[dict[str, Any]]) -> list[Row]:
 
 def noise(r: dict[str, Any]) -> float:
     """The most CPU (in cores) other processes took during a window the figures come from."""
+    if "booking_throughput" not in r:  # --only registry: no throughput window was measured
+        return float(r.get("registry", {}).get("machine_busy_before") or 0.0)
     runs = [
         *(r["booking_throughput"][k] for k in ("telehub", "baseline")),
         *(r["scale_out"][k] for k in ("one_process", "two_processes")),

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench import booking, database, integrity, search, seed_bookings, series
+from bench import booking, database, integrity, registry, search, seed_bookings, series
 from bench import groups as group_bench
 from bench.api import fetch_open_slots
 from bench.config import POOL_MAX, Sizes
@@ -204,8 +204,44 @@ async def run(db: database.Database, sizes: Sizes, logs: Path) -> dict[str, Any]
             today=now.date(),
             single=results["booking_throughput"]["telehub"],
         )
+        say("8. registry caseload of a clinic")
+        results["registry"] = await _registry(first.port, db, network, sizes, now)
     finally:
         for server in (first, second, base):
             if server is not None:
                 server.stop()
+    return results
+
+
+async def _registry(
+    port: int, db: database.Database, network: Network, sizes: Sizes, now: datetime
+) -> dict[str, Any]:
+    return await registry.caseload(
+        port,
+        db.url,
+        network,
+        samples=sizes.registry_samples,
+        quiet_wait_s=sizes.quiet_wait_s,
+        today=now.date(),
+        episodes=sizes.registry_episodes,
+    )
+
+
+SECTIONS = ("registry",)  # the sections `--only` can run on their own
+
+
+async def run_only(section: str, db: database.Database, sizes: Sizes, logs: Path) -> dict[str, Any]:
+    """One section on the seeded network, its server stopped whatever happens."""
+    assert section in SECTIONS
+    results: dict[str, Any] = {"machine": await describe(db.url)}
+    now = datetime.now(UTC)
+    say("seeding the network")
+    network, results["network"] = await seed(db, sizes, now)
+    server = start_telehub("telehub-1", db.url, logs)
+    try:
+        await _ready(server)
+        say("8. registry caseload of a clinic")
+        results["registry"] = await _registry(server.port, db, network, sizes, now)
+    finally:
+        server.stop()
     return results
