@@ -18,6 +18,9 @@ from zoneinfo import ZoneInfo
 import asyncpg
 from pydantic import field_validator, model_validator
 
+from care import outcomes as care_outcomes
+from care import outcomes_store
+from care.outcomes import Outcomes
 from consults import measure_store
 from consults.measure_store import Measures
 from hub import store as hub_store
@@ -101,6 +104,14 @@ class MeasureRow:
 
 
 @dataclass(frozen=True, slots=True)
+class OutcomeRow:
+    """One clinic's (or every clinic's) registry outcomes."""
+
+    name: str
+    outcomes: Outcomes
+
+
+@dataclass(frozen=True, slots=True)
 class ProgramDashboard:
     """The program, for the days `since` to `until` (both included), as of `now`."""
 
@@ -115,6 +126,8 @@ class ProgramDashboard:
     turnaround_all: list[MeasureRow]
     closure: list[MeasureRow]
     closure_all: list[MeasureRow]
+    registry: list[OutcomeRow]
+    registry_all: OutcomeRow
 
     @property
     def open_econsults(self) -> int:
@@ -141,6 +154,10 @@ async def program_dashboard(
     people = {c.id: c.name for c in await hub_store.list_consultants(conn, include_inactive=True)}
     offered = capacity.weekly_capacity(calendars, weeks)
     overall = next(m for m in measures if m.level == "overall")
+    today = now.astimezone(zone).date()
+    registry = care_outcomes.summarise(
+        await outcomes_store.episode_facts(conn, today), since=since, until=until, today=today
+    )
     return ProgramDashboard(
         since=since,
         until=until,
@@ -159,6 +176,11 @@ async def program_dashboard(
         turnaround_all=_rows([overall], {0: "All consultants"}, closure=False),
         closure=_rows([m for m in measures if m.level == "spoke"], spokes, closure=True),
         closure_all=_rows([overall], {0: "All spokes"}, closure=True),
+        registry=sorted(
+            (OutcomeRow(spokes.get(k, "a removed entry"), o) for k, o in registry.by_spoke.items()),
+            key=lambda r: r.name,
+        ),
+        registry_all=OutcomeRow("All spokes", registry.total),
     )
 
 
