@@ -106,6 +106,12 @@ def note_event(note: Note, *, base_url: str, full: bool) -> dict[str, Any]:
             "acknowledge": f"{base_url}/api/v1/notes/{note.id}/acknowledge",
         },
     }
+    # The newer subjects are named only on their own notes, so an e-consult's or a booking's
+    # event keeps the keys its receivers already read.
+    if note.group_seat_id:
+        data["group_seat_id"] = str(note.group_seat_id)
+    if note.recommendation_id:
+        data["recommendation_id"] = str(note.recommendation_id)
     if full:
         data["note"] = {"consultant_id": note.consultant_id, "sections": note.sections}
     return {

@@ -10,8 +10,8 @@ from typing import Any
 import asyncpg
 
 _COLUMNS = """
-    n.id, n.econsult_id, n.booking_id, n.group_seat_id, n.spoke_id, n.patient_id, n.consultant_id,
-    n.version,
+    n.id, n.econsult_id, n.booking_id, n.group_seat_id, n.recommendation_id, n.spoke_id,
+    n.patient_id, n.consultant_id, n.version,
     n.sections, n.created_at, n.updated_at, n.signed_at, n.signed_by,
     a.acknowledged_at, a.acknowledged_by
 """
@@ -28,8 +28,8 @@ class NoteIsSigned(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Note:
-    """One version of a consult note about an e-consult, a booked session, or one patient's
-    seat in a group session."""
+    """One version of a consult note about an e-consult, a booked session, one patient's
+    seat in a group session, or a consultant's recommendation from a systematic case review."""
 
     id: uuid.UUID
     econsult_id: uuid.UUID | None
@@ -46,6 +46,8 @@ class Note:
     signed_by: str | None
     acknowledged_at: datetime | None
     acknowledged_by: str | None
+    # Last with a default: spokes/care_store.py builds notes from its own column list.
+    recommendation_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,17 +60,19 @@ class NoteScope:
 
 @dataclass(frozen=True, slots=True)
 class Subject:
-    """What a note is about: exactly one of an e-consult, a booking, or a patient's seat in a
-    group session (the note of a group is per attending patient, about that patient alone)."""
+    """What a note is about: exactly one of an e-consult, a booking, a patient's seat in a
+    group session (the note of a group is per attending patient, about that patient alone), or
+    one patient's recommendation from a systematic case review."""
 
     econsult_id: uuid.UUID | None = None
     booking_id: uuid.UUID | None = None
     group_seat_id: uuid.UUID | None = None
+    recommendation_id: uuid.UUID | None = None
 
     @classmethod
     def of(cls, note: Note) -> Subject:
         """What this note is about."""
-        return cls(note.econsult_id, note.booking_id, note.group_seat_id)
+        return cls(note.econsult_id, note.booking_id, note.group_seat_id, note.recommendation_id)
 
 
 async def insert_draft(
@@ -85,13 +89,15 @@ async def insert_draft(
         async with conn.transaction():
             note_id = await conn.fetchval(
                 """
-                INSERT INTO consult_notes (econsult_id, booking_id, group_seat_id, spoke_id,
-                                           patient_id, consultant_id, version, sections)
-                SELECT $1, $2, $7, $3, $4, $5, coalesce(max(version), 0) + 1, $6
+                INSERT INTO consult_notes (econsult_id, booking_id, group_seat_id,
+                                           recommendation_id, spoke_id, patient_id,
+                                           consultant_id, version, sections)
+                SELECT $1, $2, $7, $8, $3, $4, $5, coalesce(max(version), 0) + 1, $6
                 FROM consult_notes
                 WHERE ($1::uuid IS NOT NULL AND econsult_id = $1)
                    OR ($2::uuid IS NOT NULL AND booking_id = $2)
                    OR ($7::uuid IS NOT NULL AND group_seat_id = $7)
+                   OR ($8::uuid IS NOT NULL AND recommendation_id = $8)
                 RETURNING id
                 """,
                 subject.econsult_id,
@@ -101,6 +107,7 @@ async def insert_draft(
                 consultant_id,
                 sections,
                 subject.group_seat_id,
+                subject.recommendation_id,
             )
     except asyncpg.UniqueViolationError:
         raise DraftExists from None
@@ -167,11 +174,13 @@ async def notes_about(conn: asyncpg.Connection, subject: Subject) -> list[Note]:
         WHERE ($1::uuid IS NOT NULL AND n.econsult_id = $1)
            OR ($2::uuid IS NOT NULL AND n.booking_id = $2)
            OR ($3::uuid IS NOT NULL AND n.group_seat_id = $3)
+           OR ($4::uuid IS NOT NULL AND n.recommendation_id = $4)
         ORDER BY n.version
         """,
         subject.econsult_id,
         subject.booking_id,
         subject.group_seat_id,
+        subject.recommendation_id,
     )
     return [Note(**dict(r)) for r in rows]
 

@@ -52,6 +52,8 @@ async def _owner(conn: asyncpg.Connection, caller: Caller, subject: Subject) -> 
         return _Owner(econsult.spoke_id, econsult.patient_id, econsult.consultant_id)
     if subject.group_seat_id is not None:
         return await _seat_owner(conn, caller, subject.group_seat_id)
+    if subject.recommendation_id is not None:
+        return await _recommendation_owner(conn, caller, subject.recommendation_id)
     assert subject.booking_id is not None
     booking = await booking_store.get_booking(
         conn, subject.booking_id, booking_store.Visibility(consultant_id=caller.consultant_id)
@@ -74,6 +76,57 @@ async def _seat_owner(conn: asyncpg.Connection, caller: Caller, seat_id: uuid.UU
     if seat.attendance != "attended":
         raise Conflict("record the patient as attended before writing their note")
     return _Owner(seat.spoke_id, seat.patient_id, seat.consultant_id)
+
+
+async def _recommendation_owner(
+    conn: asyncpg.Connection, caller: Caller, recommendation_id: uuid.UUID
+) -> _Owner:
+    """A recommendation's note is first signed with the recommendation (care.review); an
+    amendment keeps the owner of the chain's first version. Consults does not read care's
+    tables: the chain itself says whose it is."""
+    chain = await note_store.notes_about(conn, Subject(recommendation_id=recommendation_id))
+    if not chain or caller.consultant_id not in (None, chain[0].consultant_id):
+        raise NotFound("no such recommendation")
+    first = chain[0]
+    return _Owner(first.spoke_id, first.patient_id, first.consultant_id)
+
+
+async def sign_recommendation_note(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    trail: Trail,
+    recommendation_id: uuid.UUID,
+    sections: dict[str, Any],
+    *,
+    spoke_id: int,
+    patient_id: uuid.UUID,
+    consultant_id: int,
+    base_url: str,
+    now: datetime,
+) -> Note:
+    """Create and sign, in the caller's transaction, the note of a recommendation just
+    recorded (care.review owns the recommendation and passes its owner explicitly); it goes
+    to the clinic through the outbox like every signed note."""
+    _hub_only(caller)
+    check_signable(sections)
+    try:
+        draft = await note_store.insert_draft(
+            conn,
+            Subject(recommendation_id=recommendation_id),
+            spoke_id=spoke_id,
+            patient_id=patient_id,
+            consultant_id=consultant_id,
+            sections=sections,
+        )
+    except note_store.DraftExists:
+        raise Conflict("a draft of this note exists already: edit it or sign it") from None
+    await audit.record(conn, trail, "create", "consult_note", [draft.id], spoke_id)
+    await note_store.sign(conn, draft.id, by=caller.actor, at=now)
+    signed = await note_store.get_note(conn, draft.id, NoteScope())
+    assert signed is not None and signed.signed_at is not None
+    await delivery.enqueue_note(conn, signed, base_url=base_url)
+    await audit.record(conn, trail, "update", "consult_note", [signed.id], spoke_id)
+    return signed
 
 
 async def start_draft(

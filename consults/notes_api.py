@@ -23,6 +23,8 @@ def note_out(n: Note) -> NoteOut:
         id=n.id,
         econsult_id=n.econsult_id,
         booking_id=n.booking_id,
+        group_seat_id=n.group_seat_id,
+        recommendation_id=n.recommendation_id,
         spoke_id=n.spoke_id,
         patient_id=n.patient_id,
         consultant_id=n.consultant_id,
@@ -116,6 +118,40 @@ async def draft_booking_note(request: web.Request, caller: Caller, body: NoteIn)
 async def list_booking_notes(request: web.Request, caller: Caller, _: NoInput) -> NotesOut:
     """Versions, oldest first (a clinic sees signed ones)."""
     return await _versions(request, caller, Subject(booking_id=uuid_param(request, "id")))
+
+
+@api.operation(
+    "POST",
+    "/api/v1/recommendations/{id}/notes",
+    name="draft_recommendation_note",
+    summary="Draft an amendment of a case review recommendation's note",
+    scope="notes:write",
+    input=NoteIn,
+    output=NoteOut,
+    status=201,
+    location=at("/api/v1/notes/{id}"),
+    errors=(404, 409, 422),
+    path_params=ID,
+)
+async def draft_recommendation_note(request: web.Request, caller: Caller, body: NoteIn) -> NoteOut:
+    """Its first version is signed with the recommendation; this drafts the next one."""
+    return await _draft(request, caller, body, Subject(recommendation_id=uuid_param(request, "id")))
+
+
+@api.operation(
+    "GET",
+    "/api/v1/recommendations/{id}/notes",
+    name="list_recommendation_notes",
+    summary="Every version of a case review recommendation's note",
+    scope="notes:read",
+    input=NoInput,
+    output=NotesOut,
+    errors=(404,),
+    path_params=ID,
+)
+async def list_recommendation_notes(request: web.Request, caller: Caller, _: NoInput) -> NotesOut:
+    """Versions, oldest first (a clinic sees signed ones)."""
+    return await _versions(request, caller, Subject(recommendation_id=uuid_param(request, "id")))
 
 
 @api.operation(

@@ -251,6 +251,8 @@ class NoteOut(Output):
     id: uuid.UUID
     econsult_id: uuid.UUID | None
     booking_id: uuid.UUID | None
+    group_seat_id: uuid.UUID | None
+    recommendation_id: uuid.UUID | None
     spoke_id: int
     patient_id: uuid.UUID
     consultant_id: int
