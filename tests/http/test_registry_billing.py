@@ -91,7 +91,12 @@ async def _care_manager(conn: asyncpg.Connection, network: Network, spoke: Spoke
 
 
 @pytest.fixture
-async def ledger(network: Network, pool: asyncpg.Pool) -> Ledger:
+async def ledger(network: Network) -> Ledger:
+    """Clinic A's two patients and clinic B's one, with contacts in and around January 2027."""
+    return await build_ledger(network)
+
+
+async def build_ledger(network: Network) -> Ledger:
     """Clinic A's two patients and clinic B's one, with contacts in and around January 2027."""
     service = await network.service(kind="case_review", name="Case review", duration_minutes=60)
     consultant = await network.consultant([service])
@@ -99,7 +104,7 @@ async def ledger(network: Network, pool: asyncpg.Pool) -> Ledger:
     p1 = await network.patient(a, family_name="Quimby")
     p2 = await network.patient(a, family_name='=HYPERLINK("http://x")')
     p3 = await network.patient(b, family_name="Otherclinic")
-    async with pool.acquire() as conn:
+    async with network.pool.acquire() as conn:
         cm_a, cm_b = await _care_manager(conn, network, a), await _care_manager(conn, network, b)
         cc = await _episode(
             conn, a, p1.id, "collaborative_care", date(2026, 11, 10), cm_a, consultant.id
@@ -297,3 +302,14 @@ async def test_a_month_without_counted_minutes_is_an_empty_report(
     body = await _report(client, ledger.a.headers, month="2027-03")
     assert body["rows"] == []
     assert await _audited(pool, "episode") == []
+
+
+async def cover_billing(api: Any, network: Network) -> None:
+    """Drives the billing report once for the OpenAPI contract test
+    (tests/http/test_response_schemas.py): a clinic its own with names, the hub a named clinic."""
+    built = await build_ledger(network)
+    params = {"month": "2027-01", "names": "true"}
+    await api.call("GET", URL, built.a.headers, status=200, params=params)
+    hub = network.hub_admin_headers()
+    params = {"month": "2027-01", "spoke_id": built.a.id}
+    await api.call("GET", URL, hub, status=200, params=params)
