@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final, get_args
 
+from care.rules import Adherence, Flag, Program
 from telehub.fields import ConsultantRole, ServiceKind
 
 KINDS: Final[Mapping[str, str]] = {
@@ -90,14 +91,77 @@ STATUS_BY_AUDIENCE: Final[Mapping[str, Mapping[str, str]]] = {
     },
 }
 URGENCY: Final[Mapping[str, str]] = {"routine": "Routine", "urgent": "Urgent"}
+# The collaborative care registry (care/): `{{ row.flags[0] | label("flag") }}`.
+PROGRAMS: Final[Mapping[str, str]] = {
+    "collaborative_care": "Collaborative care",
+    "oud": "Opioid use disorder (MOUD)",
+}
+FLAGS: Final[Mapping[str, str]] = {
+    "safety": "Safety: PHQ-9 item 9 answered above 0",
+    "not_improving": "Not improving after 10 weeks",
+    "moud_gap": "Missed or stopped medication",
+    "positive_screen": "Unexpected substance on a drug screen",
+    "no_contact": "No contact in 4 weeks",
+    "new": "New (first 2 weeks)",
+    "never_reviewed": "Never reviewed by the consultant",
+}
+MEASURE_KINDS: Final[Mapping[str, str]] = {
+    "phq9": "PHQ-9 (depression)",
+    "gad7": "GAD-7 (anxiety)",
+    "moud": "Medication adherence (MOUD)",
+    "urine_drug_screen": "Urine drug screen",
+}
+ADHERENCE: Final[Mapping[str, str]] = {
+    "taking_as_prescribed": "Taking as prescribed",
+    "missed_doses": "Missed doses",
+    "stopped": "Stopped",
+}
+CONTACT_KINDS: Final[Mapping[str, str]] = {
+    "phone": "Phone",
+    "video": "Video",
+    "in_person": "In person",
+    "case_review": "Case review",
+}
+END_REASONS: Final[Mapping[str, str]] = {
+    "remission": "Remission",
+    "transferred": "Transferred",
+    "lost_to_follow_up": "Lost to follow-up",
+    "declined": "Declined further care",
+}
+RECOMMENDATION_CHOICES: Final[Mapping[str, str]] = {
+    "no_change": "No change",
+    "adjust_medication": "Adjust medication",
+    "add_psychotherapy": "Add psychotherapy",
+    "refer": "Refer",
+    "step_up_care": "Step up care",
+}
+# PHQ-9 and GAD-7 bands share their words (care/rules.py gives the bands).
+SEVERITIES: Final[Mapping[str, str]] = {
+    "minimal": "Minimal",
+    "mild": "Mild",
+    "moderate": "Moderate",
+    "moderately_severe": "Moderately severe",
+    "severe": "Severe",
+}
 VOCABULARIES: Final[Mapping[str, Mapping[str, str]]] = {
     "kind": KINDS,
     "consultant_role": CONSULTANT_ROLES,
     "user_role": USER_ROLES,
     "urgency": URGENCY,
+    "program": PROGRAMS,
+    "flag": FLAGS,
+    "measure_kind": MEASURE_KINDS,
+    "adherence": ADHERENCE,
+    "contact_kind": CONTACT_KINDS,
+    "end_reason": END_REASONS,
+    "recommendation_choice": RECOMMENDATION_CHOICES,
+    "severity": SEVERITIES,
 }
 assert set(KINDS) == set(get_args(ServiceKind))
 assert set(CONSULTANT_ROLES) == set(get_args(ConsultantRole))
+assert set(PROGRAMS) == set(get_args(Program))
+assert set(FLAGS) == set(get_args(Flag))
+assert set(ADHERENCE) == set(get_args(Adherence))
 
 
 def label(value: object, vocabulary: str, audience: str = "clinic") -> str:

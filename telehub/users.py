@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -82,3 +83,37 @@ async def name_of_actor(conn: asyncpg.Connection, actor: str) -> str | None:
         return None
     name: str | None = await conn.fetchval("SELECT name FROM users WHERE id = $1", int(user_id))
     return name
+
+
+async def get_user(conn: asyncpg.Connection, user_id: int) -> User | None:
+    """One user by id."""
+    row = await conn.fetchrow(
+        "SELECT id, email, name, role, spoke_id, consultant_id FROM users WHERE id = $1",
+        user_id,
+    )
+    return User(**dict(row)) if row else None
+
+
+async def users_by_id(conn: asyncpg.Connection, ids: Sequence[int]) -> dict[int, User]:
+    """Users by id (for naming care managers and authors on a page); missing ids are left out."""
+    rows = await conn.fetch(
+        """
+        SELECT id, email, name, role, spoke_id, consultant_id FROM users
+        WHERE id = ANY ($1::bigint[])
+        """,
+        list(ids),
+    )
+    return {r["id"]: User(**dict(r)) for r in rows}
+
+
+async def care_managers_of(conn: asyncpg.Connection, spoke_id: int) -> list[User]:
+    """A clinic's care managers, by name (who may follow an episode of care)."""
+    rows = await conn.fetch(
+        """
+        SELECT id, email, name, role, spoke_id, consultant_id FROM users
+        WHERE spoke_id = $1 AND role = 'care_manager'
+        ORDER BY name, id
+        """,
+        spoke_id,
+    )
+    return [User(**dict(r)) for r in rows]

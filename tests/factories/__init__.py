@@ -3,6 +3,15 @@ API, and signing in through the real forms. Import from here: `from tests.factor
 
 from __future__ import annotations
 
+from tests.factories.care import (
+    CareClinic,
+    care_clinic,
+    care_manager,
+    clinic_caller,
+    gad7,
+    hub_caller,
+    phq9,
+)
 from tests.factories.network import TOTP_SECRET, Clock, Network, SpokeUser
 from tests.factories.records import (
     NOTE_SECTIONS,
@@ -31,6 +40,7 @@ __all__ = [
     "SIGNIN_TOKEN",
     "TOTP_SECRET",
     "Bookable",
+    "CareClinic",
     "Client",
     "Clock",
     "Network",
@@ -41,14 +51,20 @@ __all__ = [
     "booking_body",
     "booking_in_store",
     "booking_row",
+    "care_clinic",
+    "care_manager",
+    "clinic_caller",
     "day_window",
     "draft_note",
     "econsult",
     "enter_code",
     "fresh_code",
+    "gad7",
+    "hub_caller",
     "iso",
     "live_client",
     "page_csrf",
+    "phq9",
     "racing_bookings",
     "sign_in",
     "sign_note",

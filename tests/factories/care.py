@@ -1,0 +1,182 @@
+"""Registry factories: care managers, episodes, measures and contacts, written through the
+real domain functions (care/registry.py) so every rule and audit row applies."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import asyncpg
+
+from care import registry
+from care.store import Contact, Episode, Measure
+from hub.store import Consultant
+from telehub.audit import Trail
+from telehub.auth import KIND_SCOPES, Caller
+from telehub.users import User, create_user
+from tests.factories.network import Network, SpokeUser
+
+BASE_URL = "http://telehub.test"
+# Answers that total a score: PHQ-9 item 9 (the last) is 0 unless asked.
+PHQ9_QUIET = [0] * 9
+GAD7_QUIET = [0] * 7
+
+
+def clinic_caller(spoke: SpokeUser | int) -> Caller:
+    """A clinic's system as a caller of the domain."""
+    spoke_id = spoke if isinstance(spoke, int) else spoke.id
+    return Caller("spoke", f"test-spoke-{spoke_id}", KIND_SCOPES["spoke"], spoke_id)
+
+
+def hub_caller() -> Caller:
+    """A hub administrator as a caller of the domain."""
+    return Caller("hub_admin", "test-hub", KIND_SCOPES["hub_admin"])
+
+
+TRAIL = Trail("client:test-factory")
+
+
+def phq9(total: int, *, item9: int = 0) -> list[int]:
+    """PHQ-9 answers adding up to `total`, with item 9 as given (total >= item9)."""
+    return _answers(9, total, last=item9)
+
+
+def gad7(total: int) -> list[int]:
+    """GAD-7 answers adding up to `total`."""
+    return _answers(7, total, last=None)
+
+
+def _answers(count: int, total: int, *, last: int | None) -> list[int]:
+    items = [0] * count
+    rest = total
+    if last is not None:
+        items[-1] = last
+        rest -= last
+    fill = count - 1 if last is not None else count
+    for i in range(fill):
+        items[i] = min(3, rest)
+        rest -= items[i]
+    if rest != 0:
+        raise ValueError(f"cannot make {total} from {count} answers")
+    return items
+
+
+async def care_manager(
+    network: Network, spoke: SpokeUser | int, *, name: str = "Casey Manager"
+) -> User:
+    """A care manager user of the clinic (with a password; no second factor)."""
+    spoke_id = spoke if isinstance(spoke, int) else spoke.id
+    async with network.pool.acquire() as conn:
+        return await create_user(
+            conn,
+            email=f"cm-{uuid.uuid4().hex[:10]}@telehub.test",
+            name=name,
+            role="care_manager",
+            password="correct horse battery staple",
+            spoke_id=spoke_id,
+        )
+
+
+async def enrol(
+    conn: asyncpg.Connection,
+    spoke: SpokeUser | int,
+    patient_id: uuid.UUID,
+    *,
+    care_manager_id: int,
+    consultant_id: int,
+    started_on: date,
+    now: datetime,
+    program: str = "collaborative_care",
+    treating_clinician: str = "Dr. Treating",
+) -> Episode:
+    """Open an episode through the domain, as the clinic."""
+    return await registry.enrol(
+        conn,
+        clinic_caller(spoke),
+        TRAIL,
+        patient_id,
+        program=program,
+        care_manager_id=care_manager_id,
+        treating_clinician=treating_clinician,
+        consultant_id=consultant_id,
+        started_on=started_on,
+        now=now,
+    )
+
+
+async def measure(
+    conn: asyncpg.Connection,
+    episode: Episode,
+    kind: str,
+    measured_on: date,
+    *,
+    now: datetime,
+    items: Sequence[int] | None = None,
+    **fields: Any,
+) -> Measure:
+    """Record a measure through the domain, as the episode's clinic."""
+    return await registry.record_measure(
+        conn,
+        clinic_caller(episode.spoke_id),
+        TRAIL,
+        episode.id,
+        kind=kind,
+        measured_on=measured_on,
+        items=items,
+        base_url=BASE_URL,
+        now=now,
+        **fields,
+    )
+
+
+async def contact(
+    conn: asyncpg.Connection,
+    episode: Episode,
+    contact_on: date,
+    *,
+    now: datetime,
+    minutes: int = 20,
+    kind: str = "phone",
+    who: str = "patient",
+    counts: bool = True,
+) -> Contact:
+    """Record a contact through the domain, as the episode's clinic."""
+    return await registry.record_contact(
+        conn,
+        clinic_caller(episode.spoke_id),
+        TRAIL,
+        episode.id,
+        contact_on=contact_on,
+        minutes=minutes,
+        kind=kind,
+        who=who,
+        counts=counts,
+        now=now,
+    )
+
+
+@dataclass(frozen=True)
+class CareClinic:
+    """A clinic ready for the registry: its API user, a care manager, a hub consultant."""
+
+    spoke: SpokeUser
+    care_manager: User
+    consultant: Consultant
+
+
+async def care_clinic(
+    network: Network,
+    *,
+    consultant: Consultant | None = None,
+    role: str = "psychiatric_consultant",
+    timezone: str = "America/New_York",
+) -> CareClinic:
+    """A clinic with a care manager, and a consultant (a new one of `role` unless given)."""
+    spoke = await network.spoke(timezone=timezone)
+    manager = await care_manager(network, spoke)
+    if consultant is None:
+        consultant = await network.consultant([], role=role)
+    return CareClinic(spoke, manager, consultant)
