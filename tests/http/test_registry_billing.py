@@ -17,6 +17,7 @@ from aiohttp.test_utils import TestClient
 
 from tests.factories import Network, SpokeUser
 from tests.http.problems import problem_of
+from tests.log_capture import log_lines_fixture, logged  # noqa: F401 (the fixture log_lines)
 
 URL = "/api/v1/registry/billing"
 
@@ -302,6 +303,24 @@ async def test_a_month_without_counted_minutes_is_an_empty_report(
     body = await _report(client, ledger.a.headers, month="2027-03")
     assert body["rows"] == []
     assert await _audited(pool, "episode") == []
+
+
+async def test_no_patient_name_or_mrn_is_logged(
+    client: TestClient, ledger: Ledger, log_lines: io.StringIO
+) -> None:
+    await _report(client, ledger.a.headers, names="true")
+    response = await client.get(
+        URL,
+        params={"month": "2027-01", "names": "true"},
+        headers={**ledger.a.headers, "Accept": "text/csv"},
+    )
+    assert "Quimby" in await response.text()
+    lines = logged(log_lines)
+    assert any(line.get("route") == URL for line in lines)
+    text = log_lines.getvalue()
+    assert "Quimby" not in text
+    assert "HYPERLINK" not in text
+    assert all(mrn not in text for mrn in ledger.mrn.values())
 
 
 async def cover_billing(api: Any, network: Network) -> None:
