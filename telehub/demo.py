@@ -33,7 +33,7 @@ from scheduling.groups_schemas import GroupIn
 from scheduling.series_schemas import Override, SeriesIn
 from scheduling.slots import Period
 from spokes import store as spokes_store
-from telehub import mfa
+from telehub import demo_care, mfa
 from telehub.audit import Trail
 from telehub.auth import KIND_SCOPES, Caller
 from telehub.clients import create_client
@@ -418,6 +418,7 @@ async def seed(
             video_url_template,
             settings.base_url,
         )
+        await demo_care.seed(conn, settings, clinics, made_services, people, now)
     return {
         "hub_admin": {"client_id": admin.client_id, "client_secret": admin_secret},
         "groups": made_groups,
