@@ -8,18 +8,22 @@ import csv
 import io
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
+from care import registry
+from care.store import Episode
 from tests.factories import Network, SpokeUser
+from tests.factories.care import TRAIL, care_manager, clinic_caller, contact, enrol
 from tests.http.problems import problem_of
 from tests.log_capture import log_lines_fixture, logged  # noqa: F401 (the fixture log_lines)
 
 URL = "/api/v1/registry/billing"
+NOW = datetime(2027, 3, 1, 15, 0, tzinfo=UTC)  # after every contact of the ledger
 
 
 @dataclass
@@ -37,60 +41,6 @@ class Ledger:
     mrn: dict[uuid.UUID, str] = field(default_factory=dict)
 
 
-async def _episode(
-    conn: asyncpg.Connection,
-    spoke: SpokeUser,
-    patient_id: uuid.UUID,
-    program: str,
-    started_on: date,
-    care_manager_id: int,
-    consultant_id: int,
-) -> uuid.UUID:
-    episode_id: uuid.UUID = await conn.fetchval(
-        """
-        INSERT INTO episodes (spoke_id, patient_id, program, care_manager_id,
-                              treating_clinician, consultant_id, started_on, created_by)
-        VALUES ($1, $2, $3, $4, 'Dr. PCP', $5, $6, 'test') RETURNING id
-        """,
-        spoke.id,
-        patient_id,
-        program,
-        care_manager_id,
-        consultant_id,
-        started_on,
-    )
-    return episode_id
-
-
-async def _contact(
-    conn: asyncpg.Connection,
-    spoke: SpokeUser,
-    episode_id: uuid.UUID,
-    on: date,
-    minutes: int,
-    *,
-    counts: bool = True,
-) -> None:
-    await conn.execute(
-        """
-        INSERT INTO care_contacts (episode_id, spoke_id, contact_on, minutes, kind, who, counts,
-                                   recorded_by)
-        VALUES ($1, $2, $3, $4, 'phone', 'patient', $5, 'test')
-        """,
-        episode_id,
-        spoke.id,
-        on,
-        minutes,
-        counts,
-    )
-
-
-async def _care_manager(conn: asyncpg.Connection, network: Network, spoke: SpokeUser) -> int:
-    email, _ = await network.user("care_manager", spoke_id=spoke.id)
-    user_id: int = await conn.fetchval("SELECT id FROM users WHERE email = $1", email)
-    return user_id
-
-
 @pytest.fixture
 async def ledger(network: Network) -> Ledger:
     """Clinic A's two patients and clinic B's one, with contacts in and around January 2027."""
@@ -99,36 +49,63 @@ async def ledger(network: Network) -> Ledger:
 
 async def build_ledger(network: Network) -> Ledger:
     """Clinic A's two patients and clinic B's one, with contacts in and around January 2027."""
-    service = await network.service(kind="case_review", name="Case review", duration_minutes=60)
-    consultant = await network.consultant([service])
+    consultant = await network.consultant([])
     a, b = await network.spoke(), await network.spoke()
+    cm_a, cm_b = await care_manager(network, a), await care_manager(network, b)
     p1 = await network.patient(a, family_name="Quimby")
     p2 = await network.patient(a, family_name='=HYPERLINK("http://x")')
     p3 = await network.patient(b, family_name="Otherclinic")
+
+    async def episode(
+        conn: asyncpg.Connection, spoke: SpokeUser, patient_id: uuid.UUID, program: str, on: date
+    ) -> Episode:
+        manager = cm_a if spoke is a else cm_b
+        return await enrol(
+            conn,
+            spoke,
+            patient_id,
+            care_manager_id=manager.id,
+            consultant_id=consultant.id,
+            started_on=on,
+            program=program,
+            now=NOW,
+        )
+
     async with network.pool.acquire() as conn:
-        cm_a, cm_b = await _care_manager(conn, network, a), await _care_manager(conn, network, b)
-        cc = await _episode(
-            conn, a, p1.id, "collaborative_care", date(2026, 11, 10), cm_a, consultant.id
-        )
-        oud = await _episode(conn, a, p1.id, "oud", date(2027, 1, 5), cm_a, consultant.id)
+        cc = await episode(conn, a, p1.id, "collaborative_care", date(2026, 11, 10))
+        oud = await episode(conn, a, p1.id, "oud", date(2027, 1, 5))
         # p1: 20 + 15 + 41 counted minutes in January over two episodes.
-        await _contact(conn, a, cc, date(2027, 1, 1), 20)
-        await _contact(conn, a, cc, date(2027, 1, 20), 15)
-        await _contact(conn, a, oud, date(2027, 1, 31), 41)
-        await _contact(conn, a, oud, date(2027, 1, 11), 40, counts=False)
-        await _contact(conn, a, cc, date(2026, 12, 31), 50)
-        await _contact(conn, a, cc, date(2027, 2, 1), 50)
-        e2 = await _episode(
-            conn, a, p2.id, "collaborative_care", date(2027, 1, 3), cm_a, consultant.id
+        await contact(conn, cc, date(2027, 1, 1), minutes=20, now=NOW)
+        await contact(conn, cc, date(2027, 1, 20), minutes=15, now=NOW)
+        await contact(conn, oud, date(2027, 1, 31), minutes=41, now=NOW)
+        await contact(conn, oud, date(2027, 1, 11), minutes=40, counts=False, now=NOW)
+        await contact(conn, cc, date(2026, 12, 31), minutes=50, now=NOW)
+        await contact(conn, cc, date(2027, 2, 1), minutes=50, now=NOW)
+        # An episode closed since still has its January minutes counted.
+        await registry.close(
+            conn,
+            clinic_caller(a),
+            TRAIL,
+            cc.id,
+            ended_on=date(2027, 2, 15),
+            end_reason="remission",
+            now=NOW,
         )
-        await _contact(conn, a, e2, date(2027, 1, 3), 33)
-        e3 = await _episode(
-            conn, b, p3.id, "collaborative_care", date(2026, 6, 1), cm_b, consultant.id
-        )
-        await _contact(conn, b, e3, date(2027, 1, 15), 100)
+        e2 = await episode(conn, a, p2.id, "collaborative_care", date(2027, 1, 3))
+        await contact(conn, e2, date(2027, 1, 3), minutes=33, now=NOW)
+        e3 = await episode(conn, b, p3.id, "collaborative_care", date(2026, 6, 1))
+        await contact(conn, e3, date(2027, 1, 15), minutes=100, now=NOW)
         slug: str = await conn.fetchval("SELECT slug FROM spokes WHERE id = $1", a.id)
     return Ledger(
-        a, b, slug, p1.id, sorted([cc, oud]), p2.id, p3.id, e3, {p1.id: p1.mrn, p2.id: p2.mrn}
+        a,
+        b,
+        slug,
+        p1.id,
+        sorted([cc.id, oud.id]),
+        p2.id,
+        p3.id,
+        e3.id,
+        {p1.id: p1.mrn, p2.id: p2.mrn},
     )
 
 
@@ -148,12 +125,14 @@ async def _report(client: TestClient, headers: dict[str, str], **query: Any) -> 
 
 
 async def _audited(pool: asyncpg.Pool, record_type: str) -> list[tuple[str, str, int]]:
+    """The read rows of the record type written by anyone but the test's factories."""
     rows = await pool.fetch(
         """
         SELECT actor, record_id, spoke_id FROM audit_log
-        WHERE record_type = $1 AND action = 'read'
+        WHERE record_type = $1 AND action = 'read' AND actor <> $2
         """,
         record_type,
+        TRAIL.actor,
     )
     return sorted((r["actor"], r["record_id"], r["spoke_id"]) for r in rows)
 
