@@ -9,10 +9,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import asyncpg
 
+from care import registry as care_registry
+from care import review
+from care.registry import CaseloadRow
+from care.review import Agenda
+from care.review_store import Recommendation
 from consults import econsults, notes
 from consults import store as consults_store
 from consults.note_store import Note, Subject
@@ -189,3 +194,83 @@ async def feed(
 ) -> feeds.CurrentFeed | None:
     """The consultant's current feed URL (None: none), its token when it can be shown again."""
     return await feeds.current(conn, FeedOwner(consultant_id=consultant_id), secret_key)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseReview:
+    """A case review's agenda page: the agenda, its consultant, the patients by id, and the
+    recommendations already made in it by episode (with the patient of any no longer flagged)."""
+
+    agenda: Agenda
+    consultant: Consultant
+    patients: dict[uuid.UUID, Patient]
+    recorded: dict[uuid.UUID, Recommendation]
+    done: list[tuple[Recommendation, uuid.UUID]]  # made here, patient no longer on the agenda
+
+
+async def case_review(
+    conn: asyncpg.Connection, caller: Caller, trail: Trail, booking_id: uuid.UUID, *, now: datetime
+) -> CaseReview:
+    """What a case review's agenda page shows (the consultant's, or any for hub staff)."""
+    shown = await review.agenda(conn, caller, trail, booking_id, now=now)
+    on_agenda = {item.row.episode.id for item in shown.items}
+    done: list[tuple[Recommendation, uuid.UUID]] = []
+    for made in shown.recorded:
+        if made.episode_id not in on_agenda:
+            episode = await care_registry.get_episode(conn, caller, trail, made.episode_id)
+            done.append((made, episode.patient_id))
+    patient_ids = [item.row.episode.patient_id for item in shown.items] + [p for _, p in done]
+    return CaseReview(
+        agenda=shown,
+        consultant=await consultant(conn, shown.consultant_id),
+        patients=await spokes_store.patients_by_id(conn, None, patient_ids),
+        recorded={r.episode_id: r for r in shown.recorded},
+        done=done,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Registry:
+    """The consultant's worklist of registry patients: safety first, then by flag order."""
+
+    safety: list[CaseloadRow]
+    rest: list[CaseloadRow]
+    patients: dict[uuid.UUID, Patient]
+    spokes: dict[int, Spoke]
+    consultants: dict[int, Consultant]
+
+
+async def registry(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    trail: Trail,
+    *,
+    today: date,
+    consultant_id: int | None,
+    spoke_id: int | None = None,
+) -> Registry:
+    """The open episodes of one consultant across clinics (None: every consultant's, for hub
+    staff), optionally of one clinic, with the safety-flagged ones apart and first."""
+    rows = await care_registry.caseload(
+        conn, caller, trail, today=today, consultant_id=consultant_id, spoke_id=spoke_id
+    )
+    people = await store.list_consultants(conn, include_inactive=True)
+    return Registry(
+        safety=[r for r in rows if "safety" in r.flags],
+        rest=[r for r in rows if "safety" not in r.flags],
+        patients=await spokes_store.patients_by_id(
+            conn, None, [r.episode.patient_id for r in rows]
+        ),
+        spokes=await spokes_by_id(conn),
+        consultants={c.id: c for c in people},
+    )
+
+
+async def safety_count(
+    conn: asyncpg.Connection, caller: Caller, trail: Trail, consultant_id: int, today: date
+) -> int:
+    """How many of the consultant's open episodes carry the safety flag (for "My week")."""
+    rows = await care_registry.caseload(
+        conn, caller, trail, today=today, consultant_id=consultant_id, flag="safety"
+    )
+    return len(rows)
