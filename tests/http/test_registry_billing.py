@@ -306,8 +306,7 @@ async def cover_billing(api: Any, network: Network) -> None:
     """Drives the billing report once for the OpenAPI contract test
     (tests/http/test_response_schemas.py): a clinic its own with names, the hub a named clinic."""
     built = await build_ledger(network)
-    params = {"month": "2027-01", "names": "true"}
-    await api.call("GET", URL, built.a.headers, status=200, params=params)
-    hub = network.hub_admin_headers()
-    params = {"month": "2027-01", "spoke_id": built.a.id}
-    await api.call("GET", URL, hub, status=200, params=params)
+    own = {"month": "2027-01", "names": "true"}
+    await api.call("GET", URL, built.a.headers, status=200, params=own)
+    named = {"month": "2027-01", "spoke_id": str(built.a.id)}
+    await api.call("GET", URL, network.hub_admin_headers(), status=200, params=named)
