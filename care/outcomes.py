@@ -12,6 +12,7 @@ Every threshold comes from `care.rules`; the SQL that gathers the facts is `care
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -48,6 +49,7 @@ class EpisodeFacts:
     last_contact_on: date | None = None
     reviewed: bool = False
     moud: Sequence[MoudRecord] = ()
+    episode_id: uuid.UUID | None = None
 
     def open_on(self, day: date) -> bool:
         """Begun by `day` and not closed on or before it."""

@@ -12,7 +12,7 @@ from care.rules import Score
 # Every episode begun by today, with its PHQ-9s and MOUD records oldest first, its last contact
 # and whether a consultant ever reviewed it. Nothing here names a patient or an answer.
 _FACTS = """
-SELECT e.spoke_id, e.program, e.started_on, e.ended_on,
+SELECT e.id, e.spoke_id, e.program, e.started_on, e.ended_on,
        coalesce(p.days, '{}') AS phq9_days, coalesce(p.scores, '{}') AS phq9_scores,
        coalesce(m.days, '{}') AS moud_days, coalesce(m.adherence, '{}') AS moud_adherence,
        (SELECT max(c.contact_on) FROM care_contacts c WHERE c.episode_id = e.id) AS last_contact_on,
@@ -49,6 +49,7 @@ async def episode_facts(conn: asyncpg.Connection, today: date) -> list[EpisodeFa
             moud=tuple(
                 MoudRecord(d, a) for d, a in zip(r["moud_days"], r["moud_adherence"], strict=True)
             ),
+            episode_id=r["id"],
         )
         for r in rows
     ]
