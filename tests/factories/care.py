@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 import asyncpg
+from aiohttp.test_utils import TestClient
 
 from care import registry
 from care.store import Contact, Episode, Measure
@@ -180,3 +181,50 @@ async def care_clinic(
     if consultant is None:
         consultant = await network.consultant([], role=role)
     return CareClinic(spoke, manager, consultant)
+
+
+# --- for API tests ---------------------------------------------------------------------------
+
+REGISTRY_TABLES = ("episodes", "care_measures", "care_contacts", "outbox")
+
+
+async def registry_counts(pool: asyncpg.Pool) -> dict[str, int]:
+    """How many rows each registry table (and the outbox) holds: "nothing written" checks."""
+    async with pool.acquire() as conn:
+        return {
+            t: await conn.fetchval(f"SELECT count(*) FROM {t}")
+            for t in REGISTRY_TABLES
+        }
+
+
+def enrolment(clinic: CareClinic, **fields: Any) -> dict[str, Any]:
+    """A valid enrolment body (collaborative care from 1 February 2027), fields replaced."""
+    body: dict[str, Any] = {
+        "program": "collaborative_care",
+        "care_manager_id": clinic.care_manager.id,
+        "treating_clinician": "Dr. Ada Treat",
+        "consultant_id": clinic.consultant.id,
+        "started_on": "2027-02-01",
+    }
+    body.update(fields)
+    return body
+
+
+async def enrolled(
+    client: TestClient, network: Network, clinic: CareClinic | None = None, **fields: Any
+) -> tuple[CareClinic, dict[str, Any]]:
+    """A clinic (new unless given) and one of its patients enrolled through the API."""
+    clinic = clinic or await care_clinic(network)
+    patient = await network.patient(clinic.spoke)
+    response = await client.post(
+        f"/api/v1/patients/{patient.id}/episodes",
+        json=enrolment(clinic, **fields),
+        headers=clinic.spoke.headers,
+    )
+    assert response.status == 201, await response.text()
+    return clinic, await response.json()
+
+
+def fields_named(problem: dict[str, Any]) -> list[str]:
+    """The fields a problem+json names."""
+    return [e["field"] for e in problem.get("errors", [])]
