@@ -338,7 +338,9 @@ async def caseload(
 
 
 def _exactly(body: Any, made: Seeded) -> int:
-    """1 when the answer lists every open episode of the clinic and nothing else."""
-    rows = body.get("episodes", body.get("rows", body.get("items", [])))
-    seen = {str(r.get("episode", r).get("id", r.get("episode_id"))) for r in rows}
-    return int(seen == made.open_ids and len(rows) == len(made.open_ids))
+    """1 when the answer (`{"rows": [{"episode_id", "spoke_id", ...}]}`) lists every open
+    episode of the clinic once, and nothing of another clinic."""
+    rows = body["rows"]
+    seen = {r["episode_id"] for r in rows}
+    own = all(r["spoke_id"] == made.spoke_id for r in rows)
+    return int(own and seen == made.open_ids and len(rows) == len(made.open_ids))
