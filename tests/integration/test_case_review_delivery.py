@@ -6,9 +6,11 @@ racing in the same review: one is recorded."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import timedelta
 
 import asyncpg
+import pytest
 from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpServer
 
@@ -17,6 +19,13 @@ from tests.factories import Clock, Network
 from tests.http.test_case_review_agenda import case_review
 from tests.http.test_case_review_recommendations import ADVICE, path
 from tests.integration.delivery_support import clinic_receivers, deliver_to_receivers, until
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The test settings without the app's own delivery worker: the test runs the worker's
+    pass itself, so the event is not claimed (and its receiver looked up) by the app first."""
+    return dataclasses.replace(settings, delivery_workers=False)
 
 
 async def test_the_recommendation_reaches_the_clinic_and_closes_the_loop(
