@@ -29,9 +29,12 @@ from bench.load import HOST
 from bench.machine import wait_quiet
 from bench.network import Network, bench_settings
 from bench.stats import summary
+from care import registry as care_registry
 from spokes import store as spokes_store
+from telehub.audit import Trail
 from telehub.auth import KIND_SCOPES, Caller, issue_access_token
 from telehub.clients import create_client
+from telehub.db import connect
 from telehub.users import create_user
 
 EPISODES = 500
@@ -322,10 +325,12 @@ async def caseload(
                 complete += _exactly(answer.json(), made)
     finally:
         conn.close()
+    in_process = await _in_process(database_url, made, samples, today)
     return {
         "episodes": made.rows,
         "measures_per_episode": MEASURES,
         "latency": summary(times),
+        "domain_function_latency": summary(in_process),
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "answers_listing_exactly_the_open_episodes": complete,
         "answers": samples + WARMUP,
@@ -335,6 +340,29 @@ async def caseload(
         "machine_busy_before": busy_before,
         "seed_seconds": seed_seconds,
     }
+
+
+async def _in_process(database_url: str, made: Seeded, samples: int, today: date) -> list[float]:
+    """The same caseload through `care.registry.caseload` in this process (its SQL and its
+    audit rows, each read rolled back), without HTTP, JSON or the server: where the time goes."""
+    caller = Caller("spoke", "bench-registry", KIND_SCOPES["spoke"], made.spoke_id)
+    trail = Trail(caller.actor)
+    times: list[float] = []
+    conn = await connect(database_url)  # with telehub's codecs (jsonb)
+    try:
+        for n in range(samples + WARMUP):
+            transaction = conn.transaction()
+            await transaction.start()
+            started = clock.perf_counter()
+            rows = await care_registry.caseload(conn, caller, trail, today=today)
+            seconds = clock.perf_counter() - started
+            await transaction.rollback()
+            assert len(rows) == len(made.open_ids)
+            if n >= WARMUP:
+                times.append(seconds)
+    finally:
+        await conn.close()
+    return times
 
 
 def _exactly(body: Any, made: Seeded) -> int:

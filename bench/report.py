@@ -167,6 +167,11 @@ def _registry_rows(
         row, verdict = _target_row("registry_p99_ms", lat["p99_ms"], _ms(lat["p99_ms"]))
         rows.append(row)
         targets.append(verdict)
+    inner = r.get("domain_function_latency", {})
+    if inner.get("count"):
+        rows.append(
+            ("  of which the domain function (SQL + audit), p50", _ms(inner["p50_ms"]), "", "")
+        )
     exact, sent = r["answers_listing_exactly_the_open_episodes"], r["answers"]
     row, verdict = _check(
         "registry: answers listing exactly the open episodes",
