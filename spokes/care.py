@@ -14,6 +14,8 @@ from typing import Literal
 
 import asyncpg
 
+from care import registry
+from care.store import Episode
 from consults.note_store import Note
 from consults.store import Econsult
 from scheduling import bookings, series
@@ -51,6 +53,7 @@ class Care:
     services: dict[int, str]
     consultants: dict[int, str]
     groups: list[PatientGroup] = field(default_factory=list)  # in, withdrawn from, waiting for
+    episodes: list[Episode] = field(default_factory=list)  # of care (the registry), open first
 
     @property
     def upcoming(self) -> list[Booking]:
@@ -128,6 +131,10 @@ async def patient_care(
         services=await service_names(conn),
         consultants=await consultant_names(conn),
         groups=await group_views.patient_groups(conn, caller, trail, patient.id, now),
+        episodes=sorted(
+            await registry.episodes_of_patient(conn, caller, trail, patient.id),
+            key=lambda e: (not e.is_open, -e.started_on.toordinal()),
+        ),
     )
 
 

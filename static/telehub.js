@@ -21,3 +21,40 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   }
 });
+
+// A questionnaire (PHQ-9, GAD-7) shows its score and severity as it is answered, and the
+// PHQ-9 says at once when question 9 will raise the safety flag. The bands come from the
+// server (data-bands, care/rules.py); the server computes the score again when it is saved.
+document.addEventListener("DOMContentLoaded", () => {
+  for (const form of document.querySelectorAll("form[data-questionnaire]")) {
+    const bands = JSON.parse(form.dataset.bands);
+    const max = Number(form.dataset.max);
+    const out = form.querySelector("[data-score]");
+    const warning = form.querySelector("[data-safety-warning]");
+    const items = form.querySelectorAll("fieldset.item");
+    const update = () => {
+      let score = 0;
+      let answered = 0;
+      items.forEach((item) => {
+        const chosen = item.querySelector("input[type=radio]:checked");
+        if (chosen) {
+          score += Number(chosen.value);
+          answered += 1;
+        }
+      });
+      if (warning) {
+        const safety = items[Number(form.dataset.safetyItem) - 1];
+        const chosen = safety && safety.querySelector("input[type=radio]:checked");
+        warning.hidden = !(chosen && Number(chosen.value) > 0);
+      }
+      if (answered === items.length) {
+        const band = bands.find(([lowest]) => score >= lowest);
+        out.textContent = `Score: ${score} of ${max}, ${band ? band[1].toLowerCase() : ""}`;
+      } else if (answered > 0) {
+        out.textContent = `Score so far: ${score} (${answered} of ${items.length} answered)`;
+      }
+    };
+    form.addEventListener("change", update);
+    update();
+  }
+});
