@@ -12,9 +12,19 @@ import asyncpg
 from aiohttp.test_utils import TestClient
 
 from care.store import Episode
+from hub import views
 from hub.store import Consultant
 from tests.factories import Clock, Network, booking_in_store, sign_in
-from tests.factories.care import CareClinic, care_clinic, contact, enrol, measure, phq9
+from tests.factories.care import (
+    TRAIL,
+    CareClinic,
+    care_clinic,
+    contact,
+    enrol,
+    hub_caller,
+    measure,
+    phq9,
+)
 from tests.http.coordinator_support import post_form
 
 
@@ -28,6 +38,7 @@ class Review:
     safety: Episode
     slow: Episode
     newcomer: Episode
+    steady: Episode
 
     @property
     def page(self) -> str:
@@ -39,8 +50,8 @@ class Review:
 
 async def _review(network: Network, conn: asyncpg.Connection, clock: Clock) -> Review:
     """A psychiatric consultant's case review with a clinic (begun 30 minutes ago) whose
-    patients are: one not improving after 12 weeks, one new, one with PHQ-9 item 9 above 0,
-    enrolled in an order other than the agenda's."""
+    patients are: one not improving after 12 weeks, one new, one with PHQ-9 item 9 above 0, one
+    only never reviewed, enrolled in an order other than the agenda's."""
     service = await network.service(
         kind="case_review", name="Case review", roles=["psychiatric_consultant"]
     )
@@ -48,7 +59,7 @@ async def _review(network: Network, conn: asyncpg.Connection, clock: Clock) -> R
     clinic = await care_clinic(network, consultant=consultant)
     now, today = clock.now, clock.now.date()
     episodes = {}
-    for name, began in (("Slowly", 12), ("Newcomer", 1), ("Safety", 6)):
+    for name, began in (("Steady", 5), ("Slowly", 12), ("Newcomer", 1), ("Safety", 6)):
         patient = await network.patient(clinic.spoke, family_name=name)
         episodes[name] = await enrol(
             conn,
@@ -74,7 +85,9 @@ async def _review(network: Network, conn: asyncpg.Connection, clock: Clock) -> R
         patient_id=patient.id,
         start=now - timedelta(minutes=30),
     )
-    return Review(clinic, consultant, booking_id, safety, slow, episodes["Newcomer"])
+    return Review(
+        clinic, consultant, booking_id, safety, slow, episodes["Newcomer"], episodes["Steady"]
+    )
 
 
 async def _as_consultant(client: TestClient, network: Network, consultant: Consultant) -> None:
@@ -96,20 +109,20 @@ async def test_the_agenda_lists_the_flagged_patients_in_agenda_order_with_their_
     response = await client.get(review.page)
     assert response.status == 200
     html = await response.text()
-    assert _agenda_names(html) == ["Safety", "Slowly", "Newcomer"]
+    assert _agenda_names(html) == ["Safety", "Slowly", "Newcomer", "Steady"]
     assert f"Case review: {review.clinic.spoke.name}" in html
     # The consultant's zone (Los Angeles): 15:00 UTC less 30 minutes is 06:30 there.
     assert "Monday 1 March 2027, 06:30\u201307:30" in html
     slow = html.split(f'id="e-{review.slow.id}"', 1)[1].split("</li>", 1)[0]
     assert "Not improving" in slow and "20 → 18" in slow and "(-10%)" in slow
     assert "<svg" in slow and "Never reviewed" in slow
-    assert html.count('class="recommendation"') == 3
+    assert html.count('class="recommendation"') == 4
     # Each patient shown is a read of their episode, on the record under the consultant's name.
     read = await conn.fetch(
         "SELECT record_id FROM audit_log WHERE action = 'read' AND record_type = 'episode'"
         " AND actor LIKE 'user:%'"
     )
-    shown = {str(e.id) for e in (review.safety, review.slow, review.newcomer)}
+    shown = {str(e.id) for e in (review.safety, review.slow, review.newcomer, review.steady)}
     assert shown <= {r["record_id"] for r in read}
 
 
@@ -129,7 +142,7 @@ async def test_a_recommendation_is_recorded_signed_and_reaches_the_clinic_as_a_n
     assert response.headers["Location"].endswith(f"#e-{review.slow.id}")
     html = await (await client.get(review.page)).text()
     assert "Recommended: Adjust medication" in html and "(signed note" in html
-    assert html.count('class="recommendation"') == 2
+    assert html.count('class="recommendation"') == 3
     inbox = await client.get(
         "/api/v1/notes?acknowledged=false", headers=review.clinic.spoke.headers
     )
@@ -206,7 +219,7 @@ async def test_hub_staff_open_any_review_in_the_hub_zone(
     email, password = await network.user("hub_coordinator")
     assert (await sign_in(client, email, password)).status == 303
     html = await (await client.get(review.page)).text()
-    assert _agenda_names(html) == ["Safety", "Slowly", "Newcomer"]
+    assert _agenda_names(html) == ["Safety", "Slowly", "Newcomer", "Steady"]
     assert "Monday 1 March 2027, 09:30\u201310:30" in html  # New York
 
 
@@ -234,7 +247,7 @@ async def test_the_worklist_shows_the_consultants_patients_safety_first_and_apar
     assert "1 patient answered PHQ-9 item 9 above 0" in safety
     assert re.findall(r"<td>(\w+), ", safety) == ["Safety"]
     rest = html.split('id="registry-rest"', 1)[1]
-    assert re.findall(r"<td>(\w+), ", rest) == ["Slowly", "Elsewhere", "Newcomer"]
+    assert re.findall(r"<td>(\w+), ", rest) == ["Slowly", "Elsewhere", "Newcomer", "Steady"]
     assert "Notmine" not in html
     assert html.index('id="h-safety"') < html.index('id="registry-rest"')
 
@@ -273,3 +286,56 @@ async def test_my_week_links_a_case_review_to_its_agenda(
     row = html.split(f'id="b-{review.booking_id}"', 1)[1].split("</tr>", 1)[0]
     assert f'href="/hub/case-reviews/{review.booking_id}"' in row
     assert "Agenda" in row
+
+
+async def test_a_patient_reviewed_off_the_agenda_is_still_shown_as_recommended(
+    client: TestClient, network: Network, conn: asyncpg.Connection, clock: Clock
+) -> None:
+    review = await _review(network, conn, clock)
+    await _as_consultant(client, network, review.consultant)
+    body = {"choice": "add_psychotherapy", "text": "Add weekly CBT."}
+    made = await post_form(client, review.recommend_path(review.steady), body, page=review.page)
+    assert made.status == 303
+    html = await (await client.get(review.page)).text()
+    assert _agenda_names(html) == ["Safety", "Slowly", "Newcomer"]  # never reviewed no more
+    done = html.split("Recommended in this review", 1)[1]
+    assert "Steady, " in done and "Recommended: Add psychotherapy" in done
+
+
+async def test_a_review_not_yet_begun_refuses_a_recommendation_at_the_form(
+    client: TestClient, network: Network, conn: asyncpg.Connection, clock: Clock
+) -> None:
+    review = await _review(network, conn, clock)
+    clock.now -= timedelta(hours=1)
+    await _as_consultant(client, network, review.consultant)
+    body = {"choice": "refer", "text": "Refer to addiction psychiatry."}
+    refused = await post_form(client, review.recommend_path(review.slow), body, page=review.page)
+    assert refused.status == 409
+    html = await refused.text()
+    assert "has not begun" in html and ">Refer to addiction psychiatry.</textarea>" in html
+    assert await conn.fetchval("SELECT count(*) FROM recommendations") == 0
+
+
+async def test_the_safety_count_for_my_week_counts_only_the_consultants_flagged_patients(
+    network: Network, conn: asyncpg.Connection, clock: Clock
+) -> None:
+    review = await _review(network, conn, clock)
+    theirs = await care_clinic(network)
+    patient = await network.patient(theirs.spoke)
+    flagged = await enrol(
+        conn,
+        theirs.spoke,
+        patient.id,
+        care_manager_id=theirs.care_manager.id,
+        consultant_id=theirs.consultant.id,
+        started_on=date(2027, 2, 1),
+        now=clock.now,
+    )
+    await measure(conn, flagged, "phq9", date(2027, 2, 20), now=clock.now, items=phq9(3, item9=2))
+    caller = hub_caller()
+    today = clock.now.date()
+    assert await views.safety_count(conn, caller, TRAIL, review.consultant.id, today) == 1
+    assert await views.safety_count(conn, caller, TRAIL, theirs.consultant.id, today) == 1
+    # A later PHQ-9 with item 9 at 0 clears it.
+    await measure(conn, review.safety, "phq9", today, now=clock.now, items=phq9(6))
+    assert await views.safety_count(conn, caller, TRAIL, review.consultant.id, today) == 0
