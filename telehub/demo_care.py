@@ -333,6 +333,7 @@ async def _clinic(
             )
     return {
         "care_manager": email,
+        "care_manager_id": manager.id,
         "open_episodes": sum(1 for p in PLANS if p.ended is None),
         "closed_episodes": sum(1 for p in PLANS if p.ended is not None),
         "past_case_review": str(past.id) if past else None,
