@@ -33,7 +33,7 @@ LABELS = {"choice": "Recommendation", "text": "In your words"}
 
 
 def _zone(request: web.Request, user: User, consultant_zone: str) -> ZoneInfo:
-    """A consultant reads times in their own zone; hub staff in the review consultant's."""
+    """A consultant reads times in their own zone; hub staff in the hub's."""
     return ZoneInfo(consultant_zone) if user.consultant_id is not None else hub_zone(request)
 
 

@@ -245,9 +245,14 @@ async def test_the_worklist_shows_the_consultants_patients_safety_first_and_apar
     html = await (await client.get("/hub/registry")).text()
     safety = html.split('id="h-safety"', 1)[1].split("</section>", 1)[0]
     assert "1 patient answered PHQ-9 item 9 above 0" in safety
-    assert re.findall(r"<td>(\w+), ", safety) == ["Safety"]
+    assert re.findall(r'<th scope="row">(\w+), ', safety) == ["Safety"]
     rest = html.split('id="registry-rest"', 1)[1]
-    assert re.findall(r"<td>(\w+), ", rest) == ["Slowly", "Elsewhere", "Newcomer", "Steady"]
+    assert re.findall(r'<th scope="row">(\w+), ', rest) == [
+        "Slowly",
+        "Elsewhere",
+        "Newcomer",
+        "Steady",
+    ]
     assert "Notmine" not in html
     assert html.index('id="h-safety"') < html.index('id="registry-rest"')
 
