@@ -191,10 +191,7 @@ REGISTRY_TABLES = ("episodes", "care_measures", "care_contacts", "outbox")
 async def registry_counts(pool: asyncpg.Pool) -> dict[str, int]:
     """How many rows each registry table (and the outbox) holds: "nothing written" checks."""
     async with pool.acquire() as conn:
-        return {
-            t: await conn.fetchval(f"SELECT count(*) FROM {t}")
-            for t in REGISTRY_TABLES
-        }
+        return {t: await conn.fetchval(f"SELECT count(*) FROM {t}") for t in REGISTRY_TABLES}
 
 
 def enrolment(clinic: CareClinic, **fields: Any) -> dict[str, Any]:
@@ -228,3 +225,67 @@ async def enrolled(
 def fields_named(problem: dict[str, Any]) -> list[str]:
     """The fields a problem+json names."""
     return [e["field"] for e in problem.get("errors", [])]
+
+
+async def cover_registry(api: Any, network: Network) -> None:
+    """Drives every registry core operation once (enrol, list, read, measures of each kind, a
+    contact, the caseload, close), for the OpenAPI contract test
+    (tests/http/test_response_schemas.py), which checks each answer against the document.
+    Needs the clock on 1 March 2027 (the test's fixture)."""
+    addiction = await network.consultant([], role="addiction_medicine_specialist")
+    clinic = await care_clinic(network, consultant=addiction)
+    h = clinic.spoke.headers
+    patient = {"id": (await network.patient(clinic.spoke)).id}
+    episode = await api.call(
+        "POST",
+        "/api/v1/patients/{id}/episodes",
+        {**h, "Idempotency-Key": "contract-episode"},
+        status=201,
+        ids=patient,
+        json=enrolment(clinic, program="oud"),
+    )
+    await api.call("GET", "/api/v1/patients/{id}/episodes", h, status=200, ids=patient)
+    for body in (
+        {"kind": "phq9", "items": phq9(11, item9=1)},
+        {"kind": "gad7", "items": gad7(8)},
+        {
+            "kind": "moud",
+            "adherence": "missed_doses",
+            "medication": "methadone",
+            "daily_dose_mg": 80,
+        },
+        {"kind": "urine_drug_screen", "results": {"fentanyl": "positive"}},
+    ):
+        await api.call(
+            "POST",
+            "/api/v1/episodes/{id}/measures",
+            h,
+            status=201,
+            ids=episode,
+            json={"measured_on": "2027-02-20", **body},
+        )
+    await api.call(
+        "POST",
+        "/api/v1/episodes/{id}/contacts",
+        h,
+        status=201,
+        ids=episode,
+        json={
+            "contact_on": "2027-02-21",
+            "minutes": 20,
+            "kind": "phone",
+            "who": "patient",
+            "counts": True,
+        },
+    )
+    await api.call("GET", "/api/v1/episodes/{id}", h, status=200, ids=episode)
+    rows = await api.call("GET", "/api/v1/registry", network.hub_admin_headers(), status=200)
+    assert any(r["episode_id"] == episode["id"] for r in rows["rows"])
+    await api.call(
+        "POST",
+        "/api/v1/episodes/{id}/close",
+        h,
+        status=200,
+        ids=episode,
+        json={"ended_on": "2027-03-01", "end_reason": "transferred"},
+    )

@@ -21,7 +21,7 @@ def facts(**fields: object) -> Facts:
         last_contact_on=TODAY - timedelta(days=1),
         last_review_on=TODAY - timedelta(days=7),
     )
-    return replace(base, **fields)  # type: ignore[arg-type]
+    return replace(base, **fields)
 
 
 def on(weeks_ago: int, score: int) -> Score:
