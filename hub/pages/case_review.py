@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from care import review, rules
+from care import views as care_views
 from care.review_schemas import RecommendationIn
 from hub import views
-from hub.charts import trend_chart
 from hub.coordinator.common import hub_zone
 from hub.pages.common import zone_label
 from telehub import forms
@@ -55,24 +55,12 @@ async def _agenda_page(
         )
     zone = _zone(request, user, shown.consultant.timezone)
     charts = {
-        item.row.episode.id: trend_chart(
-            "PHQ-9 and GAD-7 over time",
-            item.trend.phq9,
-            item.trend.gad7,
-            chart_id=f"trend-{item.row.episode.id}",
-            description=(
-                f"{len(item.trend.phq9)} PHQ-9 and {len(item.trend.gad7)} GAD-7 scores since "
-                f"{item.row.episode.started_on:%-d %b %Y}; the numbers are in the table beside."
-            ),
-            remission_below=rules.REMISSION_BELOW,
-            target=(
-                item.row.first_phq9.score * (1 - rules.RESPONSE_FALL)
-                if item.row.first_phq9
-                else None
-            ),
+        item.row.episode.id: care_views.trend_svg(
+            item.trend, title="PHQ-9 and GAD-7 over time", chart_id=f"trend-{item.row.episode.id}"
         )
         for item in shown.agenda.items
     }
+    targets = {item.row.episode.id: care_views.target_of(item.trend) for item in shown.agenda.items}
     return render(
         request,
         "hub/case_review.html",
@@ -82,6 +70,8 @@ async def _agenda_page(
             "zone": zone.key,
             "zone_label": zone_label(zone.key, now),
             "charts": charts,
+            "targets": targets,
+            "remission": rules.REMISSION_BELOW,
             "begun": now >= shown.agenda.start,
             "form_for": form_for,
             "values": values or {},

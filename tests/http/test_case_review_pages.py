@@ -116,6 +116,7 @@ async def test_the_agenda_lists_the_flagged_patients_in_agenda_order_with_their_
     slow = html.split(f'id="e-{review.slow.id}"', 1)[1].split("</li>", 1)[0]
     assert "Not improving" in slow and "20 → 18" in slow and "(-10%)" in slow
     assert "<svg" in slow and "Never reviewed" in slow
+    assert "Target: a PHQ-9 of 10 or less" in slow  # the trend's table and target beside it
     assert html.count('class="recommendation"') == 4
     # Each patient shown is a read of their episode, on the record under the consultant's name.
     read = await conn.fetch(
