@@ -1,10 +1,11 @@
 """The program dashboard's read model: what the coordinator's dashboard shows, for a date range.
 
 `program_dashboard(conn, since, until, zone, now)` joins what it needs (capacity and bookings from
-scheduling, turnaround and loop closure from consults, names from the hub and the spokes) so the
-page handler asks one function and renders its answer. Every table and chart covers the same
-days, `since` to `until` on the hub's clock, week by week (weeks start on Monday); what is past
-due or waiting is counted as of `now`.
+scheduling, turnaround and loop closure from consults, the registry's outcomes from care, names
+from the hub and the spokes) so the page handler asks one function and renders its answer. Every
+table and chart covers the same days, `since` to `until` on the hub's clock, week by week (weeks
+start on Monday); what is past due or waiting is counted as of `now` (the registry's open
+episodes, contacts, reviews and MOUD retention too).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The coordinator's program dashboard: open work, capacity, turnaround, loop closure, no-shows.
+"""The coordinator's program dashboard: open work, capacity, turnaround, loop closure, no-shows,
+and the collaborative care registry's outcomes per clinic.
 
 It shows `hub.program.program_dashboard` for the days the coordinator chose (From, To), by
 default the last 8 weeks.
