@@ -5,8 +5,9 @@ case review's full agenda, all written through the registry's own functions."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
@@ -138,3 +139,26 @@ async def test_the_demo_json_names_the_registry_of_each_clinic(network: dict[str
         assert made["care_manager"] in {u["email"] for u in spoke["users"]}
         assert made["open_episodes"] >= 8 and made["closed_episodes"] == 1
         assert made["past_case_review"] is not None
+
+
+@pytest.mark.parametrize(
+    "opened", [datetime(2027, 1, 31, 23, 30, tzinfo=UTC), datetime(2027, 7, 15, 9, 0, tzinfo=UTC)]
+)
+async def test_the_demo_shows_the_same_registry_whatever_day_it_is_opened(
+    conn: asyncpg.Connection, settings: Settings, opened: datetime
+) -> None:
+    network = await demo.seed(conn, settings, now=opened, authenticators=False)
+    spoke = network["spokes"][0]
+    caller = _clinic(spoke)
+    today = opened.astimezone(ZoneInfo(spoke["timezone"])).date()
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+    rows = await registry.caseload(conn, caller, Trail(caller.actor), today=today)
+    report = await ledger.billing_report(
+        conn, caller, Trail(caller.actor), month=last_month, spoke_id=None, names=False
+    )
+
+    assert {f for r in rows for f in r.flags} >= PROMISED
+    assert {r.code for r in report.rows} >= {"99492", "99493", "99494", "G2214"}
+    assert spoke["registry"]["recommendations"] > 0
+    assert spoke["registry"]["upcoming_case_review"] is not None
