@@ -365,13 +365,12 @@ async def caseload(request: web.Request, caller: Caller, query: RegistryQuery) -
     sees every clinic's. Rows carry identifiers, never names."""
     now = now_of(request)
     async with unit_of_work(request) as conn:
-        own = caller.spoke_id
-        today = await registry.clinic_today(conn, own, now) if own is not None else now.date()
         rows = await registry.caseload(
             conn,
             caller,
             trail_of(request, caller),
-            today=today,
+            today=now.date(),
+            now=now,  # each episode reckoned on its own clinic's date
             spoke_id=query.spoke_id,
             consultant_id=query.consultant_id,
             program=query.program,

@@ -179,8 +179,12 @@ async def caseload(
     program: str | None = None,
     flag: str | None = None,
     episode_ids: Sequence[uuid.UUID] | None = None,
+    now: datetime | None = None,
 ) -> list[CaseloadRow]:
     """The open episodes the caller may see, most urgent first.
+
+    `today` is the day the flags and weeks are reckoned on; with `now` instead, each episode's
+    day is its own clinic's date now (what a hub-wide caseload across time zones wants).
 
     Order: by the first flag in `rules.FLAG_ORDER` (no flag last), then longest in treatment,
     then by episode id (stable). A clinic caller sees only its own clinic: a `spoke_id` of
@@ -196,7 +200,10 @@ async def caseload(
         program=program,
         episode_ids=episode_ids,
     )
-    rows = [_row(f, today) for f in found]
+    rows = [
+        _row(f, now.astimezone(ZoneInfo(f.timezone)).date() if now is not None else today)
+        for f in found
+    ]
     if flag is not None:
         rows = [r for r in rows if flag in r.flags]
     rows.sort(

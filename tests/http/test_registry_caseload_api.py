@@ -3,12 +3,13 @@ one audit row per episode, and no patient name anywhere in it."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 from aiohttp.test_utils import TestClient
 
-from tests.factories import Network, care_clinic, phq9
+from tests.factories import Clock, Network, care_clinic, phq9
 from tests.factories.care import enrolled, fields_named
 
 
@@ -161,3 +162,19 @@ async def test_without_registry_read_the_caseload_is_403(
     token = issue_access_token(network.settings, caller)
     response = await client.get("/api/v1/registry", headers={"Authorization": f"Bearer {token}"})
     assert response.status == 403
+
+
+async def test_each_episode_is_reckoned_on_its_own_clinics_date(
+    client: TestClient, network: Network, clock: Clock
+) -> None:
+    # 03:00 UTC on 1 March is still 28 February, 22:00, in New York: 13 days in, so new.
+    clock.now = datetime(2027, 3, 1, 3, 0, tzinfo=UTC)
+    clinic, episode = await enrolled(client, network, started_on="2027-02-15")
+
+    [seen_by_hub] = await _caseload(client, network.hub_admin_headers())
+    [seen_by_clinic] = await _caseload(client, clinic.spoke.headers)
+
+    assert seen_by_hub["episode_id"] == episode["id"]
+    assert "new" in seen_by_hub["flags"]
+    assert seen_by_hub["flags"] == seen_by_clinic["flags"]
+    assert seen_by_hub["weeks_in_treatment"] == 1
