@@ -3,6 +3,7 @@ registry worklist (safety first), and "My week" linking a case review to its age
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from tests.factories.care import (
     phq9,
 )
 from tests.http.coordinator_support import post_form
+from tests.log_capture import log_lines_fixture, logged  # noqa: F401 (the fixture log_lines)
 
 
 @dataclass(frozen=True)
@@ -345,3 +347,25 @@ async def test_the_safety_count_for_my_week_counts_only_the_consultants_flagged_
     # A later PHQ-9 with item 9 at 0 clears it.
     await measure(conn, review.safety, "phq9", today, now=clock.now, items=phq9(6))
     assert await views.safety_count(conn, caller, TRAIL, review.consultant.id, today) == 0
+
+
+async def test_no_patient_name_or_recommendation_text_is_logged(
+    client: TestClient,
+    network: Network,
+    conn: asyncpg.Connection,
+    clock: Clock,
+    log_lines: io.StringIO,
+) -> None:
+    review = await _review(network, conn, clock)
+    await _as_consultant(client, network, review.consultant)
+    text = "Consider naltrexone XR given ongoing cravings."
+    assert (await client.get(review.page)).status == 200
+    assert (await client.get("/hub/registry")).status == 200
+    body = {"choice": "adjust_medication", "text": text}
+    made = await post_form(client, review.recommend_path(review.slow), body, page=review.page)
+    assert made.status == 303
+    lines = logged(log_lines)
+    assert any(line.get("route") == "/hub/case-reviews/{booking_id}" for line in lines)
+    everything = log_lines.getvalue()
+    for secret in (text, "Slowly", "Safety", "Newcomer", "Steady"):
+        assert secret not in everything
