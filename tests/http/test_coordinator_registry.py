@@ -85,6 +85,7 @@ async def test_the_dashboard_shows_each_clinics_outcomes_with_their_denominators
     assert "PHQ-9 at least 50% below the episode's first" in html
     assert "weeks 10 to 14 of treatment" in html
     assert "the latest MOUD record on or before it not" in html
+    assert 'href="/hub/registry"' in html
 
 
 async def test_a_range_without_the_outcome_phq9s_counts_none_of_them(
