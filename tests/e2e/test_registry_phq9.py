@@ -12,7 +12,8 @@ from aiohttp.test_utils import TestServer
 from playwright.async_api import Page, expect
 
 from tests.e2e.clinic_scene import sign_in
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import PHONE_WIDTH, TabOf, screenshot
+from tests.e2e.fit import misfit_pages
 from tests.factories import Clock, Network
 from tests.factories import care as cf
 
@@ -74,3 +75,40 @@ async def test_a_care_manager_enters_a_phq9_with_item_9_and_sees_the_safety_flag
     await expect(first).to_contain_text("Quimby")
     await expect(first).to_contain_text("Safety: PHQ-9 item 9 answered above 0")
     await screenshot(page, "registry-caseload-safety")
+
+
+@pytest.mark.parametrize("width", [PHONE_WIDTH, 1280], ids=["phone", "desktop"])
+async def test_the_registry_pages_fit_a_phone_and_pass_axe(
+    width: int, tab_of: TabOf, network: Network, pool: asyncpg.Pool, clock: Clock
+) -> None:
+    tab = await tab_of(width)
+    clinic = await cf.care_clinic(network, role="addiction_medicine_specialist")
+    patient = await network.patient(clinic.spoke, family_name="Quimby")
+    async with pool.acquire() as conn:
+        e = await cf.enrol(
+            conn,
+            clinic.spoke,
+            patient.id,
+            care_manager_id=clinic.care_manager.id,
+            consultant_id=clinic.consultant.id,
+            started_on=date(2027, 1, 4),
+            now=clock.now,
+            program="oud",
+        )
+        for on, total, item9 in ((date(2027, 1, 4), 18, 0), (date(2027, 2, 22), 11, 1)):
+            await cf.measure(conn, e, "phq9", on, now=clock.now, items=cf.phq9(total, item9=item9))
+        await cf.measure(conn, e, "gad7", date(2027, 1, 4), now=clock.now, items=cf.gad7(12))
+        await cf.contact(conn, e, date(2027, 2, 3), now=clock.now, minutes=40)
+    await sign_in(tab, clinic.care_manager.email, PASSWORD, "/spoke/registry")
+    found = await misfit_pages(
+        tab,
+        [
+            (f"registry-{width}-caseload", "/spoke/registry"),
+            (f"registry-{width}-episode", f"/spoke/registry/{e.id}"),
+            (f"registry-{width}-contact", f"/spoke/registry/{e.id}/contact"),
+            (f"registry-{width}-enrol", f"/spoke/patients/{patient.id}/episodes/new"),
+            (f"registry-{width}-billing", "/spoke/registry/billing?month=2027-02"),
+            (f"registry-{width}-patient", f"/spoke/patients/{patient.id}"),
+        ],
+    )
+    assert found == {}
