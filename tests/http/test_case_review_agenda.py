@@ -395,3 +395,33 @@ async def test_reading_the_agenda_is_audited(
         str(review.earlier_recommendation)
     }
     assert {(r["action"], r["spoke_id"]) for r in rows} == {("read", review.clinic.id)}
+
+
+async def cover_case_review(api: Any, network: Network) -> None:
+    """Drive every case review operation once, for the OpenAPI contract test
+    (tests/http/test_response_schemas.py): the agenda, a recommendation, its note amended."""
+    async with network.pool.acquire() as conn:
+        review = await case_review(network, conn)
+    hub = network.consultant_headers(review.consultant.id)
+    ids = {"id": review.booking_id, "episode_id": review.episodes["safety"]}
+    await api.call(
+        "GET", "/api/v1/bookings/{id}/agenda", review.clinic.headers, status=200, ids=ids
+    )
+    made = await api.call(
+        "POST",
+        "/api/v1/bookings/{id}/agenda/{episode_id}/recommendation",
+        {**hub, "Idempotency-Key": "contract-recommendation"},
+        status=201,
+        ids=ids,
+        json={"choice": "refer", "text": "Refer to the hub's trauma-focused therapy."},
+    )
+    note = await api.call("GET", "/api/v1/notes/{id}", hub, status=200, ids={"id": made["note_id"]})
+    await api.call(
+        "POST",
+        "/api/v1/recommendations/{id}/notes",
+        hub,
+        status=201,
+        ids=made,
+        json={"sections": note["sections"]},
+    )
+    await api.call("GET", "/api/v1/recommendations/{id}/notes", hub, status=200, ids=made)

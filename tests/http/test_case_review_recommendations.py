@@ -20,6 +20,7 @@ from tests.http.test_case_review_agenda import (
     TODAY,
     Review,
     case_review,
+    cover_case_review,
     names_of,
     read_agenda,
 )
@@ -296,36 +297,6 @@ async def test_its_note_is_amended_through_the_note_api(
     agenda = await read_agenda(client, review.booking_id, hub)
     [recorded] = agenda["recorded"]
     assert recorded["note_id"] == amended["id"]
-
-
-async def cover_case_review(api: Any, network: Network) -> None:
-    """Drive every case review operation once, for the OpenAPI contract test
-    (tests/http/test_response_schemas.py): the agenda, a recommendation, its note amended."""
-    async with network.pool.acquire() as conn:
-        review = await case_review(network, conn)
-    hub = network.consultant_headers(review.consultant.id)
-    ids = {"id": review.booking_id, "episode_id": review.episodes["safety"]}
-    await api.call(
-        "GET", "/api/v1/bookings/{id}/agenda", review.clinic.headers, status=200, ids=ids
-    )
-    made = await api.call(
-        "POST",
-        "/api/v1/bookings/{id}/agenda/{episode_id}/recommendation",
-        {**hub, "Idempotency-Key": "contract-recommendation"},
-        status=201,
-        ids=ids,
-        json=ADVICE,
-    )
-    note = await api.call("GET", "/api/v1/notes/{id}", hub, status=200, ids={"id": made["note_id"]})
-    await api.call(
-        "POST",
-        "/api/v1/recommendations/{id}/notes",
-        hub,
-        status=201,
-        ids=made,
-        json={"sections": note["sections"]},
-    )
-    await api.call("GET", "/api/v1/recommendations/{id}/notes", hub, status=200, ids=made)
 
 
 async def test_the_case_review_operations_answer_as_the_document_says(
