@@ -190,7 +190,7 @@ def _clinic_id(user: User) -> int:
 # --- one episode -----------------------------------------------------------------------------
 
 
-def _contact_defaults(user: User, today: date) -> dict[str, str]:
+def _contact_defaults(today: date) -> dict[str, str]:
     """The contact form as the common call fills it: today, 15 minutes by phone, counting."""
     return {
         "contact.contact_on": today.isoformat(),
@@ -201,7 +201,7 @@ def _contact_defaults(user: User, today: date) -> dict[str, str]:
     }
 
 
-def _forms_context(user: User, today: date) -> dict[str, Any]:
+def _forms_context(today: date) -> dict[str, Any]:
     """What the episode page's forms offer."""
     return {
         "questionnaires": views.QUESTIONNAIRES,
@@ -219,7 +219,7 @@ def _forms_context(user: User, today: date) -> dict[str, Any]:
         "substance_words": SUBSTANCE_LABELS,
         "results": list(RESULT_LABELS.items()),
         "contact_kinds": labels.options("contact_kind"),
-        "contact_defaults": _contact_defaults(user, today),
+        "contact_defaults": _contact_defaults(today),
         "end_reasons": labels.options("end_reason"),
         "severity": views.severity,
         "remission": rules.REMISSION_BELOW,
@@ -244,7 +244,7 @@ async def _episode_page(
         request,
         "spokes/registry_episode.html",
         {
-            **_forms_context(user, shown.today),
+            **_forms_context(shown.today),
             "v": shown,
             "values": dict(values or {}),
             "errors": dict(errors or {}),
@@ -368,7 +368,7 @@ async def _contact_page(
         request,
         "spokes/registry_contact.html",
         {
-            **_forms_context(user, shown.today),
+            **_forms_context(shown.today),
             "episode": shown.episode,
             "patient": shown.patient,
             "eid": str(episode_id),
