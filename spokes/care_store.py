@@ -18,8 +18,8 @@ _ECONSULT_COLUMNS = """
     closed_at, created_by, visit_booking_id
 """
 _NOTE_COLUMNS = """
-    n.id, n.econsult_id, n.booking_id, n.group_seat_id, n.spoke_id, n.patient_id, n.consultant_id,
-    n.version,
+    n.id, n.econsult_id, n.booking_id, n.group_seat_id, n.recommendation_id, n.spoke_id,
+    n.patient_id, n.consultant_id, n.version,
     n.sections, n.created_at, n.updated_at, n.signed_at, n.signed_by,
     a.acknowledged_at, a.acknowledged_by
 """

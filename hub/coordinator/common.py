@@ -26,6 +26,8 @@ EVENTS = {
     "note.signed": "Signed consult note",
     "note.amended": "Amended consult note",
     "group.seat_assigned": "Group seat given from the waitlist",
+    "slot.opened": "An earlier time opened (waitlist)",
+    "registry.safety_flag": "Registry safety flag (PHQ-9 question 9)",
 }
 
 

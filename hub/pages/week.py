@@ -80,8 +80,10 @@ async def my_week(request: web.Request) -> web.Response:
         consultant = await views.consultant(conn, consultant_id)
         zone = ZoneInfo(consultant.timezone)
         monday = monday_of(query.week or now.astimezone(zone).date())
-        shown = await views.week(
-            conn, caller, trail_of(request, caller), consultant, local_week(monday, zone)
+        trail = trail_of(request, caller)
+        shown = await views.week(conn, caller, trail, consultant, local_week(monday, zone))
+        safety = await views.safety_count(
+            conn, caller, trail, consultant_id, now.astimezone(zone).date()
         )
     week = [monday + timedelta(days=i) for i in range(7)]
     found = shown.bookings
@@ -108,6 +110,7 @@ async def my_week(request: web.Request) -> web.Response:
             "days": days,
             "count": sum(1 for b in found if b.status != "cancelled"),
             "group_count": sum(1 for o in shown.groups if o.status != "cancelled"),
+            "safety_flagged": safety,
             "now": now,
             "patients": shown.patients,
             "services": shown.services,

@@ -34,7 +34,18 @@ def test_it_prints_a_table_with_a_verdict_for_each_target(bench_smoke: tuple[str
         "search_7_p99_ms",
         "search_28_p99_ms",
         "booking_ratio",
+        "registry_p99_ms",
     }
+
+
+def test_the_registry_caseload_lists_exactly_the_clinics_open_episodes(
+    bench_smoke: tuple[str, Any],
+) -> None:
+    _, results = bench_smoke
+    registry = results["registry"]
+    assert registry["statuses"] == {"200": registry["answers"]}
+    assert registry["answers_listing_exactly_the_open_episodes"] == registry["answers"]
+    assert registry["episodes"]["open_episodes"] > 0 and _number(registry["latency"]["p99_ms"])
 
 
 def test_it_records_the_machine(bench_smoke: tuple[str, Any]) -> None:

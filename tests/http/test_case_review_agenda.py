@@ -125,8 +125,8 @@ async def _care_manager(conn: asyncpg.Connection, network: Network, spoke: Spoke
 async def case_review(network: Network, conn: asyncpg.Connection) -> Review:
     """A case review that began an hour ago, and the clinic's episodes: one per flag (made in
     a shuffled order), one with no flag, one closed, and another clinic's flagged one."""
-    service = await network.service(kind="case_review", name="Systematic case review")
-    video = await network.service(name="Video visit")
+    service = await network.service(kind="case_review")
+    video = await network.service()
     consultant = await network.consultant([service, video])
     other_consultant = await network.consultant([service])
     clinic, other_clinic = await network.spoke(), await network.spoke()

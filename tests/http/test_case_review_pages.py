@@ -296,6 +296,19 @@ async def test_my_week_links_a_case_review_to_its_agenda(
     assert "Agenda" in row
 
 
+async def test_my_week_says_how_many_of_the_consultants_patients_have_a_safety_flag(
+    client: TestClient, network: Network, conn: asyncpg.Connection, clock: Clock
+) -> None:
+    review = await _review(network, conn, clock)
+    await _as_consultant(client, network, review.consultant)
+    html = await (await client.get("/hub")).text()
+    panel = html.split('class="flag-panel"', 1)[1].split("</p>", 1)[0]
+    assert "1 of your patients has" in panel and 'href="/hub/registry"' in panel
+    # A later PHQ-9 with item 9 at 0 clears it, and the panel goes.
+    await measure(conn, review.safety, "phq9", clock.now.date(), now=clock.now, items=phq9(6))
+    assert 'class="flag-panel"' not in await (await client.get("/hub")).text()
+
+
 async def test_a_patient_reviewed_off_the_agenda_is_still_shown_as_recommended(
     client: TestClient, network: Network, conn: asyncpg.Connection, clock: Clock
 ) -> None:

@@ -10,9 +10,12 @@ from aiohttp.test_utils import TestClient
 from jsonschema import Draft202012Validator, FormatChecker
 
 from tests.factories import Clock, Network
+from tests.factories.care import cover_registry
 from tests.http.group_hub.contract import cover_attendance
 from tests.http.group_seats.contract import cover_group_seats
 from tests.http.groups.contract import cover_groups
+from tests.http.test_case_review_agenda import cover_case_review
+from tests.http.test_registry_billing import cover_billing
 
 SECTIONS = {
     "assessment": "Opioid use disorder, severe; moderate depression.",
@@ -379,6 +382,9 @@ async def test_every_operation_answers_as_the_document_says(
     await cover_groups(api, network)
     await cover_group_seats(api, network)
     await cover_attendance(api, network)
+    await cover_registry(api, network)
+    await cover_billing(api, network)
+    await cover_case_review(api, network)
 
     # Once the session has begun, the hub records how it went.
     clock.now = datetime(2027, 3, 8, 20, 0, tzinfo=UTC)
