@@ -14,7 +14,7 @@ from typing import Literal
 
 import asyncpg
 
-from care import registry
+from care import store as registry_store
 from care.store import Episode
 from consults.note_store import Note
 from consults.store import Econsult
@@ -131,11 +131,18 @@ async def patient_care(
         services=await service_names(conn),
         consultants=await consultant_names(conn),
         groups=await group_views.patient_groups(conn, caller, trail, patient.id, now),
-        episodes=sorted(
-            await registry.episodes_of_patient(conn, caller, trail, patient.id),
-            key=lambda e: (not e.is_open, -e.started_on.toordinal()),
-        ),
+        episodes=await _episodes_of(conn, trail, patient),
     )
+
+
+async def _episodes_of(conn: asyncpg.Connection, trail: Trail, patient: Patient) -> list[Episode]:
+    """The patient's episodes of care, open ones first, then by start, newest first (audited).
+
+    Read from the registry's store rather than `care.registry.episodes_of_patient`, which
+    audits the patient again: the record has read the patient once already."""
+    found = await registry_store.episodes_of_patient(conn, patient.id, patient.spoke_id)
+    await audit.record(conn, trail, "read", "episode", [e.id for e in found], patient.spoke_id)
+    return sorted(found, key=lambda e: (not e.is_open, -e.started_on.toordinal()))
 
 
 # The clinic's bookings list.
