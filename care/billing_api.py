@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from aiohttp import web
 
 from care import ledger
+from care.billing_csv import report_csv, report_filename
 from care.billing_schemas import BilledPatientOut, BillingQuery, BillingReportOut, BillingRowOut
 from telehub.api import ApiRoutes
 from telehub.auth import Caller
+from telehub.csv_export import csv_download, wants_csv
 from telehub.request import trail_of, unit_of_work
 
 api = ApiRoutes(tag="registry")
-
-CSV_COLUMNS = (
-    "patient_id",
-    "mrn",
-    "given_name",
-    "family_name",
-    "episode_ids",
-    "minutes",
-    "first_month",
-    "code",
-    "units",
-)
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def report_out(report: ledger.Report) -> BillingReportOut:
@@ -58,46 +43,6 @@ def report_out(report: ledger.Report) -> BillingReportOut:
     )
 
 
-def safe_cell(value: object) -> str:
-    """A CSV cell a spreadsheet shows as text, never runs as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
-def report_csv(report: ledger.Report) -> str:
-    """The report as CSV: a header row, then one row per patient per code."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for r in report.rows:
-        p = r.patient
-        writer.writerow(
-            [
-                safe_cell(v)
-                for v in (
-                    r.patient_id,
-                    p.mrn if p else "",
-                    p.given_name if p else "",
-                    p.family_name if p else "",
-                    " ".join(str(e) for e in r.episode_ids),
-                    r.minutes,
-                    "true" if r.first_month else "false",
-                    r.code,
-                    r.units,
-                )
-            ]
-        )
-    return out.getvalue()
-
-
-def wants_csv(request: web.Request) -> bool:
-    """Whether the Accept header asks for text/csv (rather than JSON)."""
-    ranges = [
-        part.split(";")[0].strip().lower() for part in request.headers.get("Accept", "").split(",")
-    ]
-    return "text/csv" in ranges
-
-
 @api.operation(
     "GET",
     "/api/v1/registry/billing",
@@ -126,11 +71,5 @@ async def get_billing(
             names=query.names,
         )
     if wants_csv(request):
-        filename = f"billing-{report.spoke_slug}-{report.month.strftime('%Y-%m')}.csv"
-        return web.Response(
-            text=report_csv(report),
-            content_type="text/csv",
-            charset="utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-        )
+        return csv_download(report_csv(report), report_filename(report))
     return report_out(report)

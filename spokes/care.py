@@ -16,7 +16,7 @@ import asyncpg
 
 from care import store as registry_store
 from care.store import Episode
-from consults.note_store import Note
+from consults.note_store import Note, Subject
 from consults.store import Econsult
 from scheduling import bookings, series
 from scheduling import store as scheduling_store
@@ -68,10 +68,10 @@ class Care:
     @property
     def latest_notes(self) -> list[Note]:
         """The latest signed version of each note, newest first (earlier versions behind it)."""
-        seen: set[tuple[uuid.UUID | None, uuid.UUID | None]] = set()
+        seen: set[Subject] = set()
         latest = []
         for note in sorted(self.notes, key=lambda n: n.version, reverse=True):
-            subject = (note.econsult_id, note.booking_id)
+            subject = Subject.of(note)
             if subject not in seen:
                 seen.add(subject)
                 latest.append(note)

@@ -143,6 +143,16 @@ SEVERITIES: Final[Mapping[str, str]] = {
     "moderately_severe": "Moderately severe",
     "severe": "Severe",
 }
+# Medication for opioid use disorder (the e-consult form's and the registry's MoudMedication).
+MOUD_MEDICATIONS: Final[Mapping[str, str]] = {
+    "none": "None",
+    "buprenorphine": "Buprenorphine",
+    "buprenorphine_naloxone": "Buprenorphine/naloxone",
+    "buprenorphine_extended_release": "Buprenorphine extended-release injection",
+    "methadone": "Methadone",
+    "naltrexone_extended_release": "Naltrexone extended-release injection",
+    "other": "Other",
+}
 VOCABULARIES: Final[Mapping[str, Mapping[str, str]]] = {
     "kind": KINDS,
     "consultant_role": CONSULTANT_ROLES,
@@ -156,6 +166,7 @@ VOCABULARIES: Final[Mapping[str, Mapping[str, str]]] = {
     "end_reason": END_REASONS,
     "recommendation_choice": RECOMMENDATION_CHOICES,
     "severity": SEVERITIES,
+    "moud_medication": MOUD_MEDICATIONS,
 }
 assert set(KINDS) == set(get_args(ServiceKind))
 assert set(CONSULTANT_ROLES) == set(get_args(ConsultantRole))

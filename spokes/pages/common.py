@@ -15,6 +15,7 @@ from consults.schemas import MoudMedication, Need, ScreenResult, Substance
 from spokes.overview import clinic_of as clinic_of  # the pages find it here
 from telehub.fields import US_STATES
 from telehub.forms import pick
+from telehub.labels import MOUD_MEDICATIONS
 from telehub.validation import Input
 from telehub.web import render
 from telehub.web import utc_text as utc_text
@@ -22,15 +23,7 @@ from telehub.web import utc_text as utc_text
 In = TypeVar("In", bound=Input)
 
 STATES = sorted(US_STATES)
-MEDICATION_LABELS: dict[str, str] = {
-    "none": "None",
-    "buprenorphine": "Buprenorphine",
-    "buprenorphine_naloxone": "Buprenorphine/naloxone",
-    "buprenorphine_extended_release": "Buprenorphine extended-release injection",
-    "methadone": "Methadone",
-    "naltrexone_extended_release": "Naltrexone extended-release injection",
-    "other": "Other",
-}
+MEDICATION_LABELS = MOUD_MEDICATIONS
 SUBSTANCE_LABELS = {s: s.capitalize() for s in get_args(Substance)}
 RESULT_LABELS: dict[str, str] = {
     "positive": "Positive",

@@ -16,10 +16,11 @@ from typing import Any
 from aiohttp import web
 
 from care import registry, rules, schemas, views
-from care.billing_api import report_csv
+from care.billing_csv import report_csv, report_filename
 from care.billing_schemas import parse_month
 from spokes.pages.common import MEDICATION_LABELS, RESULT_LABELS, SUBSTANCE_LABELS, page, sentence
 from telehub import labels
+from telehub.csv_export import csv_download
 from telehub.errors import Conflict, ValidationFailed
 from telehub.forms import check, errors_of, in_form_order, typed_form
 from telehub.keys import SETTINGS
@@ -173,13 +174,7 @@ async def billing_csv(request: web.Request) -> web.Response:
             raise web.HTTPUnprocessableEntity(text="month: must be a month, like 2027-01")
         shown = await views.billing(conn, user.caller, trail_of(request, user.caller), month=month)
     report = shown.report
-    filename = f"billing-{report.spoke_slug}-{report.month.strftime('%Y-%m')}.csv"
-    return web.Response(
-        text=report_csv(report),
-        content_type="text/csv",
-        charset="utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return csv_download(report_csv(report), report_filename(report))
 
 
 def _clinic_id(user: User) -> int:
