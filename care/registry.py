@@ -480,17 +480,12 @@ def safety_event(
 async def enqueue_safety_flag(
     conn: asyncpg.Connection, episode: Episode, measure: Measure, *, base_url: str, at: datetime
 ) -> str:
-    """Queue the safety flag for the episode's clinic, in the recording transaction.
-
-    The outbox's insert trigger (migration 012) wakes the delivery workers at commit; the
-    explicit wake is kept as the brief asks, and is a no-op on rollback.
-    """
+    """Queue the safety flag for the episode's clinic, in the recording transaction (the
+    outbox's insert trigger, migration 012, wakes the delivery workers at commit)."""
     event = safety_event(episode, measure, base_url=base_url, at=at)
-    webhook_id = await delivery_store.enqueue(
+    return await delivery_store.enqueue(
         conn, spoke_id=episode.spoke_id, event_type=SAFETY_EVENT, payload=event
     )
-    await delivery_store.wake_workers(conn)
-    return webhook_id
 
 
 async def record_contact(
