@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-from consults import delivery, note_store
+from consults import disclosure, note_store
 from consults import store as econsult_store
 from consults.note_store import Note, NoteScope, Subject
 from scheduling import attendance_store, booking_store
@@ -124,7 +124,7 @@ async def sign_recommendation_note(
     await note_store.sign(conn, draft.id, by=caller.actor, at=now)
     signed = await note_store.get_note(conn, draft.id, NoteScope())
     assert signed is not None and signed.signed_at is not None
-    await delivery.enqueue_note(conn, signed, base_url=base_url)
+    await disclosure.gate(conn, signed, base_url=base_url, now=now)
     await audit.record(conn, trail, "update", "consult_note", [signed.id], spoke_id)
     return signed
 
@@ -213,7 +213,7 @@ async def sign(
     await note_store.sign(conn, note.id, by=caller.actor, at=now)
     signed = await note_store.get_note(conn, note.id, NoteScope())
     assert signed is not None and signed.signed_at is not None
-    await delivery.enqueue_note(conn, signed, base_url=base_url)
+    await disclosure.gate(conn, signed, base_url=base_url, now=now)
     if signed.econsult_id is not None:
         econsult = await econsult_store.get_econsult(
             conn, signed.econsult_id, econsult_store.Scope(), lock=True
