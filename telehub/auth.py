@@ -57,6 +57,8 @@ ALL_SCOPES = frozenset(
         "groups:write",
         "registry:read",
         "registry:write",
+        "consents:read",
+        "consents:write",
     }
 )
 
@@ -105,6 +107,8 @@ KIND_SCOPES: dict[CallerKind, frozenset[str]] = {
             "feeds:write",
             "registry:read",
             "registry:write",
+            "consents:read",
+            "consents:write",
         }
     ),
 }

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Final, get_args
 
 from care.rules import Adherence, Flag, Program
+from consults.part2 import ConsentKind, NoteCategory
 from telehub.fields import ConsultantRole, ServiceKind
 
 KINDS: Final[Mapping[str, str]] = {
@@ -153,6 +154,33 @@ MOUD_MEDICATIONS: Final[Mapping[str, str]] = {
     "naltrexone_extended_release": "Naltrexone extended-release injection",
     "other": "Other",
 }
+# Part 2 consent (spokes/consents.py): its kinds, its status, what it covers, how a
+# revocation came to the clinic.
+CONSENT_KINDS: Final[Mapping[str, str]] = {
+    "tpo": "Treatment, payment and health care operations",
+    "specific": "A specific purpose",
+    "counseling_notes": "Counseling notes",
+}
+CONSENT_STATUSES: Final[Mapping[str, str]] = {
+    "active": "Active",
+    "expiring": "Expiring soon",
+    "expired": "Expired",
+    "revoked": "Revoked",
+    "not_yet_in_force": "Not yet in force",
+    "none": "No consent",
+}
+NOTE_CATEGORIES: Final[Mapping[str, str]] = {
+    "econsult_answer": "E-consult answers",
+    "session_note": "Session notes",
+    "group_session_note": "Group session notes",
+    "case_review_recommendation": "Case review recommendations",
+    "counseling_note": "Counseling notes",
+}
+REVOKED_HOW: Final[Mapping[str, str]] = {
+    "written": "In writing",
+    "verbal": "Verbally",
+    "electronic": "Electronically",
+}
 VOCABULARIES: Final[Mapping[str, Mapping[str, str]]] = {
     "kind": KINDS,
     "consultant_role": CONSULTANT_ROLES,
@@ -167,12 +195,18 @@ VOCABULARIES: Final[Mapping[str, Mapping[str, str]]] = {
     "recommendation_choice": RECOMMENDATION_CHOICES,
     "severity": SEVERITIES,
     "moud_medication": MOUD_MEDICATIONS,
+    "consent_kind": CONSENT_KINDS,
+    "consent_status": CONSENT_STATUSES,
+    "note_category": NOTE_CATEGORIES,
+    "revoked_how": REVOKED_HOW,
 }
 assert set(KINDS) == set(get_args(ServiceKind))
 assert set(CONSULTANT_ROLES) == set(get_args(ConsultantRole))
 assert set(PROGRAMS) == set(get_args(Program))
 assert set(FLAGS) == set(get_args(Flag))
 assert set(ADHERENCE) == set(get_args(Adherence))
+assert set(CONSENT_KINDS) == set(get_args(ConsentKind))
+assert set(NOTE_CATEGORIES) == set(get_args(NoteCategory))
 
 
 def label(value: object, vocabulary: str, audience: str = "clinic") -> str:
