@@ -5,15 +5,17 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
+
+NoteKind = Literal["consult", "counseling"]
 
 _COLUMNS = """
     n.id, n.econsult_id, n.booking_id, n.group_seat_id, n.recommendation_id, n.spoke_id,
     n.patient_id, n.consultant_id, n.version,
     n.sections, n.created_at, n.updated_at, n.signed_at, n.signed_by,
-    a.acknowledged_at, a.acknowledged_by
+    a.acknowledged_at, a.acknowledged_by, n.kind
 """
 _FROM = "consult_notes n LEFT JOIN note_acknowledgements a ON a.note_id = n.id"
 
@@ -48,6 +50,9 @@ class Note:
     acknowledged_by: str | None
     # Last with a default: spokes/care_store.py builds notes from its own column list.
     recommendation_id: uuid.UUID | None = None
+    # 'consult', or 'counseling' (a session's or a group seat's note the counselor marks as
+    # counseling notes: disclosed only under a counseling_notes consent).
+    kind: NoteKind = "consult"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,16 +88,20 @@ async def insert_draft(
     patient_id: uuid.UUID,
     consultant_id: int,
     sections: dict[str, Any],
+    kind: NoteKind | None = None,
 ) -> Note:
-    """Start the next version of the subject's note as a draft."""
+    """Start the next version of the subject's note as a draft. Its kind is `kind`, or
+    (None) the kind of the chain's newest version ('consult' for a first version)."""
     try:
         async with conn.transaction():
             note_id = await conn.fetchval(
                 """
                 INSERT INTO consult_notes (econsult_id, booking_id, group_seat_id,
                                            recommendation_id, spoke_id, patient_id,
-                                           consultant_id, version, sections)
-                SELECT $1, $2, $7, $8, $3, $4, $5, coalesce(max(version), 0) + 1, $6
+                                           consultant_id, version, sections, kind)
+                SELECT $1, $2, $7, $8, $3, $4, $5, coalesce(max(version), 0) + 1, $6,
+                       coalesce($9::text,
+                                (array_agg(kind ORDER BY version DESC))[1], 'consult')
                 FROM consult_notes
                 WHERE ($1::uuid IS NOT NULL AND econsult_id = $1)
                    OR ($2::uuid IS NOT NULL AND booking_id = $2)
@@ -108,6 +117,7 @@ async def insert_draft(
                 sections,
                 subject.group_seat_id,
                 subject.recommendation_id,
+                kind,
             )
     except asyncpg.UniqueViolationError:
         raise DraftExists from None
@@ -117,15 +127,24 @@ async def insert_draft(
 
 
 async def update_draft(
-    conn: asyncpg.Connection, note_id: uuid.UUID, sections: dict[str, Any]
+    conn: asyncpg.Connection,
+    note_id: uuid.UUID,
+    sections: dict[str, Any],
+    kind: NoteKind | None = None,
 ) -> None:
-    """Replace a draft's sections; NoteIsSigned if it was signed meanwhile."""
+    """Replace a draft's sections (and its kind, unless None); NoteIsSigned if it was signed
+    meanwhile."""
     try:
         async with conn.transaction():
             await conn.execute(
-                "UPDATE consult_notes SET sections = $2, updated_at = now() WHERE id = $1",
+                """
+                UPDATE consult_notes SET sections = $2, kind = coalesce($3, kind),
+                                         updated_at = now()
+                WHERE id = $1
+                """,
                 note_id,
                 sections,
+                kind,
             )
     except asyncpg.IntegrityConstraintViolationError:
         raise NoteIsSigned from None

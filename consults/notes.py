@@ -1,23 +1,65 @@
 """Consult notes: drafted and signed by the hub, amended as new versions, acknowledged by the
-clinic. Signing queues the note for delivery in the same transaction."""
+clinic. Signing queues the note for delivery in the same transaction.
+
+A clinic reads a note's body only under 42 CFR part 2: with a consent in force that covers it
+(`disclosure.permit`), and each body shown writes one row of the accounting of disclosures.
+A note without one is shown as held (no body, what consent is missing). The hub always reads
+the body, and its reads are not disclosures.
+
+A note's kind is 'consult', or 'counseling' for a session's or a group seat's note the
+counselor marks as counseling notes. An amendment keeps its chain's kind unless the counselor
+gives another."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 
-from consults import disclosure, note_store
+from consults import accounting_store, disclosure, note_store
 from consults import store as econsult_store
-from consults.note_store import Note, NoteScope, Subject
+from consults.disclosure import Channel
+from consults.note_store import Note, NoteKind, NoteScope, Subject
 from scheduling import attendance_store, booking_store
 from telehub import audit
 from telehub.audit import Trail
 from telehub.auth import Caller
 from telehub.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+
+
+@dataclass(frozen=True, slots=True)
+class Shown(Note):
+    """A signed note as a clinic is shown it. Disclosed: its sections and `part2` (the notice,
+    the consent's scope, the security labels). Held: `waiting_for` says what consent is
+    missing, and `sections` is empty: the body never reaches the clinic. A listing (no
+    channel) carries no body either way."""
+
+    waiting_for: str | None = None
+    part2: dict[str, Any] | None = None
+
+    @property
+    def held(self) -> bool:
+        """Waiting for the patient's consent: not disclosed to the clinic."""
+        return self.waiting_for is not None
+
+
+def _as_shown(
+    note: Note, *, body: bool, waiting_for: str | None, part2: dict[str, Any] | None
+) -> Shown:
+    values = {f.name: getattr(note, f.name) for f in fields(Note)}
+    if not body:
+        values["sections"] = {}
+    return Shown(**values, waiting_for=waiting_for, part2=part2)
+
+
+def _check_kind(subject: Subject, kind: NoteKind | None) -> None:
+    """Counseling notes are a session's or a group seat's (422 naming `kind` otherwise)."""
+    if kind == "counseling" and subject.booking_id is None and subject.group_seat_id is None:
+        detail = "counseling applies only to a session's or a group session's note"
+        raise ValidationFailed(f"kind: {detail}", errors=[FieldError("kind", detail)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,9 +177,12 @@ async def start_draft(
     trail: Trail,
     subject: Subject,
     sections: dict[str, Any],
+    kind: NoteKind | None = None,
 ) -> Note:
-    """Draft the subject's note: version 1, or an amendment once a version is signed."""
+    """Draft the subject's note: version 1, or an amendment once a version is signed. Its
+    kind is `kind`, or (None) its chain's ('consult' for a first version)."""
     _hub_only(caller)
+    _check_kind(subject, kind)
     owner = await _owner(conn, caller, subject)
     try:
         note = await note_store.insert_draft(
@@ -147,6 +192,7 @@ async def start_draft(
             patient_id=owner.patient_id,
             consultant_id=owner.consultant_id,
             sections=sections,
+            kind=kind,
         )
     except note_store.DraftExists:
         raise Conflict("a draft of this note exists already: edit it or sign it") from None
@@ -170,10 +216,12 @@ async def edit_draft(
     trail: Trail,
     note_id: uuid.UUID,
     sections: dict[str, Any],
+    kind: NoteKind | None = None,
 ) -> Note:
-    """Replace a draft's sections; a signed note answers 409."""
+    """Replace a draft's sections (and its kind, unless None); a signed note answers 409."""
     note = await _draft(conn, caller, note_id)
-    await note_store.update_draft(conn, note.id, sections)
+    _check_kind(Subject.of(note), kind)
+    await note_store.update_draft(conn, note.id, sections, kind)
     await audit.record(conn, trail, "update", "consult_note", [note.id], note.spoke_id)
     edited = await note_store.get_note(conn, note.id, NoteScope())
     assert edited is not None
@@ -237,6 +285,7 @@ async def save_and_sign(
     *,
     base_url: str,
     now: datetime,
+    kind: NoteKind | None = None,
 ) -> Note:
     """Save these sections (into the draft `draft_id`, or a new one) and sign them at once.
 
@@ -245,29 +294,100 @@ async def save_and_sign(
     """
     _hub_only(caller)
     check_signable(sections)
+    _check_kind(subject, kind)
     if draft_id is None:
-        note = await start_draft(conn, caller, trail, subject, sections)
+        note = await start_draft(conn, caller, trail, subject, sections, kind)
     else:
         editing = await _draft(conn, caller, draft_id)
         if Subject.of(editing) != subject:
             raise NotFound("no such note")
-        note = await edit_draft(conn, caller, trail, draft_id, sections)
+        note = await edit_draft(conn, caller, trail, draft_id, sections, kind)
     return await sign(conn, caller, trail, note.id, base_url=base_url, now=now)
 
 
-async def get(conn: asyncpg.Connection, caller: Caller, trail: Trail, note_id: uuid.UUID) -> Note:
-    """A note the caller may see; a clinic sees signed notes only."""
+async def _shown(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    trail: Trail,
+    note: Note,
+    *,
+    channel: Channel | None,
+    now: datetime,
+    held: dict[uuid.UUID, str],
+) -> Note:
+    """The note as the caller may see it: the hub, as it is; a clinic, under Part 2."""
+    if caller.spoke_id is None:
+        return note
+    consent = await disclosure.permit(conn, note, recipient_spoke_id=caller.spoke_id, now=now)
+    if consent is None:
+        missing = held.get(note.id) or disclosure.missing_for(disclosure.category_of(note))
+        return _as_shown(note, body=False, waiting_for=missing, part2=None)
+    if channel is None:
+        return _as_shown(note, body=False, waiting_for=None, part2=None)
+    await disclosure.record_disclosure(
+        conn,
+        note=note,
+        consent_id=consent.id,
+        recipient_spoke_id=caller.spoke_id,
+        channel=channel,
+        actor=caller.actor,
+        request_id=trail.request_id,
+    )
+    names = await accounting_store.spoke_names(conn, consent.recipient_spoke_ids)
+    return _as_shown(
+        note, body=True, waiting_for=None, part2=disclosure.part2_block(consent, names)
+    )
+
+
+async def _all_shown(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    trail: Trail,
+    found: list[Note],
+    *,
+    channel: Channel | None,
+    now: datetime | None,
+) -> list[Note]:
+    if caller.spoke_id is None or not found:
+        return found
+    held = {
+        h.note_id: h.missing for h in await disclosure.held_notes(conn, spoke_id=caller.spoke_id)
+    }
+    at = now or datetime.now(UTC)
+    return [await _shown(conn, caller, trail, n, channel=channel, now=at, held=held) for n in found]
+
+
+async def get(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    trail: Trail,
+    note_id: uuid.UUID,
+    *,
+    channel: Channel = "page",
+    now: datetime | None = None,
+) -> Note:
+    """A note the caller may see; a clinic sees signed notes only, with their body under
+    Part 2 (a `Shown`: disclosed through `channel` and accounted for, or held)."""
     note = await note_store.get_note(conn, note_id, scope_of(caller))
     if note is None or (caller.spoke_id is not None and note.signed_at is None):
         raise NotFound("no such note")
     await audit.record(conn, trail, "read", "consult_note", [note.id], note.spoke_id)
-    return note
+    [shown] = await _all_shown(conn, caller, trail, [note], channel=channel, now=now)
+    return shown
 
 
 async def versions(
-    conn: asyncpg.Connection, caller: Caller, trail: Trail, subject: Subject
+    conn: asyncpg.Connection,
+    caller: Caller,
+    trail: Trail,
+    subject: Subject,
+    *,
+    channel: Channel | None = None,
+    now: datetime | None = None,
 ) -> list[Note]:
-    """Every version of a subject's note the caller may see, oldest first."""
+    """Every version of a subject's note the caller may see, oldest first. For a clinic each
+    is a `Shown`: with `channel` every permitted body is disclosed (and accounted for); with
+    none (a listing) no body is given."""
     found = [
         n
         for n in await note_store.notes_about(conn, subject)
@@ -278,7 +398,7 @@ async def versions(
         await audit.record(
             conn, trail, "read", "consult_note", [n.id for n in found], found[0].spoke_id
         )
-    return found
+    return await _all_shown(conn, caller, trail, found, channel=channel, now=now)
 
 
 async def inbox(
@@ -288,26 +408,35 @@ async def inbox(
     *,
     acknowledged: bool | None,
     limit: int,
+    channel: Channel | None = None,
+    now: datetime | None = None,
 ) -> list[Note]:
-    """Signed notes for the caller's clinic (or, for the hub, all), oldest first."""
+    """Signed notes for the caller's clinic (or, for the hub, all), oldest first. For a
+    clinic each is a `Shown` (held ones included, without their body); with `channel` the
+    permitted bodies are disclosed and accounted for, with none (a listing) no body is given."""
     found = await note_store.list_signed(
         conn, scope_of(caller), acknowledged=acknowledged, limit=limit
     )
     for spoke_id in {n.spoke_id for n in found}:
         ids = [n.id for n in found if n.spoke_id == spoke_id]
         await audit.record(conn, trail, "read", "consult_note", ids, spoke_id)
-    return found
+    return await _all_shown(conn, caller, trail, found, channel=channel, now=now)
 
 
 async def acknowledge(
     conn: asyncpg.Connection, caller: Caller, trail: Trail, note_id: uuid.UUID, *, now: datetime
 ) -> Note:
-    """The clinic has read the note: the loop closes (acknowledging twice changes nothing)."""
+    """The clinic has read the note: the loop closes (acknowledging twice changes nothing).
+    A note never disclosed to the clinic and not permitted now (held) answers 409."""
     if caller.spoke_id is None:
         raise Forbidden("the referring clinic acknowledges its notes")
     note = await note_store.get_note(conn, note_id, scope_of(caller))
     if note is None or note.signed_at is None:
         raise NotFound("no such note")
+    if not await accounting_store.was_disclosed(conn, note.id, caller.spoke_id) and (
+        await disclosure.permit(conn, note, recipient_spoke_id=caller.spoke_id, now=now) is None
+    ):
+        raise Conflict("the note is waiting for the patient's consent: it has not been disclosed")
     if await note_store.acknowledge(conn, note.id, by=caller.actor, at=now):
         await audit.record(conn, trail, "update", "consult_note", [note.id], note.spoke_id)
     if note.econsult_id is not None:

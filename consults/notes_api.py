@@ -6,7 +6,8 @@ from aiohttp import web
 
 from consults import notes
 from consults.note_store import Note, Subject
-from consults.schemas import NoteIn, NoteOut, NoteQuery, NotesOut
+from consults.notes import Shown
+from consults.schemas import NoteIn, NoteOut, NoteQuery, NotesOut, Part2Out
 from telehub.api import ApiRoutes, at
 from telehub.auth import Caller
 from telehub.keys import SETTINGS
@@ -18,7 +19,10 @@ ID = {"id": "uuid"}
 
 
 def note_out(n: Note) -> NoteOut:
-    """The API view of a note version."""
+    """The API view of a note version: for a clinic (a `Shown`), held without its sections,
+    or disclosed with the Part 2 block beside them."""
+    held = isinstance(n, Shown) and n.held
+    part2 = n.part2 if isinstance(n, Shown) else None
     return NoteOut(
         id=n.id,
         econsult_id=n.econsult_id,
@@ -29,8 +33,11 @@ def note_out(n: Note) -> NoteOut:
         patient_id=n.patient_id,
         consultant_id=n.consultant_id,
         version=n.version,
-        status="signed" if n.signed_at else "draft",
-        sections=n.sections,
+        kind=n.kind,
+        status="held" if held else "signed" if n.signed_at else "draft",
+        sections=None if held else n.sections,
+        waiting_for=n.waiting_for if isinstance(n, Shown) else None,
+        part2=Part2Out.model_validate(part2) if part2 is not None else None,
         created_at=n.created_at,
         updated_at=n.updated_at,
         signed_at=n.signed_at,
@@ -41,14 +48,16 @@ def note_out(n: Note) -> NoteOut:
 async def _draft(request: web.Request, caller: Caller, body: NoteIn, subject: Subject) -> NoteOut:
     async with unit_of_work(request) as conn:
         note = await notes.start_draft(
-            conn, caller, trail_of(request, caller), subject, body.sections.model_dump()
+            conn, caller, trail_of(request, caller), subject, body.sections.model_dump(), body.kind
         )
     return note_out(note)
 
 
 async def _versions(request: web.Request, caller: Caller, subject: Subject) -> NotesOut:
     async with unit_of_work(request) as conn:
-        found = await notes.versions(conn, caller, trail_of(request, caller), subject)
+        found = await notes.versions(
+            conn, caller, trail_of(request, caller), subject, channel="api", now=now_of(request)
+        )
     return NotesOut(notes=[note_out(n) for n in found])
 
 
@@ -174,6 +183,7 @@ async def edit_note(request: web.Request, caller: Caller, body: NoteIn) -> NoteO
             trail_of(request, caller),
             uuid_param(request, "id"),
             body.sections.model_dump(),
+            body.kind,
         )
     return note_out(edited)
 
@@ -207,7 +217,8 @@ async def sign_note(request: web.Request, caller: Caller, _: NoInput) -> NoteOut
     "GET",
     "/api/v1/notes",
     name="list_notes",
-    summary="Signed notes for the clinic (its inbox); ?acknowledged=false for open loops",
+    summary="Signed notes for the clinic (its inbox); ?acknowledged=false for open loops. "
+    "A note waiting for the patient's consent is listed as held, without its sections",
     scope="notes:read",
     input=NoteQuery,
     output=NotesOut,
@@ -222,6 +233,8 @@ async def list_notes(request: web.Request, caller: Caller, query: NoteQuery) -> 
             trail_of(request, caller),
             acknowledged=query.acknowledged,
             limit=query.limit,
+            channel="api",
+            now=now_of(request),
         )
     return NotesOut(notes=[note_out(n) for n in found])
 
@@ -240,7 +253,14 @@ async def list_notes(request: web.Request, caller: Caller, query: NoteQuery) -> 
 async def get_note(request: web.Request, caller: Caller, _: NoInput) -> NoteOut:
     """A note the caller may see (another clinic's, or a draft to a clinic: 404)."""
     async with unit_of_work(request) as conn:
-        found = await notes.get(conn, caller, trail_of(request, caller), uuid_param(request, "id"))
+        found = await notes.get(
+            conn,
+            caller,
+            trail_of(request, caller),
+            uuid_param(request, "id"),
+            channel="api",
+            now=now_of(request),
+        )
     return note_out(found)
 
 
@@ -248,11 +268,11 @@ async def get_note(request: web.Request, caller: Caller, _: NoInput) -> NoteOut:
     "POST",
     "/api/v1/notes/{id}/acknowledge",
     name="acknowledge_note",
-    summary="The clinic has the note: the loop closes",
+    summary="The clinic has the note: the loop closes (a held note: 409)",
     scope="notes:acknowledge",
     input=NoInput,
     output=NoteOut,
-    errors=(404,),
+    errors=(404, 409),
     path_params=ID,
 )
 async def acknowledge_note(request: web.Request, caller: Caller, _: NoInput) -> NoteOut:

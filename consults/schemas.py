@@ -243,6 +243,50 @@ class NoteIn(Input):
     """A consult note draft."""
 
     sections: NoteSections
+    kind: Literal["consult", "counseling"] | None = Field(
+        None,
+        description="counseling: counseling notes (a session's or a group session's note "
+        "only), disclosed only under a counseling_notes consent. Omitted: a new note is a "
+        "consult note, an amendment or an edited draft keeps its kind",
+    )
+
+
+class SecurityLabelOut(Output):
+    """A security label (a FHIR Coding): system, code, display."""
+
+    system: str
+    code: str
+    display: str
+
+
+class ConsentRecipientOut(Output):
+    """A recipient a consent names: a network clinic (spoke_id), or a named organization."""
+
+    spoke_id: int | None
+    name: str
+
+
+class ConsentScopeOut(Output):
+    """The scope of the consent a note is disclosed under (42 CFR 2.32)."""
+
+    id: uuid.UUID
+    kind: Literal["tpo", "specific", "counseling_notes"]
+    kind_words: str
+    recipients: list[ConsentRecipientOut]
+    covers: list[str]
+    covers_words: list[str]
+    purpose: str
+    signed_on: date
+    expires_on: date | None
+    expiry: str = Field(description="The expiry date, or 'until revoked'")
+
+
+class Part2Out(Output):
+    """What every disclosed note carries: the notice, the consent's scope, the labels."""
+
+    notice: str
+    consent: ConsentScopeOut
+    security_labels: list[SecurityLabelOut]
 
 
 class NoteOut(Output):
@@ -257,8 +301,20 @@ class NoteOut(Output):
     patient_id: uuid.UUID
     consultant_id: int
     version: int
-    status: Literal["draft", "signed"]
-    sections: dict[str, Any]
+    kind: Literal["consult", "counseling"]
+    status: Literal["draft", "signed", "held"] = Field(
+        description="held: signed, but waiting for the patient's consent (42 CFR part 2); "
+        "the clinic gets no sections until a consent covers it"
+    )
+    sections: dict[str, Any] | None = Field(description="null while the note is held")
+    waiting_for: str | None = Field(
+        None, description="For a held note: the consent that is missing, in words"
+    )
+    part2: Part2Out | None = Field(
+        None,
+        description="For a note disclosed to a clinic: the Part 2 notice, the scope of the "
+        "consent it is disclosed under, and the security labels (HL7 DS4P)",
+    )
     created_at: UtcDatetime
     updated_at: UtcDatetime
     signed_at: UtcDatetime | None
@@ -392,3 +448,43 @@ class MeasuresOut(Output):
     overall: MeasureOut
     by_spoke: list[MeasureOut]
     by_consultant: list[MeasureOut]
+
+
+class DisclosureQuery(Input):
+    """The accounting's window: from `since` (a date in the clinic's zone; at most 3 years
+    back, the default)."""
+
+    since: date | None = None
+
+
+class DisclosureConsentOut(Output):
+    """The consent a disclosure went under."""
+
+    id: uuid.UUID
+    kind: Literal["tpo", "specific", "counseling_notes"]
+
+
+class DisclosureOut(Output):
+    """One disclosure of a Part 2 record: what, to whom, how, under which consent, when, by
+    whom."""
+
+    note_id: uuid.UUID
+    note_version: int
+    recipient_spoke_id: int
+    recipient: str = Field(description="The clinic's name")
+    channel: Literal["webhook", "api", "page", "print", "export", "fhir"]
+    consent: DisclosureConsentOut
+    disclosed_at: UtcDatetime
+    disclosed_by: str = Field(description="The actor: user:<id>, client:<id> or webhook:<id>")
+    disclosed_by_name: str | None = Field(description="The person's name, when a person")
+
+
+class DisclosuresOut(Output):
+    """A patient's accounting of disclosures, newest first."""
+
+    patient_id: uuid.UUID
+    since: date = Field(description="The first day covered, in the clinic's zone")
+    clipped: bool = Field(
+        description="true when the asked `since` was more than 3 years back and was clipped"
+    )
+    disclosures: list[DisclosureOut]

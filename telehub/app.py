@@ -18,6 +18,7 @@ from care.review_api import api as review_api
 from consults.api import api as consults_api
 from consults.delivery import CLAIM_BATCH, run_worker
 from consults.delivery_api import api as delivery_api
+from consults.disclosure_api import api as disclosure_api
 from consults.notes_api import api as notes_api
 from consults.webhook_address import webhook_connector
 from hub import coordinator as coordinator_pages
@@ -77,6 +78,7 @@ API_PACKAGES: tuple[ApiRoutes, ...] = (
     consults_api,
     notes_api,
     delivery_api,
+    disclosure_api,
     hub_feeds.api,
     spoke_feeds.api,
 )
