@@ -1,13 +1,15 @@
 """How a signed note reaches its clinic: an outbox event, then a signed webhook POST.
 
-Signing a note writes the event in the same transaction (`enqueue_note`); a trigger on the
-outbox (migration 012) notifies channel `outbox_due` in that transaction, so at commit every
+Signing a note writes the event in the same transaction (consults.disclosure.gate: under the
+patient's consent, or held until one covers it); a trigger on the outbox (migrations 012 and
+021) notifies channel `outbox_due` in that transaction for a due event, so at commit every
 process hears it. A worker in every server process (`run_worker`) LISTENs on a connection of
-its own, leases due events with SKIP LOCKED, POSTs each outside any transaction with Standard
-Webhooks headers, and records the outcome; `outbox_poll` is the safety net while it cannot
-listen. Failures back off
-exponentially with jitter for days; a 410 Gone disables the endpoint; nothing is dropped.
-The clinic can also always pull the same notes from its inbox (GET /api/v1/notes).
+its own, leases due events with SKIP LOCKED (never a held one, nor one whose consent is no
+longer in force), POSTs each outside any transaction with Standard Webhooks headers, and
+records the outcome (a note's delivery with its row of the accounting of disclosures);
+`outbox_poll` is the safety net while it cannot listen. Failures back off exponentially with
+jitter for days; a 410 Gone disables the endpoint; nothing is dropped. The clinic can also
+always pull the same notes from its inbox (GET /api/v1/notes).
 """
 
 from __future__ import annotations
@@ -26,9 +28,9 @@ import asyncpg
 import structlog
 from standardwebhooks.webhooks import Webhook as Signer
 
-from consults import delivery_store
+from consults import delivery_store, disclosure
 from consults.delivery_store import Delivery
-from consults.note_store import Note
+from consults.disclosure import note_event as note_event
 from consults.webhook_address import RefusedAddress, RefusedWebhookUrl, check_url
 from spokes import store as spokes_store
 from telehub.db import connection
@@ -91,47 +93,8 @@ async def configure_webhook(
     return saved, secret
 
 
-def note_event(note: Note, *, base_url: str, full: bool) -> dict[str, Any]:
-    """The event for a signed note: identifiers and links, plus the note on the spoke's opt-in."""
-    data: dict[str, Any] = {
-        "note_id": str(note.id),
-        "version": note.version,
-        "spoke_id": note.spoke_id,
-        "patient_id": str(note.patient_id),
-        "econsult_id": str(note.econsult_id) if note.econsult_id else None,
-        "booking_id": str(note.booking_id) if note.booking_id else None,
-        "signed_at": _utc(note.signed_at),
-        "links": {
-            "note": f"{base_url}/api/v1/notes/{note.id}",
-            "acknowledge": f"{base_url}/api/v1/notes/{note.id}/acknowledge",
-        },
-    }
-    # The newer subjects are named only on their own notes, so an e-consult's or a booking's
-    # event keeps the keys its receivers already read.
-    if note.group_seat_id:
-        data["group_seat_id"] = str(note.group_seat_id)
-    if note.recommendation_id:
-        data["recommendation_id"] = str(note.recommendation_id)
-    if full:
-        data["note"] = {"consultant_id": note.consultant_id, "sections": note.sections}
-    return {
-        "type": "note.signed" if note.version == 1 else "note.amended",
-        "timestamp": _utc(note.signed_at),
-        "data": data,
-    }
-
-
 def _utc(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
-
-
-async def enqueue_note(conn: asyncpg.Connection, note: Note, *, base_url: str) -> str:
-    """Queue a signed note for its clinic, in the signing transaction."""
-    webhook = await spokes_store.get_webhook(conn, note.spoke_id)
-    event = note_event(note, base_url=base_url, full=bool(webhook and webhook.full_payload))
-    return await delivery_store.enqueue(
-        conn, spoke_id=note.spoke_id, event_type=event["type"], payload=event
-    )
 
 
 async def enqueue_seat_assigned(
@@ -254,6 +217,12 @@ async def deliver_due(
         webhooks = await spokes_store.active_webhooks(conn)
         if not webhooks:
             return 0
+        async with conn.transaction():
+            # Whatever a consent that lapsed since (expired in the clinic's zone) was to carry
+            # goes under another covering consent now, or is held: never sent under it.
+            await disclosure.withhold_lapsed(
+                conn, list(webhooks), base_url=settings.base_url, now=datetime.now(UTC)
+            )
         batch = await delivery_store.claim_due(
             conn, list(webhooks), lease_seconds=settings.webhook_lease, limit=CLAIM_BATCH
         )

@@ -10,13 +10,14 @@ from typing import Any, Literal
 
 import asyncpg
 
-DeliveryState = Literal["pending", "delivered", "failed"]
+# held: a note waiting for the patient's consent (consults.disclosure): kept, never sent.
+DeliveryState = Literal["pending", "delivered", "failed", "held"]
 # Notified at commit when an event becomes due now (migration 012's trigger, or wake_workers).
 CHANNEL = "outbox_due"
 
 _COLUMNS = """
     id, webhook_id, spoke_id, event_type, payload, created_at, attempts, next_attempt_at,
-    delivered_at, failed_at, last_status, last_error
+    delivered_at, failed_at, last_status, last_error, note_id, consent_id, held_at, held_reason
 """
 
 
@@ -36,12 +37,19 @@ class Delivery:
     failed_at: datetime | None
     last_status: int | None
     last_error: str | None
+    # A note's event: the note, the consent it goes under, or held with what is missing.
+    note_id: uuid.UUID | None = None
+    consent_id: uuid.UUID | None = None
+    held_at: datetime | None = None
+    held_reason: str | None = None
 
     @property
     def state(self) -> DeliveryState:
         """Where the delivery stands."""
         if self.delivered_at is not None:
             return "delivered"
+        if self.held_at is not None:
+            return "held"
         return "failed" if self.failed_at is not None else "pending"
 
 
@@ -63,6 +71,16 @@ async def enqueue(
     return webhook_id
 
 
+# Why a consent (`c`) no longer lets its events go, in words.
+LAPSED_REASON = """
+    CASE WHEN c.revoked_on IS NOT NULL
+             THEN 'consent revoked on ' || to_char(c.revoked_on, 'YYYY-MM-DD')
+         WHEN c.expires_on IS NOT NULL
+             THEN 'consent expired after ' || to_char(c.expires_on, 'YYYY-MM-DD')
+         ELSE 'consent not in force' END
+"""
+
+
 async def claim_due(
     conn: asyncpg.Connection, spoke_ids: Sequence[int], *, lease_seconds: float, limit: int
 ) -> list[Delivery]:
@@ -70,21 +88,33 @@ async def claim_due(
 
     The lease is written and committed at once, so no lock is held during the HTTP call;
     a process that dies mid-delivery leaves the lease to run out and the event is retried.
+
+    A held event is never leased, nor one whose consent is no longer in force now (revoked
+    or expired since it was queued, a retry too): the same statement holds it, with the
+    reason, so nothing is leased after a revocation commits (consults.disclosure).
     """
     rows = await conn.fetch(
         f"""
         WITH due AS (
-            SELECT id FROM outbox
-            WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now()
+            SELECT id, consent_id,
+                   consent_id IS NULL OR consent_in_force(consent_id, now()) AS in_force
+            FROM outbox
+            WHERE delivered_at IS NULL AND failed_at IS NULL AND held_at IS NULL
+              AND next_attempt_at <= now()
               AND spoke_id = ANY ($1::bigint[])
             ORDER BY next_attempt_at, id
             LIMIT $3
             FOR UPDATE SKIP LOCKED
+        ), lapsed AS (
+            UPDATE outbox o SET held_at = now(), held_reason = {LAPSED_REASON}
+            FROM due JOIN consents c ON c.id = due.consent_id
+            WHERE o.id = due.id AND NOT due.in_force
+            RETURNING o.id
         )
         UPDATE outbox o
         SET attempts = o.attempts + 1, next_attempt_at = now() + make_interval(secs => $2),
             leased_until = now() + make_interval(secs => $2)
-        FROM due WHERE o.id = due.id
+        FROM due WHERE o.id = due.id AND due.in_force
         RETURNING {", ".join("o." + c.strip() for c in _COLUMNS.split(","))}
         """,
         list(spoke_ids),
@@ -98,6 +128,10 @@ async def mark_delivered(conn: asyncpg.Connection, delivery_id: int, status: int
     """The spoke accepted the event: its endpoint answers again, so the spoke's other pending
     events waiting out a backoff are due now (in the same statement). Returns how many.
 
+    A note's event is a disclosure: the same statement writes its one row of the accounting
+    (channel webhook, by webhook:<webhook-id>, under the consent it was leased under). An
+    event already marked delivered changes nothing and is not accounted again.
+
     Events being sent (leased) and events kept as failed after the retry window stay as
     they are; the failed ones go again only by hand.
     """
@@ -106,13 +140,21 @@ async def mark_delivered(conn: asyncpg.Connection, delivery_id: int, status: int
         WITH delivered AS (
             UPDATE outbox SET delivered_at = now(), last_status = $2, last_error = NULL,
                 leased_until = NULL
-            WHERE id = $1
-            RETURNING spoke_id
+            WHERE id = $1 AND delivered_at IS NULL
+            RETURNING spoke_id, webhook_id, note_id, consent_id
+        ), disclosed AS (
+            INSERT INTO disclosures (note_id, note_version, patient_id, spoke_id,
+                recipient_spoke_id, channel, consent_id, disclosed_by)
+            SELECT n.id, n.version, n.patient_id, n.spoke_id, d.spoke_id, 'webhook',
+                   d.consent_id, 'webhook:' || d.webhook_id
+            FROM delivered d JOIN consult_notes n ON n.id = d.note_id
+            WHERE d.consent_id IS NOT NULL
+            RETURNING id
         ), released AS (
             UPDATE outbox o SET next_attempt_at = now()
             FROM delivered
             WHERE o.spoke_id = delivered.spoke_id AND o.id <> $1
-              AND o.delivered_at IS NULL AND o.failed_at IS NULL
+              AND o.delivered_at IS NULL AND o.failed_at IS NULL AND o.held_at IS NULL
               AND o.next_attempt_at > now()
               AND (o.leased_until IS NULL OR o.leased_until <= now())
             RETURNING o.id
@@ -157,7 +199,9 @@ _FILTER = """
     ($1::text IS NULL
      OR ($1 = 'delivered' AND o.delivered_at IS NOT NULL)
      OR ($1 = 'failed' AND o.failed_at IS NOT NULL)
-     OR ($1 = 'pending' AND o.delivered_at IS NULL AND o.failed_at IS NULL))
+     OR ($1 = 'held' AND o.held_at IS NOT NULL)
+     OR ($1 = 'pending' AND o.delivered_at IS NULL AND o.failed_at IS NULL
+         AND o.held_at IS NULL))
     AND ($2::bigint IS NULL OR o.spoke_id = $2)
 """
 _O_COLUMNS = ", ".join("o." + c.strip() for c in _COLUMNS.split(","))
@@ -202,8 +246,9 @@ class Routed:
 
     @property
     def retryable(self) -> bool:
-        """Whether sending it again by hand can work: undelivered, and a webhook to send to."""
-        return self.delivery.state != "delivered" and self.route == "webhook"
+        """Whether sending it again by hand can work: undelivered, not waiting for a consent,
+        and a webhook to send to."""
+        return self.delivery.state in ("pending", "failed") and self.route == "webhook"
 
 
 def _routed(row: asyncpg.Record) -> Routed:
@@ -253,12 +298,13 @@ async def get_delivery(conn: asyncpg.Connection, delivery_id: int) -> Delivery |
 async def retry_now(conn: asyncpg.Connection, delivery_id: int) -> Delivery | None:
     """Put an undelivered event back in line at once: one more attempt, by hand.
 
-    None when it is delivered, or a worker holds it right now (it is being sent).
+    None when it is delivered, held for a consent (only a consent releases it), or a worker
+    holds it right now (it is being sent).
     """
     row = await conn.fetchrow(
         f"""
         UPDATE outbox SET failed_at = NULL, next_attempt_at = now()
-        WHERE id = $1 AND delivered_at IS NULL
+        WHERE id = $1 AND delivered_at IS NULL AND held_at IS NULL
           AND (leased_until IS NULL OR leased_until <= now())
         RETURNING {_COLUMNS}
         """,
@@ -268,11 +314,12 @@ async def retry_now(conn: asyncpg.Connection, delivery_id: int) -> Delivery | No
 
 
 async def release_held(conn: asyncpg.Connection, spoke_id: int) -> int:
-    """Events held back while a spoke's endpoint was disabled may go at once."""
+    """Events held back while a spoke's endpoint was disabled may go at once (not those held
+    for a consent: only a consent releases them, consults.disclosure.release_held)."""
     done = await conn.execute(
         """
         UPDATE outbox SET next_attempt_at = now()
-        WHERE spoke_id = $1 AND delivered_at IS NULL AND failed_at IS NULL
+        WHERE spoke_id = $1 AND delivered_at IS NULL AND failed_at IS NULL AND held_at IS NULL
           AND (leased_until IS NULL OR leased_until <= now())
         """,
         spoke_id,

@@ -19,13 +19,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 import asyncpg
 import structlog
 
-from consults import delivery, disclosure_store, note_store, part2
+from consults import disclosure_store, note_store, part2
 from consults.disclosure_store import HeldNote
 from consults.note_store import Note, NoteScope
 from spokes import consent_store
@@ -42,11 +42,13 @@ __all__ = [
     "gate",
     "held_notes",
     "missing_for",
+    "note_event",
     "part2_block",
     "permit",
     "record_disclosure",
     "release_held",
     "withhold_for",
+    "withhold_lapsed",
 ]
 
 Channel = Literal["webhook", "api", "page", "print", "export", "fhir"]
@@ -94,10 +96,8 @@ def category_of(note: Note, kind: str | None = None) -> part2.NoteCategory:
 
 
 async def _category(conn: asyncpg.Connection, note: Note) -> part2.NoteCategory:
-    kind = getattr(note, "kind", None)
-    if kind is None:
-        kind = await disclosure_store.note_kind(conn, note.id)
-    return category_of(note, kind)
+    # The kind as stored: a Note built from another read model may not carry it.
+    return category_of(note, await disclosure_store.note_kind(conn, note.id))
 
 
 def missing_for(category: part2.NoteCategory) -> str:
@@ -145,14 +145,59 @@ async def _block(conn: asyncpg.Connection, consent: Consent) -> dict[str, Any]:
     return part2_block(consent, names)
 
 
+def _utc(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
+def note_event(
+    note: Note, *, base_url: str, full: bool, part2_scope: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The event for a signed note: identifiers and links, the Part 2 block it goes under
+    (`data.part2`: the notice, the consent's scope, the security labels: no clinical
+    content), plus the note itself on the spoke's opt-in."""
+    data: dict[str, Any] = {
+        "note_id": str(note.id),
+        "version": note.version,
+        "spoke_id": note.spoke_id,
+        "patient_id": str(note.patient_id),
+        "econsult_id": str(note.econsult_id) if note.econsult_id else None,
+        "booking_id": str(note.booking_id) if note.booking_id else None,
+        "signed_at": _utc(note.signed_at),
+        "links": {
+            "note": f"{base_url}/api/v1/notes/{note.id}",
+            "acknowledge": f"{base_url}/api/v1/notes/{note.id}/acknowledge",
+        },
+    }
+    # The newer subjects are named only on their own notes, so an e-consult's or a booking's
+    # event keeps the keys its receivers already read.
+    if note.group_seat_id:
+        data["group_seat_id"] = str(note.group_seat_id)
+    if note.recommendation_id:
+        data["recommendation_id"] = str(note.recommendation_id)
+    if part2_scope is not None:
+        data["part2"] = part2_scope
+    if full:
+        data["note"] = {"consultant_id": note.consultant_id, "sections": note.sections}
+    return {
+        "type": "note.signed" if note.version == 1 else "note.amended",
+        "timestamp": _utc(note.signed_at),
+        "data": data,
+    }
+
+
 async def _payload(
     conn: asyncpg.Connection, note: Note, consent: Consent | None, *, base_url: str
 ) -> dict[str, Any]:
-    webhook = await _webhook_full(conn, note.spoke_id)
-    event = delivery.note_event(note, base_url=base_url, full=webhook and consent is not None)
-    if consent is not None:
-        event["data"]["part2"] = await _block(conn, consent)
-    return event
+    """The event as it will be sent under `consent`; a held event's payload (rebuilt when it
+    is released) carries no note body and no scope."""
+    if consent is None:
+        return note_event(note, base_url=base_url, full=False)
+    return note_event(
+        note,
+        base_url=base_url,
+        full=await _webhook_full(conn, note.spoke_id),
+        part2_scope=await _block(conn, consent),
+    )
 
 
 async def _webhook_full(conn: asyncpg.Connection, spoke_id: int) -> bool:
@@ -257,11 +302,7 @@ async def withhold_for(
     consent = await consent_store.get(conn, consent_id)
     if consent is None:
         return 0
-    reason = (
-        f"consent revoked on {consent.revoked_on.isoformat()}"
-        if consent.revoked_on is not None
-        else "consent no longer in force"
-    )
+    reason = lapsed_reason(consent)
     events = await disclosure_store.lock_pending_under(conn, consent_id)
     routed = await _reroute(
         conn, events, base_url=base_url, now=now, not_under=consent_id, reason=reason
@@ -269,6 +310,27 @@ async def withhold_for(
     held = len(events) - routed
     if events:
         log.info("notes.withheld", spoke_id=consent.spoke_id, held=held, rerouted=routed)
+    return held
+
+
+def lapsed_reason(consent: Consent) -> str:
+    """Why a consent no longer lets its notes go, in words (as delivery_store.LAPSED_REASON)."""
+    if consent.revoked_on is not None:
+        return f"consent revoked on {consent.revoked_on.isoformat()}"
+    if consent.expires_on is not None:
+        return f"consent expired after {consent.expires_on.isoformat()}"
+    return "consent not in force"
+
+
+async def withhold_lapsed(
+    conn: asyncpg.Connection, spoke_ids: list[int], *, base_url: str, now: datetime
+) -> int:
+    """The worker's sweep before it claims: events of these clinics queued under a consent
+    that expired (or was revoked) since go under another covering consent, or are held.
+    Returns how many were held. (The claim itself holds any that lapse in between.)"""
+    held = 0
+    for consent_id in await disclosure_store.lapsed_consents(conn, spoke_ids, at=now):
+        held += await withhold_for(conn, consent_id, base_url=base_url, now=now)
     return held
 
 

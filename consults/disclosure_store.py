@@ -124,6 +124,24 @@ async def route(
     )
 
 
+async def lapsed_consents(
+    conn: asyncpg.Connection, spoke_ids: list[int], *, at: datetime
+) -> list[uuid.UUID]:
+    """Consents no longer in force with undelivered, unheld, unleased events of these clinics."""
+    rows = await conn.fetch(
+        """
+        SELECT DISTINCT o.consent_id FROM outbox o
+        WHERE o.spoke_id = ANY ($1::bigint[]) AND o.consent_id IS NOT NULL
+          AND o.delivered_at IS NULL AND o.failed_at IS NULL AND o.held_at IS NULL
+          AND (o.leased_until IS NULL OR o.leased_until <= $2)
+          AND NOT consent_in_force(o.consent_id, $2)
+        """,
+        spoke_ids,
+        at,
+    )
+    return [r["consent_id"] for r in rows]
+
+
 async def hold(conn: asyncpg.Connection, event_id: int, reason: str) -> None:
     """Keep an event back until a consent covers it (never sent, never lost)."""
     await conn.execute(

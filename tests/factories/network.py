@@ -6,14 +6,16 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import asyncpg
 
+from consults import part2
 from hub import store as hub_store
 from scheduling import services
 from scheduling import store as scheduling_store
+from spokes import consent_store
 from spokes import store as spokes_store
 from telehub import mfa
 from telehub.auth import KIND_SCOPES, Caller, issue_access_token
@@ -26,6 +28,49 @@ _counter = itertools.count(1)
 
 
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+# The day a factory patient's consent was signed: before any clock a test sets.
+CONSENT_SIGNED_ON = date(2000, 1, 1)
+
+
+_PURPOSES = {
+    "tpo": "treatment, payment and health care operations",
+    "specific": "coordination of care with the patient's clinic",
+    "counseling_notes": "counseling by the patient's care team",
+}
+
+
+async def give_consent(
+    conn: asyncpg.Connection,
+    patient: spokes_store.Patient,
+    *,
+    kind: str = "tpo",
+    recipients: Sequence[int] | None = None,
+    signed_on: date = CONSENT_SIGNED_ON,
+    expires_on: date | None = None,
+) -> consent_store.Consent:
+    """Record a consent of the patient through the consent store: TPO (every kind of note but
+    counseling notes) or counseling notes, to their own clinic unless `recipients` says."""
+    disclose = (
+        ["counseling_note"]
+        if kind == "counseling_notes"
+        else [c for c in part2.NOTE_CATEGORIES if c != "counseling_note"]
+    )
+    return await consent_store.insert(
+        conn,
+        spoke_id=patient.spoke_id,
+        patient_id=patient.id,
+        kind=kind,
+        recipient_spoke_ids=list(recipients or [patient.spoke_id]),
+        other_recipients=[],
+        disclose=disclose,
+        purpose=_PURPOSES[kind],
+        signed_on=signed_on,
+        expires_on=expires_on,
+        recorded_by="test:factory",
+        recorded_at=datetime.now(UTC),
+    )
 
 
 class Clock:
@@ -120,11 +165,19 @@ class Network:
         )
 
     async def patient(
-        self, spoke: SpokeUser, *, state: str = "VT", family_name: str = "Zzyzx"
+        self,
+        spoke: SpokeUser,
+        *,
+        state: str = "VT",
+        family_name: str = "Zzyzx",
+        consent: str | None = "tpo",
     ) -> spokes_store.Patient:
-        """A patient of the spoke."""
+        """A patient of the spoke, with a consent on file as in a running program: by default
+        a TPO consent to their own clinic (signed CONSENT_SIGNED_ON, until revoked) covering
+        every kind of note but counseling notes; `consent="counseling_notes"` a counseling-notes
+        consent; `consent=None` none (their notes are held at signing)."""
         n = next(_counter)
-        async with self.pool.acquire() as conn:
+        async with self.pool.acquire() as conn, conn.transaction():
             patient = await spokes_store.insert_patient(
                 conn,
                 spoke_id=spoke.id,
@@ -134,7 +187,9 @@ class Network:
                 birth_date=date(1980, 1, 1),
                 state=state,
             )
-        assert patient is not None
+            assert patient is not None
+            if consent is not None:
+                await give_consent(conn, patient, kind=consent)
         return patient
 
     async def user(
