@@ -33,7 +33,7 @@ from scheduling.groups_schemas import GroupIn
 from scheduling.series_schemas import Override, SeriesIn
 from scheduling.slots import Period
 from spokes import store as spokes_store
-from telehub import demo_care, mfa
+from telehub import demo_care, demo_consent, mfa
 from telehub.audit import Trail
 from telehub.auth import KIND_SCOPES, Caller
 from telehub.clients import create_client
@@ -366,6 +366,16 @@ async def seed(
                 )
                 assert patient is not None
                 patients.append(patient)
+            part2 = await demo_consent.seed_clinic(
+                conn,
+                settings,
+                spoke,
+                client.client_id,
+                patients,
+                made_services,
+                now,
+                stories=not clinics,
+            )
             booked = await _book_some(
                 conn, spoke.id, made_services, patients, now, rng, video_url_template
             )
@@ -404,6 +414,7 @@ async def seed(
                     "econsults": econsults_made,
                     "series": course,
                     "waitlist": waiting,
+                    "part2": part2,
                     "feed_url": f"{settings.base_url}/feeds/spokes/{feed}.ics",
                 }
             )

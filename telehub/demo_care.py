@@ -30,6 +30,7 @@ from scheduling import availability, bookings, store
 from scheduling.booking_store import Booking
 from scheduling.slots import Period
 from spokes import store as spokes_store
+from telehub import demo_consent
 from telehub.audit import Trail
 from telehub.auth import KIND_SCOPES, Caller
 from telehub.errors import SlotTaken
@@ -234,7 +235,8 @@ async def _clinic(
     now: datetime,
 ) -> dict[str, Any]:
     spoke_id, slug, state = clinic["id"], clinic["slug"], clinic["state"]
-    today = now.astimezone(ZoneInfo(clinic["timezone"])).date()
+    zone = ZoneInfo(clinic["timezone"])
+    today = now.astimezone(zone).date()
     email, password = f"care.manager@{slug}.telehub.test", secrets.token_urlsafe(9)
     manager = await create_user(
         conn,
@@ -274,6 +276,9 @@ async def _clinic(
             )
             assert patient is not None
             patient_id = patient.id
+            # Consent on file since enrolment (8 weeks at least): the review's notes need it.
+            signed = now - max(demo_consent.SIGNED, timedelta(days=(today - began).days))
+            await demo_consent.tpo(conn, settings, caller, zone, patient_id, at=signed)
         consultant = psychiatrist if plan.program == "collaborative_care" else addiction
         episode = await registry.enrol(
             conn,
