@@ -16,6 +16,9 @@ import asyncpg
 
 from care import store as registry_store
 from care.store import Episode
+from consults import accounting, disclosure
+from consults.accounting import Accounting
+from consults.disclosure import HeldNote
 from consults.note_store import Note, Subject
 from consults.store import Econsult
 from scheduling import bookings, series
@@ -24,8 +27,9 @@ from scheduling.booking_store import Booking
 from scheduling.bookings import BookingFilter
 from scheduling.series import Series
 from scheduling.store import Service
-from spokes import care_store, group_views, patients
+from spokes import care_store, consent_rules, consents, group_views, patients
 from spokes import store as spokes_store
+from spokes.consent_store import Consent
 from spokes.group_views import PatientGroup
 from spokes.overview import clinic_of, consultant_names, service_names
 from spokes.store import Patient, Spoke
@@ -252,4 +256,124 @@ async def clinic_bookings(
         patients=await spokes_store.patients_by_id(conn, spoke.id, ids),
         services=await service_names(conn),
         consultants=await consultant_names(conn),
+    )
+
+
+# Part 2 consent, as the clinic's pages show it.
+
+EXPIRING_DAYS = 30  # a consent in force that ends within this many days is "expiring"
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentShown:
+    """One of the patient's consents with its status on the clinic's today, in words."""
+
+    consent: Consent
+    status: str  # active | expiring | expired | revoked | not_yet_in_force
+    days_left: int | None  # for an expiring consent: days until its last day
+    recipients: list[str]  # the network clinics by name, then the named organizations
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentChoices:
+    """What the consent form offers: the patient, their clinic, the network's clinics."""
+
+    spoke: Spoke
+    patient: Patient
+    clinics: list[Spoke]  # the patient's clinic first
+    today: date
+
+
+def consent_shown(consent: Consent, today: date, names: dict[int, str]) -> ConsentShown:
+    """A consent with its status on `today` and its recipients by name."""
+    status = consent_rules.status(consent, today)
+    days = (
+        (consent.expires_on - today).days
+        if status == "expiring" and consent.expires_on is not None
+        else None
+    )
+    recipients = [names.get(s, f"clinic {s}") for s in consent.recipient_spoke_ids]
+    return ConsentShown(consent, status, days, recipients + list(consent.other_recipients))
+
+
+async def clinic_names(conn: asyncpg.Connection) -> dict[int, str]:
+    """Every network clinic's name by id (a consent names its recipients by them)."""
+    return {s.id: s.name for s in await spokes_store.list_spokes(conn)}
+
+
+async def consent_choices(
+    conn: asyncpg.Connection, caller: Caller, trail: Trail, patient_id: uuid.UUID, now: datetime
+) -> ConsentChoices:
+    """The consent form for one of the caller's patients (another clinic's answers NotFound)."""
+    patient = await patients.get(conn, caller, trail, patient_id)
+    spoke = await clinic_of(conn, caller)
+    clinics = sorted(await spokes_store.list_spokes(conn), key=lambda s: (s.id != spoke.id, s.name))
+    return ConsentChoices(spoke, patient, clinics, now.astimezone(spoke.zone).date())
+
+
+@dataclass(frozen=True, slots=True)
+class DisclosureList:
+    """The accounting of a patient's disclosures as the clinic's page shows it."""
+
+    spoke: Spoke
+    patient: Patient
+    accounting: Accounting
+    today: date
+
+
+async def disclosure_list(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    trail: Trail,
+    patient_id: uuid.UUID,
+    now: datetime,
+    *,
+    since: date | None,
+) -> DisclosureList:
+    """One of the caller's patients and what was disclosed about them (the last 3 years, or
+    since a day); another clinic's patient answers NotFound."""
+    patient = await patients.get(conn, caller, trail, patient_id)
+    spoke = await clinic_of(conn, caller)
+    shown = await accounting.accounting(conn, caller, trail, patient.id, since=since, now=now)
+    return DisclosureList(spoke, patient, shown, now.astimezone(spoke.zone).date())
+
+
+@dataclass(frozen=True, slots=True)
+class PatientConsent:
+    """The patient page's consent section: the overall status, each consent, held notes."""
+
+    status: str  # active | expiring | revoked | none (spokes.consent_rules)
+    days_left: int | None  # when expiring: days until the covering consent's last day
+    consents: list[ConsentShown]
+    held: list[HeldNote]
+
+
+@dataclass(frozen=True, slots=True)
+class PatientPage:
+    """What the clinic's patient page shows: the record and the patient's Part 2 consent."""
+
+    care: Care
+    consent: PatientConsent
+
+
+async def patient_page(
+    conn: asyncpg.Connection, caller: Caller, trail: Trail, patient_id: uuid.UUID, now: datetime
+) -> PatientPage:
+    """The patient's record, their consents with status in the clinic's today, and the notes
+    waiting for their consent (never a held note's body)."""
+    record = await patient_care(conn, caller, trail, patient_id, now)
+    today = now.astimezone(record.spoke.zone).date()
+    summary = await consents.summary(conn, caller, trail, record.patient.id, today)
+    names = await clinic_names(conn)
+    shown = [consent_shown(c, today, names) for c in summary.consents]
+    covering = next((s for s in shown if s.status in ("active", "expiring")), None)
+    held = await disclosure.held_notes(conn, spoke_id=record.spoke.id, patient_id=record.patient.id)
+    return PatientPage(
+        record,
+        PatientConsent(
+            status=summary.status,
+            days_left=covering.days_left if covering and summary.status == "expiring" else None,
+            consents=shown,
+            held=held,
+        ),
     )

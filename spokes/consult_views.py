@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 import asyncpg
 
 from consults import econsults, notes
+from consults.disclosure import Channel
 from consults.note_store import Note, Subject
 from consults.store import Econsult, Message
 from consults.turnaround import BusinessHours
@@ -280,10 +281,17 @@ async def _visit_times(
 
 
 async def note_view(
-    conn: asyncpg.Connection, caller: Caller, trail: Trail, note_id: uuid.UUID
+    conn: asyncpg.Connection,
+    caller: Caller,
+    trail: Trail,
+    note_id: uuid.UUID,
+    *,
+    channel: Channel = "page",
+    now: datetime | None = None,
 ) -> NoteView:
-    """A signed consult note of the clinic's, with the e-consult it answers (if any)."""
-    note = await notes.get(conn, caller, trail, note_id)
+    """A signed consult note of the clinic's, with the e-consult it answers (if any); its body
+    is disclosed through `channel` (the page, or its printout) under Part 2, or held."""
+    note = await notes.get(conn, caller, trail, note_id, channel=channel, now=now)
     subject = Subject.of(note)
     consultant = await hub_store.get_consultant(conn, note.consultant_id)
     person = await users.name_of_actor(conn, note.signed_by or "")

@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
-from consults import econsults, notes
+from consults import disclosure, econsults, notes
+from consults.disclosure import HeldNote
 from consults.note_store import Note
 from consults.store import Econsult, Message
 from hub import store as hub_store
@@ -55,6 +56,7 @@ class ClinicDashboard:
     services: dict[int, str]
     opened: list[WaitRequest]  # waitlist requests told of a time that has not passed yet
     seats_assigned: list[Assigned]  # the clinic's waiting patients given a group seat lately
+    held: list[HeldNote]  # signed notes waiting for their patients' consent (no body)
 
 
 def hub_question(messages: list[Message]) -> Message | None:
@@ -91,7 +93,13 @@ async def clinic_dashboard(
         trail,
         BookingFilter(start=now, end=now + timedelta(days=UPCOMING_DAYS), status="booked"),
     )
-    waiting_notes = await notes.inbox(conn, caller, trail, acknowledged=False, limit=LISTED)
+    # A held note is not the clinic's to acknowledge: it is counted as held, apart.
+    waiting_notes = [
+        n
+        for n in await notes.inbox(conn, caller, trail, acknowledged=False, limit=LISTED, now=now)
+        if getattr(n, "waiting_for", None) is None
+    ]
+    held = await disclosure.held_notes(conn, spoke_id=spoke.id)
     opened = [r for r in await waitlist.mine(conn, caller, trail) if r.told and r.told.end > now]
     seats = await group_seats.assigned_since(
         conn, caller, trail, now - timedelta(days=SEATS_SHOWN_DAYS)
@@ -110,6 +118,7 @@ async def clinic_dashboard(
         | {a.econsult.patient_id for a in asked}
         | {r.patient_id for r in opened if r.patient_id is not None}
         | {a.patient_id for a in seats}
+        | {h.patient_id for h in held}
     )
     today = now.astimezone(spoke.zone).date()
     return ClinicDashboard(
@@ -124,4 +133,5 @@ async def clinic_dashboard(
         services=await service_names(conn),
         opened=opened,
         seats_assigned=seats,
+        held=held,
     )

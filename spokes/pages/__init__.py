@@ -11,6 +11,7 @@ from aiohttp import web
 from spokes.pages import (
     book,
     bookings,
+    consents,
     dashboard,
     econsults,
     find,
@@ -37,6 +38,7 @@ ROUTES: tuple[web.RouteTableDef, ...] = (
     series.routes,  # /spoke/series/new before /spoke/series/{id}: one table, in order
     waitlist.routes,
     registry.routes,
+    consents.routes,
 )
 
 

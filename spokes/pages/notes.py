@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from consults import notes
+from consults.disclosure import Channel
 from spokes import consult_views
 from spokes.pages.common import page
 from telehub.request import now_of, trail_of, unit_of_work, uuid_param
@@ -35,14 +36,19 @@ async def inbox_page(request: web.Request) -> web.Response:
     )
 
 
-async def _note(request: web.Request) -> dict[str, Any]:
-    """What the note page and its printout show."""
+async def _note(request: web.Request, channel: Channel) -> dict[str, Any]:
+    """What the note page and its printout show: the body and its Part 2 block when the
+    patient's consent covers it (the showing is accounted for), else that it is held."""
     user = signed_in(request, *ROLES_SPOKE)
     caller, trail = user.caller, trail_of(request, user.caller)
     async with unit_of_work(request) as conn:
-        shown = await consult_views.note_view(conn, caller, trail, uuid_param(request, "id"))
+        shown = await consult_views.note_view(
+            conn, caller, trail, uuid_param(request, "id"), channel=channel, now=now_of(request)
+        )
     note = shown.note
     return {
+        "held": getattr(note, "waiting_for", None),
+        "part2": getattr(note, "part2", None),
         "spoke": shown.spoke,
         "note": note,
         "s": note.sections,
@@ -59,13 +65,13 @@ async def _note(request: web.Request) -> dict[str, Any]:
 @routes.get("/spoke/notes/{id}", name="spoke_note")
 async def note_page(request: web.Request) -> web.Response:
     """A signed consult note, readable section by section, with Acknowledge and Print."""
-    return page(request, "spokes/note.html", await _note(request))
+    return page(request, "spokes/note.html", await _note(request, "page"))
 
 
 @routes.get("/spoke/notes/{id}/print", name="spoke_note_print")
 async def note_print(request: web.Request) -> web.Response:
     """The note on paper: clinic and patient header, every section, no navigation."""
-    return page(request, "spokes/note_print.html", await _note(request))
+    return page(request, "spokes/note_print.html", await _note(request, "print"))
 
 
 @routes.post("/spoke/notes/{id}/acknowledge", name="spoke_note_ack")

@@ -22,9 +22,10 @@ async def patient_page(request: web.Request) -> web.Response:
     user = signed_in(request, *ROLES_SPOKE)
     patient_id = uuid_param(request, "id")
     async with unit_of_work(request) as conn:
-        record = await care.patient_care(
+        shown = await care.patient_page(
             conn, user.caller, trail_of(request, user.caller), patient_id, now_of(request)
         )
+    record = shown.care
     patient = record.patient
     return page(
         request,
@@ -32,6 +33,7 @@ async def patient_page(request: web.Request) -> web.Response:
         {
             "spoke": record.spoke,
             "r": record,
+            "consent": shown.consent,
             "patient": patient,
             "outcome": lambda b: care.outcome(b, record.now),
             "courses": {s.id: s for s in record.series},
