@@ -1,4 +1,6 @@
-"""SQL for the program measures: turnaround, loop closure, overdue and unacknowledged work.
+"""SQL for the program measures: turnaround, loop closure, overdue and unacknowledged work,
+and notes held for the patient's consent (42 CFR part 2: counted apart, never "unacknowledged":
+the clinic cannot acknowledge what it has not been given).
 
 Each query groups per spoke, per consultant and overall at once (GROUPING SETS).
 """
@@ -38,6 +40,8 @@ class Measures:
     loop_closure_p90_hours: float | None = None
     unacknowledged: int = 0
     oldest_unacknowledged_at: datetime | None = field(default=None)
+    held: int = 0
+    oldest_held_at: datetime | None = field(default=None)
 
 
 async def program_measures(
@@ -92,14 +96,23 @@ async def program_measures(
         start,
         end,
     )
+    # A signed, unacknowledged note whose event waits for a consent is held, not unacknowledged.
     waiting = await conn.fetch(
         f"""
-        SELECT {_LEVEL}, count(*) AS unacknowledged,
-               min(signed_at) AS oldest_unacknowledged_at
-        FROM consult_notes n
-        WHERE signed_at IS NOT NULL
-          AND NOT EXISTS (SELECT 1 FROM note_acknowledgements a WHERE a.note_id = n.id)
-        GROUP BY {_GROUPS}
+        WITH w AS (
+            SELECT n.spoke_id, n.consultant_id, n.signed_at,
+                   EXISTS (SELECT 1 FROM outbox o
+                           WHERE o.note_id = n.id AND o.held_at IS NOT NULL) AS held
+            FROM consult_notes n
+            WHERE n.signed_at IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM note_acknowledgements a WHERE a.note_id = n.id)
+        )
+        SELECT {_LEVEL},
+               count(*) FILTER (WHERE NOT held) AS unacknowledged,
+               min(signed_at) FILTER (WHERE NOT held) AS oldest_unacknowledged_at,
+               count(*) FILTER (WHERE held) AS held,
+               min(signed_at) FILTER (WHERE held) AS oldest_held_at
+        FROM w GROUP BY {_GROUPS}
         """
     )
     merged: dict[tuple[str, int], Measures] = {("overall", 0): Measures("overall", 0)}
