@@ -120,6 +120,14 @@ async def clinic_today(conn: asyncpg.Connection, spoke_id: int, now: datetime) -
     return now.astimezone(spoke.zone).date()
 
 
+async def patient_today(
+    conn: asyncpg.Connection, caller: Caller, patient_id: uuid.UUID, now: datetime
+) -> date:
+    """The date now at the patient's clinic (another clinic's patient: NotFound)."""
+    patient = await _patient(conn, caller, patient_id)
+    return await clinic_today(conn, patient.spoke_id, now)
+
+
 def _refused(errors: list[FieldError]) -> ValidationFailed:
     summary = "; ".join(f"{e.field}: {e.detail}" for e in errors[:5])
     return ValidationFailed(summary, errors=errors)
@@ -375,13 +383,18 @@ def check_form(content_type: str, data: bytes) -> None:
         raise too_large()
     kind = content_type.split(";", 1)[0].strip().lower()
     if kind not in FORM_TYPES:
-        raise _refused([FieldError("form", "must be a PDF, PNG or JPEG file")])
+        raise wrong_type()
     if not data:
         raise _refused([FieldError("form", "is empty")])
     if not data.startswith(FORM_TYPES[kind]):
         raise _refused(
             [FieldError("form", f"is not a {_SUFFIX[kind][1:].upper()} file: its content differs")]
         )
+
+
+def wrong_type() -> ValidationFailed:
+    """The refusal of a signed form that is not a PDF, PNG or JPEG file."""
+    return _refused([FieldError("form", "must be a PDF, PNG or JPEG file")])
 
 
 def too_large() -> PayloadTooLarge:

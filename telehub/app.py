@@ -36,6 +36,7 @@ from spokes import feeds as spoke_feeds
 from spokes import pages as spoke_pages
 from spokes.api import api as spokes_api
 from spokes.care_api import api as care_api
+from spokes.consent_api import api as consent_api
 from telehub import discovery, health, housekeeping, oauth
 from telehub.api import ApiRoutes
 from telehub.api_registry import ApiRegistry
@@ -72,6 +73,7 @@ API_PACKAGES: tuple[ApiRoutes, ...] = (
     waitlist_api,
     spokes_api,
     care_api,
+    consent_api,
     registry_api,
     billing_api,
     review_api,

@@ -55,7 +55,7 @@ async def test_a_tpo_consent_covers_its_recipient_and_categories_only(
     conn: asyncpg.Connection, network: Network
 ) -> None:
     spoke, other = await network.spoke(), await network.spoke()
-    patient = await network.patient(spoke)
+    patient = await network.patient(spoke, consent=None)
     tpo = await _consent(conn, spoke.id, patient.id, disclose=["econsult_answer"])
 
     found = await _covering(conn, patient.id, spoke.id, "econsult_answer")
@@ -70,7 +70,7 @@ async def test_counseling_notes_are_covered_only_by_a_counseling_consent(
     conn: asyncpg.Connection, network: Network
 ) -> None:
     spoke = await network.spoke()
-    patient = await network.patient(spoke)
+    patient = await network.patient(spoke, consent=None)
     await _consent(conn, spoke.id, patient.id)
     assert await _covering(conn, patient.id, spoke.id, "counseling_note") is None
 
@@ -89,8 +89,8 @@ async def test_a_consent_is_in_force_by_the_clinics_own_date(
 ) -> None:
     honolulu = await network.spoke(timezone="Pacific/Honolulu")
     tokyo = await network.spoke(timezone="Asia/Tokyo")
-    in_honolulu = await network.patient(honolulu)
-    in_tokyo = await network.patient(tokyo)
+    in_honolulu = await network.patient(honolulu, consent=None)
+    in_tokyo = await network.patient(tokyo, consent=None)
     # Both expire on 1 March: Honolulu is still on 1 March, Tokyo has moved to 2 March.
     await _consent(conn, honolulu.id, in_honolulu.id, expires_on=date(2027, 3, 1))
     await _consent(conn, tokyo.id, in_tokyo.id, expires_on=date(2027, 3, 1))
@@ -98,8 +98,8 @@ async def test_a_consent_is_in_force_by_the_clinics_own_date(
     assert await _covering(conn, in_tokyo.id, tokyo.id, "session_note") is None
 
     # Signed 2 March: already in force in Tokyo, not yet in Honolulu.
-    late_h = await network.patient(honolulu)
-    late_t = await network.patient(tokyo)
+    late_h = await network.patient(honolulu, consent=None)
+    late_t = await network.patient(tokyo, consent=None)
     await _consent(conn, honolulu.id, late_h.id, signed_on=date(2027, 3, 2))
     await _consent(conn, tokyo.id, late_t.id, signed_on=date(2027, 3, 2))
     assert await _covering(conn, late_h.id, honolulu.id, "session_note") is None
@@ -110,7 +110,7 @@ async def test_a_revoked_consent_covers_nothing_from_the_moment_it_is_recorded(
     conn: asyncpg.Connection, network: Network
 ) -> None:
     spoke = await network.spoke()
-    patient = await network.patient(spoke)
+    patient = await network.patient(spoke, consent=None)
     tpo = await _consent(conn, spoke.id, patient.id)
     revoked = await consent_store.mark_revoked(
         conn, tpo.id, revoked_on=date(2027, 3, 1), how="verbal", revoked_at=NOW, revoked_by="user:1"
@@ -135,7 +135,7 @@ async def test_the_newest_signed_consent_covers_and_of_patient_lists_newest_firs
     conn: asyncpg.Connection, network: Network
 ) -> None:
     spoke, hub_side = await network.spoke(), await network.spoke()
-    patient = await network.patient(spoke)
+    patient = await network.patient(spoke, consent=None)
     older = await _consent(
         conn,
         spoke.id,
@@ -157,7 +157,7 @@ async def test_the_newest_signed_consent_covers_and_of_patient_lists_newest_firs
     assert to_other is not None and to_other.id == older.id
     assert [c.id for c in await consent_store.of_patient(conn, patient.id)] == [newer.id, older.id]
     # Another patient's consents never cover this patient's notes.
-    stranger = await network.patient(spoke)
+    stranger = await network.patient(spoke, consent=None)
     assert await _covering(conn, stranger.id, spoke.id, "econsult_answer") is None
     assert await consent_store.of_patient(conn, stranger.id) == []
 
@@ -166,7 +166,7 @@ async def test_the_form_is_read_only_through_form_of(
     conn: asyncpg.Connection, network: Network
 ) -> None:
     spoke = await network.spoke()
-    patient = await network.patient(spoke)
+    patient = await network.patient(spoke, consent=None)
     tpo = await _consent(conn, spoke.id, patient.id)
     assert await consent_store.form_of(conn, tpo.id) is None
     pdf = b"%PDF-1.7\n" + b"x" * 100
