@@ -27,9 +27,10 @@ from scheduling.booking_store import Booking
 from scheduling.bookings import BookingFilter
 from scheduling.series import Series
 from scheduling.store import Service
-from spokes import care_store, consent_rules, consents, group_views, patients
+from spokes import care_store, consents, group_views, patients
 from spokes import store as spokes_store
 from spokes.consent_store import Consent
+from spokes.consents import ConsentStatus
 from spokes.group_views import PatientGroup
 from spokes.overview import clinic_of, consultant_names, service_names
 from spokes.store import Patient, Spoke
@@ -261,8 +262,6 @@ async def clinic_bookings(
 
 # Part 2 consent, as the clinic's pages show it.
 
-EXPIRING_DAYS = 30  # a consent in force that ends within this many days is "expiring"
-
 
 @dataclass(frozen=True, slots=True)
 class ConsentShown:
@@ -270,7 +269,7 @@ class ConsentShown:
 
     consent: Consent
     status: str  # active | expiring | expired | revoked | not_yet_in_force
-    days_left: int | None  # for an expiring consent: days until its last day
+    days_left: int | None  # an expiring one: days until its last day
     recipients: list[str]  # the network clinics by name, then the named organizations
 
 
@@ -284,16 +283,13 @@ class ConsentChoices:
     today: date
 
 
-def consent_shown(consent: Consent, today: date, names: dict[int, str]) -> ConsentShown:
-    """A consent with its status on `today` and its recipients by name."""
-    status = consent_rules.status(consent, today)
-    days = (
-        (consent.expires_on - today).days
-        if status == "expiring" and consent.expires_on is not None
-        else None
-    )
+def consent_shown(given: ConsentStatus, names: dict[int, str]) -> ConsentShown:
+    """A consent with its status and its recipients by name."""
+    consent = given.consent
     recipients = [names.get(s, f"clinic {s}") for s in consent.recipient_spoke_ids]
-    return ConsentShown(consent, status, days, recipients + list(consent.other_recipients))
+    return ConsentShown(
+        consent, given.status, given.days_left, recipients + list(consent.other_recipients)
+    )
 
 
 async def clinic_names(conn: asyncpg.Connection) -> dict[int, str]:
@@ -365,7 +361,7 @@ async def patient_page(
     today = now.astimezone(record.spoke.zone).date()
     summary = await consents.summary(conn, caller, trail, record.patient.id, today)
     names = await clinic_names(conn)
-    shown = [consent_shown(c, today, names) for c in summary.consents]
+    shown = [consent_shown(c, names) for c in summary.consents]
     covering = next((s for s in shown if s.status in ("active", "expiring")), None)
     held = await disclosure.held_notes(conn, spoke_id=record.spoke.id, patient_id=record.patient.id)
     return PatientPage(

@@ -255,7 +255,7 @@ async def consent_record(request: web.Request) -> web.StreamResponse:
     if released:
         said += f" {released} held note{'s' if released != 1 else ''} sent to the clinic."
     raise await see_other(
-        request, url_for(request, "spoke_patient", id=patient_id).split("?")[0] + "#consent", said
+        request, f"{url_for(request, 'spoke_patient', id=patient_id)}#consent", said
     )
 
 
