@@ -13,11 +13,16 @@ import asyncpg
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 
+from consults import notes
+from consults import store as econsult_store
+from consults.note_store import Note, NoteKind, Subject
 from hub.store import Consultant
 from scheduling import booking_store
 from scheduling.slots import Period
 from scheduling.store import Service
 from spokes.store import Patient
+from telehub.audit import Trail
+from telehub.auth import KIND_SCOPES, Caller
 from tests.factories.network import Network, SpokeUser
 
 # Who the records are made through: the app in process (the `client` fixture), or a session on
@@ -257,3 +262,61 @@ def iso(value: datetime) -> str:
 def day_window(start: datetime, days: int = 1) -> dict[str, str]:
     """start/end query parameters covering `days` days from `start`."""
     return {"start": iso(start), "end": iso(start + timedelta(days=days))}
+
+
+# Where the links of events signed through the domain helpers below point.
+BASE_URL = "http://telehub.test"
+
+
+async def econsult_in_store(
+    conn: asyncpg.Connection,
+    *,
+    patient: Patient,
+    service_id: int,
+    consultant_id: int,
+    at: datetime,
+) -> uuid.UUID:
+    """An e-consult about the patient, written through the e-consult store and assigned to the
+    consultant (the app's worker not involved); its id."""
+    made = await econsult_store.insert_econsult(
+        conn,
+        spoke_id=patient.spoke_id,
+        patient_id=patient.id,
+        service_id=service_id,
+        referring_clinician="Dr. Park",
+        question="MOUD choice?",
+        clinical_context={},
+        urgency="routine",
+        submitted_at=at,
+        due_at=at + timedelta(days=2),
+        consultant_id=consultant_id,
+        booking_id=None,
+        created_by="test",
+    )
+    return made.id
+
+
+async def sign_in_domain(
+    conn: asyncpg.Connection,
+    consultant_id: int,
+    subject: Subject,
+    *,
+    now: datetime,
+    kind: NoteKind | None = None,
+    sections: Mapping[str, Any] = NOTE_SECTIONS,
+) -> Note:
+    """The consultant signs the subject's note (a first version, or the next: an amendment)
+    through consults.notes, in the caller's transaction, as signing through the API does:
+    the note goes through the Part 2 gate to the outbox."""
+    hub = Caller("consultant", "c", KIND_SCOPES["consultant"], consultant_id=consultant_id)
+    return await notes.save_and_sign(
+        conn,
+        hub,
+        Trail(hub.actor),
+        subject,
+        None,
+        dict(sections),
+        base_url=BASE_URL,
+        now=now,
+        kind=kind,
+    )
