@@ -373,3 +373,17 @@ async def patient_page(
             held=held,
         ),
     )
+
+
+async def econsult_consent_gap(
+    conn: asyncpg.Connection, caller: Caller, trail: Trail, patient_id: uuid.UUID, now: datetime
+) -> str | None:
+    """What the patient's consent lacks for the hub's answer to an e-consult to reach the
+    clinic, in words (None: a consent in force covers it); another clinic's patient: NotFound."""
+    patient = await patients.get(conn, caller, trail, patient_id)
+    spoke = await clinic_of(conn, caller)
+    today = now.astimezone(spoke.zone).date()
+    summary = await consents.summary(conn, caller, trail, patient.id, today)
+    if "econsult_answer" not in summary.not_covered:
+        return None
+    return disclosure.missing_for("econsult_answer")

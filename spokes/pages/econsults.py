@@ -9,7 +9,7 @@ from aiohttp import web
 
 from consults import econsults
 from consults.schemas import EconsultIn, MessageIn, VisitIn
-from spokes import consult_views
+from spokes import care, consult_views
 from spokes.pages.common import (
     ECONSULT_INPUTS,
     FIELD_LABELS,
@@ -23,6 +23,7 @@ from spokes.pages.common import (
     page,
     utc_text,
 )
+from spokes.store import Patient
 from telehub.errors import Conflict, NotAnOpenSlot, SlotTaken, ValidationFailed
 from telehub.forms import check, checked, errors_of, field_label, pick, typed_form
 from telehub.keys import SETTINGS
@@ -73,6 +74,14 @@ async def _econsult_form(
         choices = await consult_views.econsult_choices(
             conn, caller, trail_of(request, caller), settings, now_of(request)
         )
+        chosen = _chosen(values, choices.patients)
+        consent_gap = (
+            await care.econsult_consent_gap(
+                conn, caller, trail_of(request, caller), chosen, now_of(request)
+            )
+            if chosen is not None
+            else None
+        )
     spoke, services = choices.spoke, choices.services
     if len(services) == 1 and not values.get("service_id"):
         values = {**values, "service_id": str(services[0].service.id)}
@@ -101,9 +110,17 @@ async def _econsult_form(
             "hub_hours": consult_views.business_hours_words(hours),
             "urgent_within": consult_views.business_time_words(hours, econsults.URGENT_HOURS),
             "labels": LABELS,
+            "consent_gap": consent_gap,
+            "chosen": chosen,
         },
         status=status,
     )
+
+
+def _chosen(values: dict[str, Any], listed: list[Patient]) -> uuid.UUID | None:
+    """The patient the form has chosen, if it is one of the clinic's listed patients."""
+    wanted = str(values.get("patient_id", ""))
+    return next((p.id for p in listed if str(p.id) == wanted), None)
 
 
 @routes.get("/spoke/econsults/new", name="spoke_econsult_new")

@@ -249,3 +249,20 @@ async def test_another_clinics_consent_cannot_be_revoked(
     assert response.status == 404
     [stored] = await consents_of(conn, theirs)
     assert stored["revoked_at"] is None
+
+
+async def test_the_econsult_form_says_when_the_patient_has_no_consent_and_links_to_record_one(
+    client: TestClient, network: Network, clinic: Clinic
+) -> None:
+    patient = await network.patient(clinic.spoke, consent=None)
+
+    without = await client.get("/spoke/econsults/new", params={"patient_id": str(patient.id)})
+    with_one = await client.get(
+        "/spoke/econsults/new", params={"patient_id": str(clinic.patient.id)}
+    )
+
+    page = await without.text()
+    assert "This patient has no consent in force that lets the hub's answer reach" in page
+    assert "missing: no consent for treatment, payment and operations in force" in page
+    assert f"/spoke/patients/{patient.id}/consents/new" in page
+    assert 'id="consent-gap"' not in await with_one.text()
