@@ -88,9 +88,23 @@ class Scene:
                 now=NOW,
             )
 
+    async def revoke(self, consent_id: uuid.UUID, *, on: date) -> consents.Revoked:
+        """The clinic records the patient's written revocation."""
+        clinic = Caller("spoke", self.spoke.client_id, KIND_SCOPES["spoke"], self.spoke.id)
+        async with self.pool.acquire() as conn, conn.transaction():
+            return await consents.revoke(
+                conn,
+                clinic,
+                Trail(clinic.actor),
+                consent_id,
+                revoked_on=on,
+                how="written",
+                base_url=BASE_URL,
+                now=NOW,
+            )
 
-@pytest.fixture
-async def scene(pool: asyncpg.Pool, network: Network, aiohttp_server: AiohttpServer) -> Scene:
+
+async def make_scene(pool: asyncpg.Pool, network: Network, aiohttp_server: AiohttpServer) -> Scene:
     """A clinic whose webhook (full payloads) is a loopback receiver, and who answers."""
     spoke = await network.spoke()
     async with pool.acquire() as conn:
@@ -102,6 +116,12 @@ async def scene(pool: asyncpg.Pool, network: Network, aiohttp_server: AiohttpSer
     made.service_id = service.id
     made.consultant_id = (await network.consultant([service])).id
     return made
+
+
+@pytest.fixture
+async def scene(pool: asyncpg.Pool, network: Network, aiohttp_server: AiohttpServer) -> Scene:
+    """A clinic whose webhook (full payloads) is a loopback receiver, and who answers."""
+    return await make_scene(pool, network, aiohttp_server)
 
 
 async def _events(pool: asyncpg.Pool, note_ids: list[uuid.UUID]) -> list[asyncpg.Record]:
