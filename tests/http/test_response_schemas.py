@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from tests.factories import Clock, Network
 from tests.factories.care import cover_registry
+from tests.http.consent_contract import cover_consents, cover_disclosures
 from tests.http.group_hub.contract import cover_attendance
 from tests.http.group_seats.contract import cover_group_seats
 from tests.http.groups.contract import cover_groups
@@ -63,14 +64,17 @@ class Contract:
         ids: dict[str, Any] | None = None,
         json: Any = None,
         params: dict[str, Any] | None = None,
+        data: bytes | None = None,
     ) -> Any:
-        """Send one request to the operation at `template`, check the answer, return its body."""
+        """Send one request to the operation at `template`, check the answer, return its body
+        (decoded JSON; the bytes of any other media type the document names)."""
         operation = self.doc["paths"][template][method.lower()]
         path = template.format(**(ids or {}))
         response = await self.client.request(
-            method, path, json=json, params=params, headers=headers
+            method, path, json=json, data=data, params=params, headers=headers
         )
-        text = await response.text()
+        raw = await response.read()
+        text = raw.decode("utf-8", errors="replace")
         where = f"{method} {template} -> {response.status}"
         assert response.status == status, (where, text)
         assert str(response.status) in operation["responses"], f"{where}: status not documented"
@@ -83,6 +87,8 @@ class Contract:
             assert text == "", where
             return None
         assert response.content_type in documented["content"], (where, response.content_type)
+        if not response.content_type.endswith("json"):
+            return raw
         body = await response.json(content_type=None)
         self._validate(documented["content"][response.content_type]["schema"], body, where)
         return body
@@ -173,6 +179,8 @@ async def test_every_operation_answers_as_the_document_says(
     )
     await api.call("GET", "/api/v1/patients", clinic, status=200, params={"mrn": "MRN-1001"})
     await api.call("GET", "/api/v1/patients/{id}", clinic, status=200, ids=patient)
+    # The patient's consent on file before any note about them is signed (else it is held).
+    await cover_consents(api, network, clinic, patient)
     slots = await api.call(
         "GET",
         "/api/v1/slots",
@@ -291,6 +299,7 @@ async def test_every_operation_answers_as_the_document_says(
         json={"service_id": video["id"], "consultant_id": consultant["id"], "start": first},
     )
     await api.call("GET", "/api/v1/patients/{id}/care", clinic, status=200, ids=patient)
+    await cover_disclosures(api, network, clinic, patient)
 
     # A course of sessions, every other Monday at the first slot's time (time off on the 22nd).
     course = await api.call(
