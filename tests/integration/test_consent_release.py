@@ -5,6 +5,7 @@ connections; revoking one withholds what has not gone, and keeps everything."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -175,3 +176,87 @@ async def test_a_revocation_holds_what_has_not_gone_and_keeps_the_consent(
         assert renewed.released == 1
         [event] = await _events(conn, loop["spoke"].id)
         assert event["held_at"] is None and event["consent_id"] == renewed.consent.id
+
+
+async def test_what_was_disclosed_before_a_revocation_stays_in_the_accounting(
+    client: TestClient, network: Network, pool: asyncpg.Pool
+) -> None:
+    loop = await _held_answers(client, network, 1)
+    spoke, note_id = loop["spoke"], loop["notes"][0]
+    made = await client.post(
+        f"/api/v1/patients/{loop['patient'].id}/consents",
+        json={"kind": "tpo", "signed_on": "2027-02-20"},
+        headers=spoke.headers,
+    )
+    assert made.status == 201 and (await made.json())["released"] == 1
+    consent_id = (await made.json())["id"]
+    read = await client.get(f"/api/v1/notes/{note_id}", headers=spoke.headers)
+    assert read.status == 200
+    async with pool.acquire() as conn:
+        before = [dict(r) for r in await conn.fetch("SELECT * FROM disclosures ORDER BY id")]
+    assert [(str(d["consent_id"]), d["channel"]) for d in before] == [(consent_id, "api")]
+
+    revoked = await client.post(
+        f"/api/v1/consents/{consent_id}/revoke",
+        json={"revoked_on": "2027-03-01", "how": "electronic"},
+        headers=spoke.headers,
+    )
+    assert revoked.status == 200, await revoked.text()
+    async with pool.acquire() as conn:
+        after = [dict(r) for r in await conn.fetch("SELECT * FROM disclosures ORDER BY id")]
+        kept = await conn.fetchrow(
+            "SELECT revoked_how FROM consents WHERE id = $1", uuid.UUID(consent_id)
+        )
+    assert after == before
+    assert kept is not None and kept["revoked_how"] == "electronic"
+
+
+async def test_the_summary_shows_each_consent_its_status_and_what_the_clinic_may_receive(
+    client: TestClient, network: Network, pool: asyncpg.Pool
+) -> None:
+    loop = await _held_answers(client, network, 0)
+    trail = Trail("user:9")
+    async with pool.acquire() as conn:
+        empty = await consents.summary(conn, loop["caller"], trail, loop["patient"].id, NOW.date())
+        assert empty.status == "none" and empty.consents == [] and empty.covering is None
+        assert len(empty.not_covered) == 5
+        old = await _record(conn, loop, "user:1", signed_on=date(2027, 1, 2))
+        soon = await _record(
+            conn,
+            loop,
+            "user:1",
+            kind="specific",
+            purpose="Care",
+            disclose=["econsult_answer"],
+            signed_on=date(2027, 2, 1),
+            expires_on=date(2027, 3, 10),
+        )
+        async with conn.transaction():
+            await consents.revoke(
+                conn,
+                loop["caller"],
+                trail,
+                old.consent.id,
+                revoked_on=date(2027, 2, 27),
+                how="verbal",
+                base_url="http://telehub.test",
+                now=NOW,
+            )
+        shown = await consents.summary(conn, loop["caller"], trail, loop["patient"].id, NOW.date())
+        audited = await conn.fetchval(
+            "SELECT count(*) FROM audit_log WHERE actor = 'user:9' AND action = 'read'"
+            " AND record_type = 'consent'"
+        )
+    assert shown.status == "expiring"
+    assert [(s.consent.id, s.status, s.days_left) for s in shown.consents] == [
+        (soon.consent.id, "expiring", 9),
+        (old.consent.id, "revoked", None),
+    ]
+    assert shown.covering is not None and shown.covering.id == soon.consent.id
+    assert shown.not_covered == [
+        "session_note",
+        "group_session_note",
+        "case_review_recommendation",
+        "counseling_note",
+    ]
+    assert audited == 2  # the two consents shown (the empty summary read none)
