@@ -50,6 +50,9 @@ THIN_DATA = {
     "booking_id",
     "signed_at",
     "links",
+    # 42 CFR part 2: the notice, the scope of the consent it goes under, the security labels
+    # (consults.disclosure.part2_block); not clinical content, so thin payloads carry it too.
+    "part2",
 }
 
 
