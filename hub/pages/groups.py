@@ -124,6 +124,7 @@ def _editors(
             action=url_for(
                 request, "hub_group_note", id=o.group_id, position=o.position, seat=r.seat.id
             ),
+            counseling=True,
         )
         for r in shown.rows
         if r.seat.attendance == "attended"

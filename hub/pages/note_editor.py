@@ -35,8 +35,10 @@ TEXT_FIELDS = (
     "sections.follow_up",
 )
 VISIT = "sections.visit_recommended"
+KIND = "kind"  # a session's or a group's note: a consult note or a counseling note
 # The form's inputs in the order it shows them (the recommendations' fieldset among them).
 NAMES = (
+    KIND,
     "sections.assessment",
     "sections.recommendations",
     *TEXT_FIELDS[1:-1],
@@ -52,6 +54,7 @@ LABELS = {
     },
     "sections.follow_up": "Follow-up",
     VISIT: "Visit recommended",
+    KIND: "Kind of note",
     "sections": "Note",
     "note": "Note",
     "form": "Note",
@@ -92,9 +95,16 @@ def sections_of(values: Mapping[str, str]) -> dict[str, Any]:
 
 
 def editor(
-    versions: list[Note], typed: forms.Filled[NoteIn] | None, *, amend: bool, action: str
+    versions: list[Note],
+    typed: forms.Filled[NoteIn] | None,
+    *,
+    amend: bool,
+    action: str,
+    counseling: bool = False,
 ) -> dict[str, Any]:
-    """What the note editor shows: a draft to edit, a new note, an amendment, or signed text."""
+    """What the note editor shows: a draft to edit, a new note, an amendment, or signed text.
+    `counseling`: a session's or a group's note, which the counselor may mark as a counseling
+    note (disclosed only under the patient's counseling-notes consent)."""
     draft = versions[-1] if versions and versions[-1].signed_at is None else None
     signed = [v for v in versions if v.signed_at is not None]
     if draft is not None:
@@ -106,12 +116,16 @@ def editor(
     else:
         mode, source = "signed", {}
     next_version = draft.version if draft else (versions[-1].version + 1 if versions else 1)
+    shown = typed.values if typed is not None else typed_of(source)
+    if counseling and KIND not in shown:
+        shown = {**shown, KIND: versions[-1].kind if versions else "consult"}
     return {
         "mode": mode,
         "draft": draft,
         "signed": signed,
         "version": next_version,
-        "typed": typed.values if typed is not None else typed_of(source),
+        "typed": shown,
+        "counseling": counseling,
         "errors": typed.errors if typed is not None else {},
         "action": action,
         "recommendations": RECOMMENDATIONS,
@@ -124,13 +138,16 @@ async def read_note_form(
 ) -> tuple[forms.Filled[NoteIn], uuid.UUID | None, str]:
     """The typed note (read into the API's NoteIn), the draft it edits, the button pressed."""
     posted = await forms.typed_form(request)
-    values = {k: v for k, v in posted.items() if k in (*TEXT_FIELDS, VISIT)}
+    values = {k: v for k, v in posted.items() if k in (*TEXT_FIELDS, VISIT, KIND)}
     note_text = posted.get("note_id", "")
     try:
         note_id = uuid.UUID(note_text) if note_text else None
     except ValueError:
         note_id = None
-    parsed, errors = forms.check(NoteIn, {"sections": sections_of(values)}, NAMES)
+    body: dict[str, Any] = {"sections": sections_of(values)}
+    if values.get(KIND):
+        body[KIND] = values[KIND]
+    parsed, errors = forms.check(NoteIn, body, NAMES)
     action = "sign" if posted.get("action") == "sign" else "save"
     return forms.Filled(parsed, values, errors), note_id, action
 
@@ -177,14 +194,15 @@ async def save_note(
                     sections,
                     base_url=request.app[SETTINGS].base_url,
                     now=now_of(request),
+                    kind=body.kind,
                 )
             elif note_id is not None:
                 editing = await notes.get(conn, caller, trail, note_id)
                 if subject_of(editing) != subject:
                     raise NotFound("no such note")
-                note = await notes.edit_draft(conn, caller, trail, note_id, sections)
+                note = await notes.edit_draft(conn, caller, trail, note_id, sections, body.kind)
             else:
-                note = await notes.start_draft(conn, caller, trail, subject, sections)
+                note = await notes.start_draft(conn, caller, trail, subject, sections, body.kind)
     except ValidationFailed as failed:
         return Outcome(None, shown_again(typed, _to_sign(failed)), 422)
     except Conflict as conflict:

@@ -67,6 +67,7 @@ async def booking_page(
                 note,
                 amend=amend,
                 action=url_for(request, "hub_booking_note_save", id=booking.id),
+                counseling=True,
             ),
         },
         status=status,
