@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 
-from consults import disclosure
+from consults import delivery_store, disclosure
 from spokes import consent_store
 from telehub import demo
 from telehub.settings import Settings
@@ -143,6 +143,19 @@ async def test_every_other_demo_note_goes_to_its_clinic_under_a_consent_recorded
         )
     held = [e for e in events if e["held_at"] is not None]
     assert {e["patient_id"] for e in held} == held_patients
+
+
+async def test_the_hubs_deliveries_show_the_held_notes_with_what_is_missing(
+    conn: asyncpg.Connection, network: dict[str, Any]
+) -> None:
+    events = {e["event_id"]: e for e in await _note_events(conn)}
+    shown = await delivery_store.list_deliveries(conn, state="held", spoke_id=None, limit=100)
+    story = _first(network)["part2"]
+    assert {events[d.id]["patient_id"] for d in shown} == {
+        uuid.UUID(story["held_note_patient_id"]),
+        uuid.UUID(story["revoked_consent_patient_id"]),
+    }
+    assert all(d.state == "held" and d.held_reason for d in shown)
 
 
 async def test_most_demo_patients_have_a_tpo_consent_until_revoked(
