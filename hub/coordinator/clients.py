@@ -7,7 +7,7 @@ from typing import Any, Literal, Self
 from aiohttp import web
 from pydantic import Field, model_validator
 
-from consults.schemas import DeliveryQuery
+from consults.delivery_api import DeliveryQuery  # the API's own filters, "held" among them
 from hub import network as hub_network
 from hub.coordinator.common import EVENTS, hub_zone
 from telehub import forms

@@ -1,5 +1,6 @@
-"""The counseling-note choice in the hub's session-note editor: offered for a session's note
-(never an e-consult's), explained in one line, saved as the note's kind, kept in the draft."""
+"""Part 2 on the hub's pages: the counseling-note choice in the session-note editor (offered
+for a session's note, never an e-consult's, explained in one line, saved as the note's kind,
+kept in the draft), and held notes on the coordinator's deliveries page."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from datetime import UTC, datetime, time
 import asyncpg
 from aiohttp.test_utils import TestClient
 
-from tests.factories import Clock, Network, sign_in
+from tests.factories import Clock, Network, sign_in, signed_note
+from tests.factories.records import NOTE_SECTIONS
 from tests.http.consultant_pages.support import NOTE, Hub, ask, book, post
+from tests.http.coordinator_support import coordinator
 
 EXPLAINED = "A counseling note is disclosed only under the patient's counseling-notes consent."
 
@@ -88,3 +91,24 @@ async def test_an_econsult_answer_offers_no_counseling_choice(
 
     assert "Consult note" in page
     assert EXPLAINED not in page and 'name="kind"' not in page
+
+
+async def test_the_deliveries_page_shows_a_held_note_with_its_reason_and_filters_by_it(
+    client: TestClient, network: Network
+) -> None:
+    hub = await counselor(client, network)
+    doctor = network.consultant_headers(hub.consultant.id)
+    held_for = await network.patient(hub.spoke, consent=None)
+    await signed_note(client, doctor, await ask(client, hub, patient=held_for), NOTE_SECTIONS)
+    await signed_note(client, doctor, await ask(client, hub), NOTE_SECTIONS)
+    await coordinator(client, network)
+
+    every = await (await client.get("/coordinator/deliveries")).text()
+    held = await (await client.get("/coordinator/deliveries", params={"state": "held"})).text()
+
+    reason = "no consent for treatment, payment and operations in force"
+    assert every.count('<span class="tag held">held</span>') == 1
+    assert f"waiting for the patient's consent: {reason}" in every
+    assert held.count("<tr>") - 1 == 1  # the header row, then the held note only
+    assert f"waiting for the patient's consent: {reason}" in held
+    assert '<option value="held" selected>' in held
