@@ -35,7 +35,7 @@ class Shown(Note):
     """A signed note as a clinic is shown it. Disclosed: its sections and `part2` (the notice,
     the consent's scope, the security labels). Held: `waiting_for` says what consent is
     missing, and `sections` is empty: the body never reaches the clinic. A listing (no
-    channel) carries no body either way."""
+    channel) carries no body either way (of a permitted note, `visit_recommended` only)."""
 
     waiting_for: str | None = None
     part2: dict[str, Any] | None = None
@@ -46,12 +46,19 @@ class Shown(Note):
         return self.waiting_for is not None
 
 
+# What a listing of a permitted note keeps of its sections: the flag the clinic's e-consult
+# page acts on (offer to book the recommended visit), no clinical text.
+_LISTED_SECTIONS = ("visit_recommended",)
+
+
 def _as_shown(
     note: Note, *, body: bool, waiting_for: str | None, part2: dict[str, Any] | None
 ) -> Shown:
     values = {f.name: getattr(note, f.name) for f in fields(Note)}
-    if not body:
+    if waiting_for is not None:
         values["sections"] = {}
+    elif not body:
+        values["sections"] = {k: v for k, v in note.sections.items() if k in _LISTED_SECTIONS}
     return Shown(**values, waiting_for=waiting_for, part2=part2)
 
 
