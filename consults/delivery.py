@@ -217,12 +217,11 @@ async def deliver_due(
         webhooks = await spokes_store.active_webhooks(conn)
         if not webhooks:
             return 0
-        async with conn.transaction():
-            # Whatever a consent that lapsed since (expired in the clinic's zone) was to carry
-            # goes under another covering consent now, or is held: never sent under it.
-            await disclosure.withhold_lapsed(
-                conn, list(webhooks), base_url=settings.base_url, now=datetime.now(UTC)
-            )
+        # Whatever a consent that lapsed since (expired in the clinic's zone) was to carry
+        # goes under another covering consent now, or is held: never sent under it.
+        await disclosure.withhold_lapsed(
+            conn, list(webhooks), base_url=settings.base_url, now=datetime.now(UTC)
+        )
         batch = await delivery_store.claim_due(
             conn, list(webhooks), lease_seconds=settings.webhook_lease, limit=CLAIM_BATCH
         )

@@ -221,6 +221,7 @@ async def permit(
 async def gate(conn: asyncpg.Connection, note: Note, *, base_url: str, now: datetime) -> Gated:
     """Queue a signed note's event for its clinic under the covering consent, or hold it; in
     the signing transaction. Called wherever a signed note goes out."""
+    await disclosure_store.lock_patient(conn, note.patient_id)
     category = await _category(conn, note)
     consent = await consent_store.covering(
         conn,
@@ -278,7 +279,9 @@ async def release_held(
     """Send the patient's held notes that a consent now covers, in signing order, in the
     caller's (consent-recording) transaction; return how many. Exactly once even when two
     consents are recorded at once: the held rows are locked, and a release that committed
-    first leaves nothing held for the other."""
+    first leaves nothing held for the other, and a note being signed meanwhile is either
+    seen here held or sees this consent (the patient's turn at the gate)."""
+    await disclosure_store.lock_patient(conn, patient_id)
     events = await disclosure_store.lock_held_of_patient(
         conn, spoke_id=spoke_id, patient_id=patient_id
     )
@@ -303,6 +306,7 @@ async def withhold_for(
     if consent is None:
         return 0
     reason = lapsed_reason(consent)
+    await disclosure_store.lock_patient(conn, consent.patient_id)
     events = await disclosure_store.lock_pending_under(conn, consent_id)
     routed = await _reroute(
         conn, events, base_url=base_url, now=now, not_under=consent_id, reason=reason
@@ -330,7 +334,9 @@ async def withhold_lapsed(
     Returns how many were held. (The claim itself holds any that lapse in between.)"""
     held = 0
     for consent_id in await disclosure_store.lapsed_consents(conn, spoke_ids, at=now):
-        held += await withhold_for(conn, consent_id, base_url=base_url, now=now)
+        # One patient's turn at a time: two workers sweeping never wait on each other in turn.
+        async with conn.transaction():
+            held += await withhold_for(conn, consent_id, base_url=base_url, now=now)
     return held
 
 

@@ -65,6 +65,14 @@ async def insert_note_event(
     return webhook_id
 
 
+async def lock_patient(conn: asyncpg.Connection, patient_id: uuid.UUID) -> None:
+    """Take the patient's turn at the gate until the transaction ends: a note's signing and a
+    consent's recording (or revocation) for one patient run one after the other, so a note
+    held at signing is always seen by a release that could cover it. (NO KEY UPDATE: other
+    rows may still reference the patient meanwhile.)"""
+    await conn.execute("SELECT 1 FROM patients WHERE id = $1 FOR NO KEY UPDATE", patient_id)
+
+
 async def lock_held_of_patient(
     conn: asyncpg.Connection, *, spoke_id: int, patient_id: uuid.UUID
 ) -> list[NoteEvent]:

@@ -35,6 +35,7 @@ from tests.integration.delivery_support import (
     ClinicReceivers,
     clinic_receivers,
     deliver_to_receivers,
+    until,
 )
 
 NOW = datetime.now(UTC)
@@ -342,3 +343,60 @@ async def test_a_scope_until_revoked_says_so(scene: Scene, pool: asyncpg.Pool) -
     block = disclosure.part2_block(found, {scene.spoke.id: scene.spoke.name})
     assert block["consent"]["expires_on"] is None
     assert block["consent"]["expiry"] == "until revoked"
+
+
+async def _waiting_on_a_lock(pool: asyncpg.Pool, pid: int) -> bool:
+    async with pool.acquire() as conn:
+        return bool(
+            await conn.fetchval(
+                "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1", pid
+            )
+        )
+
+
+async def test_a_consent_recorded_while_a_note_is_being_signed_releases_that_note(
+    pool: asyncpg.Pool, scene: Scene, settings: Settings
+) -> None:
+    patient = await scene.network.patient(scene.spoke, consent=None)
+    async with pool.acquire() as signing, pool.acquire() as recording:
+        pid = recording.get_server_pid()
+        tx = signing.transaction()
+        await tx.start()
+        econsult_id = await econsult_in_store(
+            signing,
+            patient=patient,
+            service_id=scene.service_id,
+            consultant_id=scene.consultant_id,
+            at=NOW - timedelta(hours=1),
+        )
+        # Signed and held, not yet committed: the consent's release cannot see it yet.
+        note = await sign_in_domain(
+            signing, scene.consultant_id, Subject(econsult_id=econsult_id), now=NOW
+        )
+        clinic = Caller("spoke", scene.spoke.client_id, KIND_SCOPES["spoke"], scene.spoke.id)
+
+        async def record() -> consents.Recorded:
+            async with recording.transaction():
+                return await consents.record(
+                    recording,
+                    clinic,
+                    Trail(clinic.actor),
+                    patient.id,
+                    kind="tpo",
+                    signed_on=date(2026, 1, 5),
+                    expires_on=None,
+                    base_url=BASE_URL,
+                    now=NOW,
+                )
+
+        recorded = asyncio.create_task(record())
+        # Either the recording finishes at once, or it waits for the signing's turn.
+        await until(lambda: recorded.done() or _waiting_on_a_lock(pool, pid))
+        await tx.commit()
+        done = await recorded
+
+    assert done.released == 1
+    [event] = await _events(pool, [note.id])
+    assert event["held_at"] is None and event["consent_id"] == done.consent.id
+    assert await deliver_to_receivers(pool, settings) == 1
+    assert [e["data"]["note_id"] for e in scene.received] == [str(note.id)]
