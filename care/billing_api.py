@@ -49,12 +49,13 @@ def report_out(report: ledger.Report) -> BillingReportOut:
     name="registry_billing",
     summary=(
         "A clinic's billing report for a month: per patient, counted minutes and the codes they "
-        "support (99492/99493/99494/G2214). application/json, or text/csv with Accept: text/csv"
+        "support (99492/99493/99494/G2214); text/csv with Accept: text/csv"
     ),
     scope="registry:read",
     input=BillingQuery,
     output=BillingReportOut,
     errors=(404, 422),
+    answers_also=("text/csv",),
 )
 async def get_billing(
     request: web.Request, caller: Caller, query: BillingQuery

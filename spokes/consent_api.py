@@ -184,6 +184,7 @@ async def _read_capped(request: web.Request) -> bytes:
     output=ConsentOut,
     errors=(404, 409, 413, 422),
     path_params={"id": "uuid"},
+    raw_body=tuple(consents.FORM_TYPES),
 )
 async def put_consent_form(request: web.Request, caller: Caller, _: NoInput) -> ConsentOut:
     """The signed form as the raw body: Content-Type application/pdf, image/png or
@@ -230,6 +231,7 @@ def _disposition_filename(request: web.Request) -> str | None:
     output=None,
     errors=(404,),
     path_params={"id": "uuid"},
+    answers_also=tuple(consents.FORM_TYPES),
 )
 async def get_consent_form(request: web.Request, caller: Caller, _: NoInput) -> web.Response:
     """The signed form as uploaded, as an attachment (the patient's clinic and the hub only)."""

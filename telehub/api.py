@@ -51,6 +51,10 @@ class Operation:
     path_params: Mapping[str, str] = field(default_factory=dict)
     headers: Mapping[str, str] = field(default_factory=dict)
     location: Location | None = None
+    # Other media types the success answer may have (a CSV beside the JSON, a PDF), and the
+    # media types of a raw request body (a file), for the OpenAPI document.
+    answers_also: tuple[str, ...] = ()
+    raw_body: tuple[str, ...] = ()
 
     @property
     def takes_body(self) -> bool:
@@ -81,6 +85,8 @@ class ApiRoutes:
         path_params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         location: Location | None = None,
+        answers_also: tuple[str, ...] = (),
+        raw_body: tuple[str, ...] = (),
     ) -> Callable[[Handler[In, Out]], Callable[[web.Request], Awaitable[web.StreamResponse]]]:
         """Declare an operation: `handler(request, caller, parsed_input) -> output model`.
 
@@ -102,6 +108,8 @@ class ApiRoutes:
             path_params or {},
             headers or {},
             location,
+            answers_also,
+            raw_body,
         )
         self.operations.append(op)
 

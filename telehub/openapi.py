@@ -87,6 +87,11 @@ def build_openapi(settings: Settings, operations: list[Operation]) -> dict[str, 
                 "required": True,
                 "content": {"application/json": {"schema": refs[(op.input, "validation")]}},
             }
+        elif op.raw_body:
+            entry["requestBody"] = {
+                "required": True,
+                "content": {media: {"schema": _raw(media)} for media in op.raw_body},
+            }
         paths.setdefault(op.path, {})[op.method.lower()] = entry
 
     statuses = sorted({code for op in operations for code in (*op.errors, *_refusals(op))})
@@ -127,11 +132,14 @@ def build_openapi(settings: Settings, operations: list[Operation]) -> dict[str, 
 def _refusals(op: Operation) -> tuple[int, ...]:
     """What any operation of its kind can answer, whatever its handler does: 400 for a
     control character in the path or query (and, with a body, for a body that is not a JSON
-    object), 413 and 415 for a body too large or not JSON, 422 for input that fails its model,
-    503 when the database is out of reach."""
+    object), 413 and 415 for a body too large or not JSON, 422 for input that fails its model
+    (for a file: of another type than allowed, or than it says), 503 when the database is out
+    of reach."""
     codes = [400, 503]
     if op.takes_body:
         codes += [413, 415, 422]
+    elif op.raw_body:
+        codes += [413, 422]  # a file too large, or of another type than it says (the field)
     elif op.input is not NoInput:
         codes.append(422)
     return tuple(codes)
@@ -144,6 +152,12 @@ def _success(op: Operation, refs: Mapping[tuple[Any, Any], Any]) -> dict[str, An
             "description": op.output.__doc__.splitlines()[0] if op.output.__doc__ else "OK",
             "content": {"application/json": {"schema": refs[(op.output, "serialization")]}},
         }
+    if op.answers_also:
+        answer.setdefault("description", "OK")
+        answer["content"] = {
+            **answer.get("content", {}),
+            **{media: {"schema": _raw(media)} for media in op.answers_also},
+        }
     if op.status == 201:
         answer["headers"] = {
             "Location": {
@@ -153,6 +167,13 @@ def _success(op: Operation, refs: Mapping[tuple[Any, Any], Any]) -> dict[str, An
             }
         }
     return answer
+
+
+def _raw(media: str) -> dict[str, Any]:
+    """A body that is not JSON: text (a CSV) or bytes (a file)."""
+    if media.startswith("text/"):
+        return {"type": "string"}
+    return {"type": "string", "contentMediaType": media}
 
 
 def _parameters(op: Operation) -> list[dict[str, Any]]:
