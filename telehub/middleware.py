@@ -7,7 +7,7 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp_jinja2
 import structlog
@@ -198,11 +198,35 @@ async def refuse_control_characters(
     for name, value in request.cookies.items():  # SimpleCookie unquotes "\000" to NUL
         _refuse(_CONTROL, name, value, "a cookie")
     if request.method not in ("GET", "HEAD") and request.content_type in _FORMS:
+        limit = upload_limit(request)
+        if limit is not None:
+            request = request.clone(client_max_size=limit)
         form = await decoded_form(request)
         for name, item in form.items():
             if isinstance(item, str):
                 _refuse(_CONTROL_IN_FORM, name, name + item, "the form")
     return await handler(request)
+
+
+_UPLOAD_LIMIT = "telehub_upload_limit"
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+def accepts_upload(max_bytes: int) -> Callable[[Handler], Handler]:
+    """Mark a page handler that takes a file in a multipart form: its form may be as large as
+    `max_bytes` (plus the form's other fields), where every other body keeps the app's limit."""
+
+    def mark(handler: Handler) -> Handler:
+        setattr(handler, _UPLOAD_LIMIT, max_bytes + 64 * 1024)
+        return handler
+
+    return mark
+
+
+def upload_limit(request: web.Request) -> int | None:
+    """The body limit of the route's handler if it takes a file, else None (the app's)."""
+    limit = getattr(request.match_info.handler, _UPLOAD_LIMIT, None)
+    return limit if isinstance(limit, int) else None
 
 
 async def decoded_form(
