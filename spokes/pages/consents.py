@@ -300,6 +300,59 @@ async def consent_revoke(request: web.Request) -> web.StreamResponse:
     )
 
 
+@routes.post("/spoke/consents/{id}/form", name="spoke_consent_form_upload")
+async def consent_form_upload(request: web.Request) -> web.StreamResponse:
+    """Attach the signed form to a consent recorded without it (one form per consent)."""
+    user = signed_in(request, *ROLES_SPOKE)
+    consent_id = uuid_param(request, "id")
+    try:
+        _, upload = await _read_form(request)
+    except _TooLarge:
+        upload, problem = None, f"Signed form: {_TOO_LARGE}"
+    else:
+        problem = None if upload is not None else "Signed form: choose a file"
+    trail = trail_of(request, user.caller)
+    async with unit_of_work(request) as conn:
+        consent = await consents.get(conn, user.caller, trail, consent_id)
+    if upload is not None:
+        content_type, filename, data = upload
+        try:
+            async with unit_of_work(request) as conn:
+                await consents.attach_form(
+                    conn,
+                    user.caller,
+                    trail,
+                    consent_id,
+                    content_type=content_type,
+                    filename=filename,
+                    data=data,
+                )
+        except ValidationFailed as failed:
+            problem = "; ".join(f"Signed form: {e}" for e in errors_of(failed).values())
+        except Conflict:
+            problem = "Signed form: this consent has its signed form already"
+        except PayloadTooLarge:
+            problem = f"Signed form: {_TOO_LARGE}"
+    target = f"{url_for(request, 'spoke_patient', id=consent.patient_id)}#consent"
+    said = f"Not attached. {problem}." if problem else "Signed form attached to the consent."
+    raise await see_other(request, target, said)
+
+
+@routes.get("/spoke/consents/{id}/form", name="spoke_consent_form")
+async def consent_form_download(request: web.Request) -> web.Response:
+    """The consent's signed form as uploaded, as a download (the patient's clinic only)."""
+    user = signed_in(request, *ROLES_SPOKE)
+    async with unit_of_work(request) as conn:
+        found = await consents.form(
+            conn, user.caller, trail_of(request, user.caller), uuid_param(request, "id")
+        )
+    response = web.Response(body=found.data, content_type=found.content_type)
+    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in found.filename)
+    response.headers["Content-Disposition"] = f'attachment; filename="{safe}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 async def _disclosures(request: web.Request) -> dict[str, Any]:
     user = signed_in(request, *ROLES_SPOKE)
     patient_id = uuid_param(request, "id")

@@ -266,3 +266,43 @@ async def test_the_econsult_form_says_when_the_patient_has_no_consent_and_links_
     assert "missing: no consent for treatment, payment and operations in force" in page
     assert f"/spoke/patients/{patient.id}/consents/new" in page
     assert 'id="consent-gap"' not in await with_one.text()
+
+
+async def upload_form(
+    client: TestClient, c: Clinic, consent_id: object, filename: str, content_type: str, body: bytes
+) -> ClientResponse:
+    """Post the patient page's upload form for a consent recorded without its signed form."""
+    data = aiohttp.FormData()
+    data.add_field("csrf_token", c.csrf)
+    data.add_field("form", body, filename=filename, content_type=content_type)
+    return await client.post(f"/spoke/consents/{consent_id}/form", data=data, allow_redirects=False)
+
+
+async def test_the_signed_form_is_uploaded_later_and_downloaded_by_the_clinic_only(
+    client: TestClient, network: Network, clinic: Clinic, conn: asyncpg.Connection
+) -> None:
+    consent_id = await conn.fetchval(
+        "SELECT id FROM consents WHERE patient_id = $1", clinic.patient.id
+    )
+    page = await (await client.get(f"/spoke/patients/{clinic.patient.id}")).text()
+    assert "Upload the signed form" in page
+
+    refused = await upload_form(client, clinic, consent_id, "x.png", "image/png", b"not a png")
+    assert (
+        "Not attached. Signed form: is not a PNG file"
+        in await (await client.get(f"/spoke/patients/{clinic.patient.id}")).text()
+    )
+    attached = await upload_form(client, clinic, consent_id, "form.pdf", "application/pdf", PDF)
+    shown = await (await client.get(f"/spoke/patients/{clinic.patient.id}")).text()
+    download = await client.get(f"/spoke/consents/{consent_id}/form")
+
+    assert refused.status == attached.status == 303
+    assert "Signed form attached to the consent." in shown
+    assert f'href="/spoke/consents/{consent_id}/form" download>form.pdf</a>' in shown
+    assert download.status == 200 and await download.read() == PDF
+    assert download.headers["Content-Disposition"] == 'attachment; filename="form.pdf"'
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    rival = await network.spoke()
+    theirs = await network.patient(rival)
+    their_consent = await conn.fetchval("SELECT id FROM consents WHERE patient_id = $1", theirs.id)
+    assert (await client.get(f"/spoke/consents/{their_consent}/form")).status == 404
