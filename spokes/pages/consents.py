@@ -305,12 +305,13 @@ async def consent_form_upload(request: web.Request) -> web.StreamResponse:
     """Attach the signed form to a consent recorded without it (one form per consent)."""
     user = signed_in(request, *ROLES_SPOKE)
     consent_id = uuid_param(request, "id")
+    problem: str | None = None
     try:
         _, upload = await _read_form(request)
     except _TooLarge:
         upload, problem = None, f"Signed form: {_TOO_LARGE}"
-    else:
-        problem = None if upload is not None else "Signed form: choose a file"
+    if upload is None and problem is None:
+        problem = "Signed form: choose a file"
     trail = trail_of(request, user.caller)
     async with unit_of_work(request) as conn:
         consent = await consents.get(conn, user.caller, trail, consent_id)
