@@ -30,6 +30,7 @@ from telehub.auth import KIND_SCOPES, Caller
 from telehub.settings import Settings
 from tests.factories import NOTE_SECTIONS, Network, SpokeUser, page_csrf, sign_in
 from tests.factories.groups import enrol, group, later, spoke_caller
+from tests.factories.network import give_consent
 
 AFTER_FIRST = later(
     8
@@ -39,7 +40,7 @@ AFTER_FIRST = later(
 async def _patient(
     network: Network, spoke: SpokeUser, mrn: str, given: str, family: str
 ) -> Patient:
-    """A Vermont patient with names and an MRN found nowhere else in the app."""
+    """A Vermont patient with names and an MRN found nowhere else in the app, with consent."""
     async with network.pool.acquire() as conn:
         made = await spokes_store.insert_patient(
             conn,
@@ -50,7 +51,10 @@ async def _patient(
             birth_date=date(1979, 4, 5),
             state="VT",
         )
-    assert made is not None
+        assert made is not None
+        # A patient with a TPO consent on file, as in a running program: their notes go to
+        # their own clinic.
+        await give_consent(conn, made)
     return made
 
 
