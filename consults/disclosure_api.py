@@ -89,6 +89,7 @@ def disclosures_csv(found: accounting.Accounting) -> str:
     output=DisclosuresOut,
     errors=(404, 422),
     path_params={"id": "uuid"},
+    answers_also=("text/csv",),
 )
 async def list_disclosures(
     request: web.Request, caller: Caller, query: DisclosureQuery
