@@ -46,6 +46,7 @@ async def test_the_clinics_menu_links_its_pages_and_marks_the_current_one(
         "/spoke/groups",
         "/spoke/econsults",
         "/spoke/inbox",
+        "/spoke/registry",
     ]
     assert '<a href="/spoke/inbox" aria-current="page">Consult notes</a>' in nav
     assert '<a href="/spoke" class="brand">Telehub</a>' in page
