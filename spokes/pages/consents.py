@@ -23,6 +23,7 @@ from telehub import labels
 from telehub.errors import Conflict, PayloadTooLarge, ValidationFailed
 from telehub.forms import errors_of, in_form_order
 from telehub.keys import SETTINGS
+from telehub.middleware import accepts_upload
 from telehub.request import now_of, trail_of, unit_of_work, uuid_param
 from telehub.web import ROLES_SPOKE, see_other, signed_in, url_for
 
@@ -117,10 +118,9 @@ async def consent_new(request: web.Request) -> web.Response:
 async def _read_form(
     request: web.Request,
 ) -> tuple[dict[str, Any], tuple[str, str, bytes] | None]:
-    """The record form as posted, the file held to its cap.
-
-    The CSRF check has parsed the body already (within the app's body limit), so the parsed
-    form is read here; the cap stands however large that limit is made."""
+    """The record form as posted, the file held to its cap. The middleware has read the body
+    (up to this route's upload limit, `accepts_upload`) for its checks, so the parsed form is
+    read here."""
     form = await request.post()
     values: dict[str, Any] = {name: [str(v) for v in form.getall(name, [])] for name in _LISTS}
     upload = None
@@ -128,7 +128,8 @@ async def _read_form(
         if name in _LISTS or name == "csrf_token":
             continue
         if isinstance(value, web.FileField):
-            data = value.file.read(FORM_MAX_BYTES + 1)
+            with value.file:  # the parsed form's spooled copy: closed once read
+                data = value.file.read(FORM_MAX_BYTES + 1)
             if len(data) > FORM_MAX_BYTES:
                 raise _TooLarge(name)
             if data or value.filename:
@@ -198,6 +199,7 @@ def _parse(values: Mapping[str, Any]) -> tuple[_Consent | None, dict[str, str]]:
 
 
 @routes.post("/spoke/patients/{id}/consents", name="spoke_consent_record")
+@accepts_upload(FORM_MAX_BYTES)
 async def consent_record(request: web.Request) -> web.StreamResponse:
     """Record the consent (and its signed form); held notes it covers go out at once."""
     user = signed_in(request, *ROLES_SPOKE)
@@ -301,6 +303,7 @@ async def consent_revoke(request: web.Request) -> web.StreamResponse:
 
 
 @routes.post("/spoke/consents/{id}/form", name="spoke_consent_form_upload")
+@accepts_upload(FORM_MAX_BYTES)
 async def consent_form_upload(request: web.Request) -> web.StreamResponse:
     """Attach the signed form to a consent recorded without it (one form per consent)."""
     user = signed_in(request, *ROLES_SPOKE)

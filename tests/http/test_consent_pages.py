@@ -4,6 +4,7 @@ release of held notes, the status in words on the patient page, revocation with 
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 from typing import Any
 
@@ -59,7 +60,7 @@ async def record(
         data.add_field(name, value)
     if upload is not None:
         filename, content_type, body = upload
-        data.add_field("form", body, filename=filename, content_type=content_type)
+        data.add_field("form", io.BytesIO(body), filename=filename, content_type=content_type)
     else:
         data.add_field("form", b"", filename="", content_type="application/octet-stream")
     return await client.post(
@@ -306,3 +307,26 @@ async def test_the_signed_form_is_uploaded_later_and_downloaded_by_the_clinic_on
     theirs = await network.patient(rival)
     their_consent = await conn.fetchval("SELECT id FROM consents WHERE patient_id = $1", theirs.id)
     assert (await client.get(f"/spoke/consents/{their_consent}/form")).status == 404
+
+
+async def test_a_signed_form_of_a_few_megabytes_is_kept_and_one_over_5_mb_refused(
+    client: TestClient, network: Network, clinic: Clinic, conn: asyncpg.Connection
+) -> None:
+    kept_for = await network.patient(clinic.spoke, consent=None)
+    refused_for = await network.patient(clinic.spoke, consent=None)
+    large = PDF + b"0" * (3 * 1024 * 1024)
+    too_large = PDF + b"0" * (5 * 1024 * 1024)
+
+    kept = await record(client, clinic, kept_for, upload=("big.pdf", "application/pdf", large))
+    refused = await record(
+        client, clinic, refused_for, upload=("huge.pdf", "application/pdf", too_large)
+    )
+
+    assert kept.status == 303
+    size = await conn.fetchval(
+        "SELECT octet_length(form) FROM consents WHERE patient_id = $1", kept_for.id
+    )
+    assert size == len(large)
+    assert refused.status == 413
+    assert "must be at most 5 MB" in await refused.text()
+    assert await consents_of(conn, refused_for) == []
