@@ -346,6 +346,21 @@ async def _shown(
     )
 
 
+async def as_shown(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    trail: Trail,
+    found: list[Note],
+    *,
+    channel: Channel | None,
+    now: datetime | None,
+) -> list[Note]:
+    """Signed notes read elsewhere (a patient's record) as the caller may see them: for a
+    clinic, under Part 2 exactly as `get`/`versions` show them (disclosed through `channel`
+    and accounted for, held without their body, or with no channel a listing without any)."""
+    return await _all_shown(conn, caller, trail, found, channel=channel, now=now)
+
+
 async def _all_shown(
     conn: asyncpg.Connection,
     caller: Caller,

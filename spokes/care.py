@@ -17,8 +17,9 @@ import asyncpg
 from care import store as registry_store
 from care.store import Episode
 from consults import accounting, disclosure
+from consults import notes as consult_notes
 from consults.accounting import Accounting
-from consults.disclosure import HeldNote
+from consults.disclosure import Channel, HeldNote
 from consults.note_store import Note, Subject
 from consults.store import Econsult
 from scheduling import bookings, series
@@ -114,9 +115,19 @@ async def _all_bookings_of(
 
 
 async def patient_care(
-    conn: asyncpg.Connection, caller: Caller, trail: Trail, patient_id: uuid.UUID, now: datetime
+    conn: asyncpg.Connection,
+    caller: Caller,
+    trail: Trail,
+    patient_id: uuid.UUID,
+    now: datetime,
+    *,
+    channel: Channel | None = None,
 ) -> Care:
-    """One of the caller's patients with their record (another clinic's answers NotFound)."""
+    """One of the caller's patients with their record (another clinic's answers NotFound).
+
+    Its consult notes are shown under Part 2 as `consults.notes` shows them: with a
+    `channel` ("api") each permitted body is disclosed and accounted for, a held one never;
+    without (the patient page, which links to each note) none carries its body."""
     patient = await patients.get(conn, caller, trail, patient_id)
     spoke = await clinic_of(conn, caller)
     held = await _all_bookings_of(conn, caller, trail, patient.id)
@@ -125,6 +136,7 @@ async def patient_care(
     notes = await care_store.signed_notes_of(conn, spoke.id, patient.id)
     await audit.record(conn, trail, "read", "econsult", [e.id for e in econsults], spoke.id)
     await audit.record(conn, trail, "read", "consult_note", [n.id for n in notes], spoke.id)
+    notes = await consult_notes.as_shown(conn, caller, trail, notes, channel=channel, now=now)
     return Care(
         spoke=spoke,
         patient=patient,

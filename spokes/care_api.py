@@ -78,10 +78,12 @@ def care_out(record: care.Care) -> CareOut:
     path_params={"id": "uuid"},
 )
 async def get_patient_care(request: web.Request, caller: Caller, _: NoInput) -> CareOut:
-    """A patient of the caller's clinic with their record (another clinic's answers 404)."""
+    """A patient of the caller's clinic with their record (another clinic's answers 404).
+    Each consult note the patient's consent covers is disclosed (and accounted for); a held
+    one is listed without its body, with what consent it waits for."""
     patient_id = uuid_param(request, "id")
     async with unit_of_work(request) as conn:
         record = await care.patient_care(
-            conn, caller, trail_of(request, caller), patient_id, now_of(request)
+            conn, caller, trail_of(request, caller), patient_id, now_of(request), channel="api"
         )
     return care_out(record)
