@@ -101,10 +101,13 @@ async def cover_disclosures(
         params={"since": "2024-06-01"},
     )
     assert len(hub["disclosures"]) == len(found["disclosures"])
-    # The CSV answer is the same operation negotiated by Accept (the document gives its JSON).
-    as_csv = await api.client.get(
-        f"/api/v1/patients/{patient['id']}/disclosures", headers={**clinic, "Accept": "text/csv"}
+    # The CSV answer: the same operation negotiated by Accept, as the document says.
+    as_csv = await api.call(
+        "GET",
+        "/api/v1/patients/{id}/disclosures",
+        {**clinic, "Accept": "text/csv"},
+        status=200,
+        ids=ids,
     )
-    assert as_csv.status == 200 and as_csv.content_type == "text/csv"
-    rows = list(csv.DictReader(io.StringIO(await as_csv.text())))
+    rows = list(csv.DictReader(io.StringIO(as_csv.decode())))
     assert [r["note_id"] for r in rows] == [d["note_id"] for d in found["disclosures"]]
