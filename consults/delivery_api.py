@@ -3,80 +3,29 @@
 from __future__ import annotations
 
 from aiohttp import web
-from pydantic import Field
 
 from consults import delivery_store, measure_store
 from consults.delivery import configure_webhook
-from consults.delivery_store import Delivery, DeliveryState
+from consults.delivery_store import Delivery
 from consults.measure_store import Measures
-from consults.schemas import MeasureOut as LoopMeasureOut
-from consults.schemas import MeasuresQuery, WebhookIn, WebhookOut
+from consults.schemas import (
+    DeliveriesOut,
+    DeliveryOut,
+    DeliveryQuery,
+    MeasureOut,
+    MeasuresOut,
+    MeasuresQuery,
+    WebhookIn,
+    WebhookOut,
+)
 from hub import store as hub_store
 from spokes import store as spokes_store
 from telehub.api import ApiRoutes
 from telehub.auth import Caller
 from telehub.errors import Conflict, Forbidden, NotFound
-from telehub.fields import Id
 from telehub.keys import SETTINGS
 from telehub.request import int_param, now_of, unit_of_work
-from telehub.validation import Input, NoInput, Output, UtcDatetime
-
-# The delivery and measure models live here, with the state "held" (42 CFR part 2) the
-# shared consults.schemas does not know yet.
-
-
-class DeliveryOut(Output):
-    """An event on its way to a clinic."""
-
-    id: int
-    webhook_id: str
-    spoke_id: int
-    event_type: str
-    state: DeliveryState = Field(
-        description="held: a note waiting for the patient's consent (42 CFR part 2): kept, "
-        "never sent, released when a consent that covers it is recorded"
-    )
-    attempts: int
-    created_at: UtcDatetime
-    next_attempt_at: UtcDatetime
-    delivered_at: UtcDatetime | None
-    failed_at: UtcDatetime | None
-    last_status: int | None
-    last_error: str | None
-    held_at: UtcDatetime | None = None
-    held_reason: str | None = Field(None, description="For a held event: what is missing")
-
-
-class DeliveriesOut(Output):
-    """Deliveries, newest first."""
-
-    deliveries: list[DeliveryOut]
-
-
-class DeliveryQuery(Input):
-    """Filters for deliveries."""
-
-    state: DeliveryState | None = None
-    spoke_id: Id | None = None
-    limit: int = Field(100, ge=1, le=500)
-
-
-class MeasureOut(LoopMeasureOut):
-    """The loop's health for one spoke, one consultant, or the program."""
-
-    held: int = Field(
-        description="Signed notes waiting for the patient's consent (not unacknowledged)"
-    )
-    oldest_held_at: UtcDatetime | None
-
-
-class MeasuresOut(Output):
-    """Program measures: turnaround, loop closure, overdue, unacknowledged and held work."""
-
-    overall: MeasureOut
-    by_spoke: list[MeasureOut]
-    by_consultant: list[MeasureOut]
-
+from telehub.validation import NoInput
 
 api = ApiRoutes(tag="delivery")
 ID = {"id": "integer"}

@@ -8,6 +8,7 @@ from typing import Any, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
+from consults.delivery_store import DeliveryState
 from consults.webhook_address import check_url
 from telehub.fields import Id, Instant, OneLine, Text
 from telehub.validation import FieldNamedError, Input, Output, UtcDatetime
@@ -375,9 +376,6 @@ class WebhookOut(Output):
     disabled_reason: str | None
 
 
-DeliveryState = Literal["pending", "delivered", "failed"]
-
-
 class DeliveryOut(Output):
     """An event on its way to a clinic."""
 
@@ -385,7 +383,10 @@ class DeliveryOut(Output):
     webhook_id: str
     spoke_id: int
     event_type: str
-    state: DeliveryState
+    state: DeliveryState = Field(
+        description="held: a note waiting for the patient's consent (42 CFR part 2): kept, "
+        "never sent, released when a consent that covers it is recorded"
+    )
     attempts: int
     created_at: UtcDatetime
     next_attempt_at: UtcDatetime
@@ -393,6 +394,8 @@ class DeliveryOut(Output):
     failed_at: UtcDatetime | None
     last_status: int | None
     last_error: str | None
+    held_at: UtcDatetime | None = None
+    held_reason: str | None = Field(None, description="For a held event: what is missing")
 
 
 class DeliveriesOut(Output):
@@ -440,10 +443,14 @@ class MeasureOut(Output):
     loop_closure_p90_hours: float | None
     unacknowledged: int
     oldest_unacknowledged_at: UtcDatetime | None
+    held: int = Field(
+        description="Signed notes waiting for the patient's consent (not unacknowledged)"
+    )
+    oldest_held_at: UtcDatetime | None
 
 
 class MeasuresOut(Output):
-    """Program measures: turnaround, loop closure, overdue and unacknowledged work."""
+    """Program measures: turnaround, loop closure, overdue, unacknowledged and held work."""
 
     overall: MeasureOut
     by_spoke: list[MeasureOut]

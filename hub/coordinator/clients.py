@@ -7,7 +7,7 @@ from typing import Any, Literal, Self
 from aiohttp import web
 from pydantic import Field, model_validator
 
-from consults.delivery_api import DeliveryQuery  # the API's own filters, "held" among them
+from consults.schemas import DeliveryQuery
 from hub import network as hub_network
 from hub.coordinator.common import EVENTS, hub_zone
 from telehub import forms
