@@ -144,17 +144,20 @@ async def deliveries(
 
 # What asking for a delivery again did: sent again now; nothing, as the clinic has no webhook
 # (its notes are in its inbox) or its webhook is stopped; nothing, as it is being sent now.
-Retried = Literal["again", "inbox", "stopped", "sending"]
+Retried = Literal["again", "inbox", "stopped", "sending", "held"]
 
 
 async def retry_delivery(conn: asyncpg.Connection, delivery_id: int) -> tuple[Routed, Retried]:
     """Put an undelivered event back in line at once, when a webhook can take it.
 
-    NotFound when there is no such event or it was delivered already.
+    NotFound when there is no such event or it was delivered already; a note held for the
+    patient's consent is never sent by hand (recording the consent sends it).
     """
     found = await delivery_store.get_routed(conn, delivery_id)
     if found is None or found.delivery.state == "delivered":
         raise NotFound("no such undelivered event")
+    if found.delivery.state == "held":
+        return found, "held"
     if found.route != "webhook":
         return found, found.route
     retried = await delivery_store.retry_now(conn, delivery_id)

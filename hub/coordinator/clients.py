@@ -198,5 +198,7 @@ async def retry(request: web.Request) -> web.Response:
         "clinic's page to send again.",
         "sending": f"The {event} for {found.spoke_name} is being sent right now.",
         "again": f"The {event} for {found.spoke_name} will be sent again now.",
+        "held": f"The {event} for {found.spoke_name} waits for the patient's consent: it is "
+        "sent when the clinic records one that covers it.",
     }[outcome]
     raise await see_other(request, back, notice)

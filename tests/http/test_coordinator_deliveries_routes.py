@@ -22,13 +22,16 @@ def settings(settings: Settings) -> Settings:
     return dataclasses.replace(settings, delivery_workers=False)
 
 
-async def _note_for(client: TestClient, network: Network, spoke: SpokeUser) -> None:
-    """A consult note signed for the spoke: one event for its webhook, or its inbox."""
+async def _note_for(
+    client: TestClient, network: Network, spoke: SpokeUser, *, consent: str | None = "tpo"
+) -> None:
+    """A consult note signed for the spoke: one event for its webhook, or its inbox (held, for
+    a patient with no consent on file)."""
     service = await network.service(
         kind="econsult", duration_minutes=30, turnaround_hours=48, roles=["psychiatric_consultant"]
     )
     doctor = await network.consultant([service])
-    patient = await network.patient(spoke)
+    patient = await network.patient(spoke, consent=consent)
     asked = await econsult(client, spoke, patient_id=patient.id, service_id=service.id)
     await signed_note(client, network.consultant_headers(doctor.id), asked["id"], SECTIONS)
 
@@ -96,6 +99,35 @@ async def test_retry_for_a_clinic_without_a_webhook_is_refused_and_changes_nothi
     assert (
         f"{inbox.name} has no webhook: the signed consult note is in the clinic's inbox, and "
         "there is nothing to send." in page
+    )
+
+
+async def test_a_note_held_for_consent_is_never_sent_by_hand(
+    client: TestClient, network: Network, conn: asyncpg.Connection
+) -> None:
+    hooked = await network.spoke()
+    await conn.execute(
+        "UPDATE spokes SET webhook_url = 'http://127.0.0.1:9/hook', webhook_secret = 'whsec_test'"
+        " WHERE id = $1",
+        hooked.id,
+    )
+    await _note_for(client, network, hooked, consent=None)
+    delivery_id = await conn.fetchval("SELECT id FROM outbox WHERE spoke_id = $1", hooked.id)
+    before = await conn.fetchrow("SELECT * FROM outbox WHERE id = $1", delivery_id)
+    assert before["held_at"] is not None
+    await coordinator(client, network)
+    response = await post_form(
+        client,
+        f"/coordinator/deliveries/{delivery_id}/retry",
+        {},
+        page="/coordinator/deliveries",
+    )
+    assert response.status == 303
+    assert await conn.fetchrow("SELECT * FROM outbox WHERE id = $1", delivery_id) == before
+    page = html.unescape(await (await client.get(response.headers["Location"])).text())
+    assert (
+        f"The signed consult note for {hooked.name} waits for the patient's consent: it is sent "
+        "when the clinic records one that covers it." in page
     )
 
 
