@@ -376,6 +376,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `telehub` command."""
     args = _parser().parse_args(argv)
     env = dict(os.environ)
+    # Every command logs to stderr (a command that serves reconfigures from its settings):
+    # stdout is the command's answer, which `demo --json` gives to machines.
+    configure_logging(json=not sys.stderr.isatty())
     try:
         result: int = args.func(args, env)
     except ConfigError as exc:
