@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("telehub", "hub", "spokes", "scheduling", "consults", "care")
+PACKAGES = ("telehub", "hub", "spokes", "scheduling", "consults", "care", "fhir_r4")
 PAGE_PACKAGES = ("spokes.pages", "hub.pages", "hub.coordinator")
 SIGNIN_PAGES = ("telehub.signin_pages", "telehub.mfa_pages")  # mounted by the app factory
 MOUNTERS = frozenset({*PAGE_PACKAGES, "telehub.app"})  # may import page modules
