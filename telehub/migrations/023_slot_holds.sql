@@ -17,7 +17,9 @@ CREATE TABLE slot_holds (
     expires_at     timestamptz NOT NULL,
     status         text NOT NULL DEFAULT 'active'
                    CHECK (status IN ('active', 'booked', 'released', 'expired')),
-    booking_id     uuid UNIQUE REFERENCES bookings (id),
+    -- The booking a hold became. Checked at commit: the hold ends (freeing its minutes) and
+    -- the booking with this id is written after it, in one transaction.
+    booking_id     uuid UNIQUE REFERENCES bookings (id) DEFERRABLE INITIALLY DEFERRED,
     created_by     text NOT NULL,
     created_at     timestamptz NOT NULL DEFAULT now(),
     ended_at       timestamptz,
