@@ -10,6 +10,7 @@ from typing import Literal
 import asyncpg
 from asyncpg import Range
 
+from scheduling.hold_store import expire_lapsed
 from scheduling.slots import Period
 
 BookingStatus = Literal["booked", "cancelled", "completed", "no_show"]
@@ -70,8 +71,11 @@ def _consultant_key(consultant_id: int) -> int:
     return consultant_id % 2**31
 
 
-async def lock_consultants_time(conn: asyncpg.Connection, *consultant_ids: int) -> None:
-    """Queue behind every other transaction writing these consultants' time, until commit.
+async def lock_consultants_time(
+    conn: asyncpg.Connection, *consultant_ids: int, now: datetime
+) -> None:
+    """Queue behind every other transaction writing these consultants' time, until commit;
+    then end their lapsed slot holds (as of `now`, the app's clock), freeing those minutes.
 
     Two inserts that conflict under the exclusion constraint can deadlock each other, and a
     rollback of the row they both wait for deadlocks every waiter (measured: 30-90 s stuck).
@@ -81,6 +85,10 @@ async def lock_consultants_time(conn: asyncpg.Connection, *consultant_ids: int) 
     """
     for key in sorted({_consultant_key(c) for c in consultant_ids}):
         await conn.execute("SELECT pg_advisory_xact_lock($1::int4, $2::int4)", CONSULTANT_TIME, key)
+    # Expiry needs no job: the one place a hold past its expiry is ended is here, under the
+    # lock, before any writer checks and claims these consultants' time (migration 023).
+    # ended_at is the expiry itself: when the hold stopped holding, whoever noticed it.
+    await expire_lapsed(conn, sorted(set(consultant_ids)), now=now)
 
 
 def _range(p: Period) -> Range[datetime]:
@@ -101,15 +109,17 @@ async def insert_booking(
     created_by: str,
     series_id: uuid.UUID | None = None,
     series_position: int | None = None,
+    booking_id: uuid.UUID | None = None,
 ) -> Booking:
-    """Write a new booking; Overlap if the consultant's time is taken."""
+    """Write a new booking (with this id, if given); Overlap if the consultant's time is taken."""
     try:
         row = await conn.fetchrow(
             f"""
             INSERT INTO bookings (service_id, consultant_id, spoke_id, patient_id, period,
                                   blocked, reason, video_link, created_by, series_id,
-                                  series_position)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                                  series_position, id)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+                    COALESCE($12::uuid, gen_random_uuid()))
             RETURNING {_COLUMNS}
             """,
             service_id,
@@ -123,6 +133,7 @@ async def insert_booking(
             created_by,
             series_id,
             series_position,
+            booking_id,
         )
     except asyncpg.ExclusionViolationError:
         raise Overlap from None

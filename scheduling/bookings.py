@@ -13,6 +13,7 @@ import asyncpg
 
 from hub import store as hub_store
 from scheduling import booking_store as bs
+from scheduling import hold_store as hs
 from scheduling import store, waitlist
 from scheduling.booking_store import Booking, Visibility
 from scheduling.slots import (
@@ -81,10 +82,12 @@ async def _calendar_around(
     consultant_id: int,
     start: datetime,
     ignore_booking: uuid.UUID | None,
+    *,
+    now: datetime | None = None,
 ) -> ConsultantCalendar:
     window = Period(start - timedelta(days=1), start + timedelta(days=1))
     calendars = await store.load_calendars(
-        conn, service, window, consultant_id=consultant_id, ignore_booking=ignore_booking
+        conn, service, window, consultant_id=consultant_id, ignore_booking=ignore_booking, now=now
     )
     if not calendars:
         raise _invalid("consultant_id", "no active consultant with this id offers this service")
@@ -150,7 +153,7 @@ async def why_closed(
     """Why a consultant's time is not an open slot of the service now, or None when it is."""
     window = Period(start - timedelta(days=1), start + timedelta(days=1))
     calendars = await store.load_calendars(
-        conn, service, window, consultant_id=consultant_id, ignore_booking=ignore_booking
+        conn, service, window, consultant_id=consultant_id, ignore_booking=ignore_booking, now=now
     )
     if not calendars:  # the consultant does not offer the service (any more)
         return Closed.OUTSIDE_HOURS
@@ -181,7 +184,7 @@ async def nearest_open(
     soonest = now + timedelta(minutes=max(service.min_notice_minutes, 0))
     lo = max(soonest, start - timedelta(days=7))
     window = Period(lo, max(start, lo) + timedelta(days=7))
-    calendars = await store.load_calendars(conn, service, window)
+    calendars = await store.load_calendars(conn, service, window, now=now)
     found = open_slots(calendars, service.terms, window, now, patient_state)
     mine = [s for s in found if s.consultant_id == consultant_id]
     earlier = [s for s in mine if s.start < start][-before:] if before else []
@@ -199,10 +202,17 @@ async def _check_open(
     service: store.Service,
     start: datetime,
     now: datetime,
-    patient_state: str,
+    patient_state: str | None,
+    *,
+    check_license: bool = True,
 ) -> None:
-    """TimeNotOpen (saying why) if the time is not offered; SlotTaken if a booking holds it."""
-    reason = why_not_open(calendar, service.terms, start, now, patient_state)
+    """TimeNotOpen (saying why) if the time is not offered; SlotTaken if a booking holds it.
+
+    Without `check_license` (a hold taken before the patient is chosen) the consultant's
+    licence in the patient's state is left to the booking, which checks it.
+    """
+    terms = service.terms if check_license else replace(service.terms, requires_license=False)
+    reason = why_not_open(calendar, terms, start, now, patient_state)
     if reason is None:
         return
     if reason is Closed.TAKEN:
@@ -251,15 +261,27 @@ async def book(
     *,
     now: datetime,
     video_url_template: str,
+    hold_id: uuid.UUID | None = None,
 ) -> Booking:
-    """Book an open slot for one of the clinic's patients: every booking is written here."""
+    """Book an open slot for one of the clinic's patients: every booking is written here.
+
+    With `hold_id`, the clinic's own active hold on this very slot (scheduling/holds.py) ends
+    as booked and the booking is written in the same transaction; another clinic's hold
+    answers like a missing one (NotFound), an ended or lapsed one is a Conflict.
+    """
     patient = await spokes_store.get_patient(conn, spoke_id, new.patient_id)
     if patient is None:
         raise _invalid("patient_id", "no such patient at this clinic")
     service = await _service(conn, new.service_id)
     # From here to commit, other writes of this consultant's time wait their turn.
-    await bs.lock_consultants_time(conn, new.consultant_id)
-    calendar = await _calendar_around(conn, service, new.consultant_id, new.start, None)
+    await bs.lock_consultants_time(conn, new.consultant_id, now=now)
+    booking_id = uuid.uuid4() if hold_id is not None else None
+    if hold_id is not None:
+        held = await _claim_hold(conn, spoke_id, hold_id, new, now=now)
+        assert booking_id is not None
+        await hs.end_hold(conn, held.id, "booked", now=now, booking_id=booking_id)
+        await audit.record(conn, trail, "update", "slot_hold", [held.id], spoke_id)
+    calendar = await _calendar_around(conn, service, new.consultant_id, new.start, None, now=now)
     await _check_open(conn, calendar, service, new.start, now, patient.state)
     period = Period(new.start, new.start + timedelta(minutes=service.duration_minutes))
     video_link = (
@@ -279,11 +301,37 @@ async def book(
             reason=new.reason,
             video_link=video_link,
             created_by=trail.actor,
+            booking_id=booking_id,
         )
     except bs.Overlap:
         raise SlotTaken("another booking holds this consultant at that time") from None
     await audit.record(conn, trail, "create", "booking", [booking.id], booking.spoke_id)
     return booking
+
+
+async def _claim_hold(
+    conn: asyncpg.Connection, spoke_id: int, hold_id: uuid.UUID, new: NewBooking, *, now: datetime
+) -> hs.Hold:
+    """The clinic's active hold on exactly this slot, locked; taken under the time lock, so a
+    lapsed one has already been ended as expired by lock_consultants_time."""
+    held = await hs.get_hold(conn, hold_id, spoke_id=spoke_id, lock=True)
+    if held is None:
+        raise NotFound("no such hold")
+    if held.status_at(now) == "expired":
+        raise Conflict("the hold expired: search for open slots and hold another time")
+    if held.status != "active":
+        raise Conflict(f"the hold is {held.status} and can no longer be booked")
+    if held.service_id != new.service_id:
+        raise _invalid("service_id", f"does not match the hold's service ({held.service_id})")
+    if held.consultant_id != new.consultant_id:
+        raise _invalid(
+            "consultant_id", f"does not match the hold's consultant ({held.consultant_id})"
+        )
+    if held.start != new.start:
+        raise _invalid("start", f"does not match the hold's start ({held.start.isoformat()})")
+    if held.patient_id is not None and held.patient_id != new.patient_id:
+        raise _invalid("patient_id", "does not match the patient the hold was taken for")
+    return held
 
 
 def series_terms(
@@ -379,9 +427,9 @@ async def reschedule(
     patient = await spokes_store.get_patient(conn, booking.spoke_id, booking.patient_id)
     assert patient is not None  # the schema ties every booking to its spoke's patient
     target = consultant_id or booking.consultant_id
-    await bs.lock_consultants_time(conn, booking.consultant_id, target)
+    await bs.lock_consultants_time(conn, booking.consultant_id, target, now=now)
     seen = await waitlist.watch(conn, [booking.consultant_id], now)
-    calendar = await _calendar_around(conn, service, target, start, booking.id)
+    calendar = await _calendar_around(conn, service, target, start, booking.id, now=now)
     await _check_open(conn, calendar, service, start, now, patient.state)
     period = Period(start, start + timedelta(minutes=service.duration_minutes))
     try:

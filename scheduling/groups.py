@@ -271,7 +271,7 @@ async def create(
     before = timedelta(minutes=service.buffer_before_minutes)
     after = timedelta(minutes=service.buffer_after_minutes)
     # From here to commit, other writes of this counselor's time wait their turn.
-    await bs.lock_consultants_time(conn, counselor.id)
+    await bs.lock_consultants_time(conn, counselor.id, now=now)
     taken: list[TakenOccurrenceOut] = []
     for position, start in enumerate(starts, 1):
         for hold in await gs.holds_overlapping(
@@ -392,7 +392,7 @@ async def cancel_from(
     _may_run(caller, found.consultant_id)
     if position > found.count:
         raise _invalid("from", f"the group has only {found.count} occurrences")
-    await bs.lock_consultants_time(conn, found.consultant_id)
+    await bs.lock_consultants_time(conn, found.consultant_id, now=now)
     cancelled = await gs.cancel_occurrences(conn, group_id, position, reason=reason, now=now)
     if not cancelled:
         raise Conflict(f"no occurrence from {position} on is still scheduled")

@@ -402,7 +402,7 @@ async def book(
     """Book every occurrence, or none: SeriesNotOpen (409) carrying the plan when any is not."""
     ctx = await _context(conn, caller, body)
     # Queue behind every other write of these consultants' time until commit, as one booking does.
-    await bs.lock_consultants_time(conn, *await _candidates(conn, body))
+    await bs.lock_consultants_time(conn, *await _candidates(conn, body), now=now)
     planned = await _plan(conn, ctx, body, now)
     if not planned.all_open:
         raise SeriesNotOpen(planned)

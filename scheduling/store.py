@@ -219,6 +219,7 @@ async def load_calendars(
     consultant_id: int | None = None,
     ignore_booking: object | None = None,
     with_busy: bool = True,
+    now: datetime | None = None,
 ) -> list[ConsultantCalendar]:
     """The calendars of every active consultant offering the service (None: every one).
 
@@ -284,7 +285,9 @@ async def load_calendars(
             extra[e["consultant_id"]].append(ExtraHours(period, _frozen(e["service_ids"])))
     busy: dict[int, list[Period]] = defaultdict(list)
     # Every held minute, a booking's or a group occurrence's (migration 017): a group's time is
-    # never offered as a 1:1 slot. Cancelled ones hold nothing.
+    # never offered as a 1:1 slot. Cancelled ones hold nothing. A slot hold's (migration 023)
+    # counts until its expiry and never after, whether or not a writer has ended it yet: as of
+    # `now` (the app's clock), or the database's clock when the caller gives none.
     booked = (
         await conn.fetch(
             """
@@ -293,11 +296,13 @@ async def load_calendars(
             WHERE consultant_id = ANY ($1::bigint[])
               AND blocked && tstzrange($2, $3, '()')
               AND ($4::uuid IS NULL OR booking_id IS DISTINCT FROM $4)
+              AND (expires_at IS NULL OR expires_at > COALESCE($5::timestamptz, now()))
             """,
             ids,
             around.lower,
             around.upper,
             ignore_booking,
+            now,
         )
         if with_busy
         else []
