@@ -114,6 +114,63 @@ KIND_SCOPES: dict[CallerKind, frozenset[str]] = {
 }
 
 
+# SMART App Launch 2.x system scopes (Backend Services), mapped in this one table to the
+# telehub scopes the FHIR face checks. A letter a resource does not list is not offered.
+# v2 permissions are an ordered subset of "cruds"; the v1 spellings read/write/* are read
+# as "rs", "cud" and "cruds". Search parameters in a scope (`?`) are not supported.
+_READ = "rs"
+SMART_SCOPES: dict[str, dict[str, str]] = {
+    "Slot": dict.fromkeys(_READ, "slots:read"),
+    "Schedule": dict.fromkeys(_READ, "slots:read"),
+    "Appointment": {
+        **dict.fromkeys(_READ, "bookings:read"),
+        **dict.fromkeys("cud", "bookings:write"),
+    },
+    "Patient": dict.fromkeys(_READ, "patients:read"),
+    "DocumentReference": dict.fromkeys(_READ, "notes:read"),
+    "ServiceRequest": dict.fromkeys(_READ, "econsults:read"),
+    "Task": dict.fromkeys(_READ, "econsults:read"),
+    "Practitioner": dict.fromkeys(_READ, "consultants:read"),
+    "PractitionerRole": dict.fromkeys(_READ, "consultants:read"),
+    "HealthcareService": dict.fromkeys(_READ, "services:read"),
+    "Organization": dict.fromkeys(_READ, "services:read"),
+}
+SMART_PERMISSIONS = "cruds"
+_V1_PERMISSIONS = {"read": "rs", "write": "cud"}
+
+
+def smart_scope_needs(scope: str) -> frozenset[str] | None:
+    """The telehub scopes a SMART system scope needs, or None if it is not one telehub offers.
+
+    `system/Appointment.rs` needs bookings:read; `system/Appointment.cruds` needs bookings:read
+    and bookings:write; `system/Slot.read` (v1) is `system/Slot.rs`.
+    """
+    context, slash, rest = scope.partition("/")
+    resource, dot, permissions = rest.partition(".")
+    if context != "system" or not slash or not dot or resource not in SMART_SCOPES:
+        return None
+    table = SMART_SCOPES[resource]
+    # v1 `*` is everything the resource offers; v1 read/write are the v2 letters they mean.
+    everything = "".join(c for c in SMART_PERMISSIONS if c in table)
+    letters = everything if permissions == "*" else _V1_PERMISSIONS.get(permissions, permissions)
+    # v2: each letter at most once, in the order c r u d s, and only letters the resource has.
+    ordered = "".join(c for c in SMART_PERMISSIONS if c in letters)
+    if not letters or ordered != letters or any(c not in table for c in letters):
+        return None
+    return frozenset(table[c] for c in letters)
+
+
+def smart_scopes_for(scopes: frozenset[str]) -> list[str]:
+    """The SMART v2 system scopes whose telehub scopes all lie within `scopes`, each resource
+    with its widest permissions (what a discovery document lists as supported)."""
+    offered = []
+    for resource, table in SMART_SCOPES.items():
+        letters = "".join(c for c in SMART_PERMISSIONS if c in table and table[c] in scopes)
+        if letters:
+            offered.append(f"system/{resource}.{letters}")
+    return offered
+
+
 @dataclass(frozen=True, slots=True)
 class Caller:
     """Who is calling: a hub admin, a hub system acting for one consultant, or a spoke."""

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from telehub.auth import ALL_SCOPES, ASSERTION_ALGORITHMS
+from telehub.auth import ALL_SCOPES, ASSERTION_ALGORITHMS, KIND_SCOPES, smart_scopes_for
 from telehub.keys import SETTINGS
 from telehub.oauth import GRANT_TYPE
 from telehub.settings import Settings
@@ -19,7 +19,15 @@ routes = web.RouteTableDef()
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
 # SMART capabilities: a secret (symmetric) or a registered public key (asymmetric).
-CAPABILITIES = ["client-confidential-symmetric", "client-confidential-asymmetric"]
+# SMART system scopes in the v2 syntax (`system/Slot.rs`) and the v1 one (`system/Slot.read`).
+CAPABILITIES = [
+    "client-confidential-symmetric",
+    "client-confidential-asymmetric",
+    "permission-v1",
+    "permission-v2",
+]
+# The SMART system scopes some kind of client can be granted (telehub/auth.py SMART_SCOPES).
+SMART_SCOPES_SUPPORTED = smart_scopes_for(frozenset().union(*KIND_SCOPES.values()))
 
 
 def _common(settings: Settings) -> dict[str, Any]:
@@ -44,8 +52,14 @@ def authorization_server_metadata(settings: Settings) -> dict[str, Any]:
 
 def smart_configuration(settings: Settings) -> dict[str, Any]:
     """The SMART App Launch 2.x configuration for Backend Services (no user-facing launch,
-    so no authorization endpoint; no OpenID Connect, so no issuer or jwks_uri)."""
-    return {**_common(settings), "capabilities": CAPABILITIES}
+    so no authorization endpoint; no OpenID Connect, so no issuer or jwks_uri). Its scopes are
+    the SMART system scopes first (a client asks for them and gets the telehub scopes they map
+    to as well), then telehub's own."""
+    return {
+        **_common(settings),
+        "scopes_supported": [*SMART_SCOPES_SUPPORTED, *sorted(ALL_SCOPES)],
+        "capabilities": CAPABILITIES,
+    }
 
 
 def _document(body: dict[str, Any]) -> web.Response:

@@ -18,6 +18,7 @@ from aiohttp import web
 
 from telehub import throttle
 from telehub.auth import (
+    ALL_SCOPES,
     ASSERTION_TYPE,
     CLOCK_SKEW,
     KIND_SCOPES,
@@ -26,6 +27,7 @@ from telehub.auth import (
     is_vschar,
     issue_access_token,
     secret_matches,
+    smart_scope_needs,
     unverified_assertion_issuer,
     verify_client_assertion,
 )
@@ -152,10 +154,22 @@ def _scopes(client: ApiClient, form: dict[str, str]) -> frozenset[str]:
     # A row may predate a narrowing of its kind: only what the kind can use is ever granted.
     allowed = client.scopes & KIND_SCOPES[client.kind]
     requested = frozenset(form.get("scope", "").split())
-    if requested - allowed:
-        unknown = " ".join(sorted(requested - allowed))
+    if not requested:
+        return allowed
+    # A SMART system scope is granted when every telehub scope it maps to is the client's;
+    # the token then carries both, so the FHIR face's telehub scope checks pass.
+    implied: set[str] = set()
+    refused = set()
+    for scope in requested:
+        needs = frozenset({scope}) if scope in ALL_SCOPES else smart_scope_needs(scope)
+        if needs is None or not needs <= allowed:
+            refused.add(scope)
+        else:
+            implied |= needs
+    if refused:
+        unknown = " ".join(sorted(refused))
         raise OAuthError("invalid_scope", f"scopes not granted to this client: {unknown}")
-    return requested or allowed
+    return requested | implied
 
 
 @routes.post("/oauth/token", name="oauth_token")
