@@ -21,6 +21,7 @@ from consults.delivery_api import api as delivery_api
 from consults.disclosure_api import api as disclosure_api
 from consults.notes_api import api as notes_api
 from consults.webhook_address import webhook_connector
+from fhir_r4 import routes as fhir_routes
 from hub import coordinator as coordinator_pages
 from hub import feeds as hub_feeds
 from hub import pages as consultant_pages
@@ -134,6 +135,7 @@ def create_app(
         mount(app)
     app.router.add_routes(oauth.routes)
     app.router.add_routes(discovery.routes)
+    fhir_routes.setup(app)
     app.router.add_routes(health.routes)
     app.router.add_static("/static", ROOT / "static", name="static")
     return app

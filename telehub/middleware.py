@@ -43,6 +43,8 @@ _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 _UNDECODABLE_FORM = (ValueError, LookupError, BadHttpMessage, RuntimeError)
 
 RequestHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# How a face with its own error format (FHIR's OperationOutcome) renders a problem.
+ProblemRenderer = Callable[[web.Request, Problem], web.Response]
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -57,7 +59,7 @@ HSTS = "max-age=31536000; includeSubDomains"
 OPENAPI_PATH = "/api/v1/openapi.json"
 
 
-_MACHINE_PATHS = ("/api/", "/oauth/", "/feeds/", "/static/", "/.well-known/")
+_MACHINE_PATHS = ("/api/", "/oauth/", "/feeds/", "/static/", "/.well-known/", "/fhir/")
 _PROBES = frozenset({"/healthz", "/readyz"})
 
 
@@ -81,6 +83,33 @@ def _keeps_no_store(request: web.Request) -> bool:
     return is_page(request) or request.path.startswith(("/api/", "/oauth/"))
 
 
+class ProblemFaces:
+    """Path prefixes whose problems another renderer answers (FHIR: an OperationOutcome)."""
+
+    def __init__(self) -> None:
+        self.renderers: dict[str, ProblemRenderer] = {}
+
+
+PROBLEM_FACES = web.AppKey("problem_faces", ProblemFaces)
+
+
+def render_problems_under(app: web.Application, prefix: str, renderer: ProblemRenderer) -> None:
+    """Answer every problem under `prefix` with `renderer` (mounted by a face's setup)."""
+    if PROBLEM_FACES not in app:
+        app[PROBLEM_FACES] = ProblemFaces()
+    app[PROBLEM_FACES].renderers[prefix] = renderer
+
+
+def _face_of(request: web.Request) -> ProblemRenderer | None:
+    faces = request.app.get(PROBLEM_FACES)
+    if faces is None:
+        return None
+    for prefix, renderer in faces.renderers.items():
+        if request.path.startswith(prefix):
+            return renderer
+    return None
+
+
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
     """`on_response_prepare`: the one place every response passes, whatever produced it.
 
@@ -92,6 +121,10 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
         response.headers["Strict-Transport-Security"] = HSTS
     if _keeps_no_store(request):
         response.headers["Cache-Control"] = "no-store"
+    elif request.path.startswith("/fhir/"):
+        # FHIR answers carry patient data, unless a route says otherwise (a public directory's
+        # bulk-publish files, revalidated with ETag).
+        response.headers.setdefault("Cache-Control", "no-store")
 
 
 @web.middleware
@@ -137,6 +170,9 @@ def problem_response(request: web.Request, problem: Problem) -> web.Response:
     and RFC 6749 error JSON on the token endpoint, which OAuth clients read strictly."""
     if is_page(request):
         return error_page(request, problem)
+    face = _face_of(request)
+    if face is not None:
+        return face(request, problem)
     if request.path.startswith("/oauth/"):
         error = problem.extra.get("error") or _OAUTH_ERRORS.get(problem.status, "invalid_request")
         oauth_body = {"error": error, "error_description": oauth_description(problem.detail)}
