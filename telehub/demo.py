@@ -33,7 +33,7 @@ from scheduling.groups_schemas import GroupIn
 from scheduling.series_schemas import Override, SeriesIn
 from scheduling.slots import Period
 from spokes import store as spokes_store
-from telehub import demo_care, demo_consent, mfa
+from telehub import demo_care, demo_consent, demo_fhir, mfa
 from telehub.audit import Trail
 from telehub.auth import KIND_SCOPES, Caller
 from telehub.clients import create_client
@@ -430,6 +430,8 @@ async def seed(
             settings.base_url,
         )
         await demo_care.seed(conn, settings, clinics, made_services, people, now)
+        # The first clinic's EHR also speaks FHIR as a SMART backend client (a JWKS, no secret).
+        fhir_backend = await demo_fhir.seed(conn, settings, clinics[0])
     return {
         "hub_admin": {"client_id": admin.client_id, "client_secret": admin_secret},
         "groups": made_groups,
@@ -437,6 +439,7 @@ async def seed(
         "spokes": clinics,
         "consultants": people,
         "services": [{"id": s.id, "kind": s.kind, "name": s.name} for s in made_services],
+        "fhir_backend": fhir_backend,
     }
 
 
