@@ -11,7 +11,7 @@ import asyncpg
 from aiohttp import web
 from pydantic import TypeAdapter
 
-from scheduling import availability, bookings, services, store
+from scheduling import availability, bookings, hold_store, services, store
 from scheduling.booking_store import Booking
 from scheduling.bookings import BookingFilter
 from scheduling.schemas import (
@@ -129,6 +129,8 @@ async def get_service(request: web.Request, caller: Caller, _: NoInput) -> Servi
 async def search_slots(request: web.Request, caller: Caller, query: SlotQuery) -> web.Response:
     """Open slots, in UTC, for the window; book one with POST /api/v1/bookings."""
     async with unit_of_work(request) as conn:
+        # Slot holds count until their expiry by the app's clock (scheduling/store.py).
+        await store.use_clock(conn, now_of(request))
         found = await availability.search(
             conn,
             service_id=query.service_id,
@@ -267,20 +269,36 @@ def booking_out(b: Booking) -> BookingOut:
     location=at("/api/v1/bookings/{id}"),
 )
 async def create_booking(request: web.Request, caller: Caller, body: BookingIn) -> web.Response:
-    """201 booked; 409 taken by someone else; 422 not an open slot."""
-    new = bookings.NewBooking(
-        body.service_id, body.consultant_id, body.patient_id, body.start, body.reason
-    )
+    """201 booked; 409 taken by someone else (or the hold expired or ended); 404 no such hold
+    of this clinic; 422 not an open slot, or a field that is not the hold's."""
     settings = request.app[SETTINGS]
 
     async def work(conn: asyncpg.Connection) -> BookingOut:
+        spoke_id = bookings.spoke_of(caller)
+        if body.hold_id is not None:
+            # The hold's slot for what the body leaves out; book() checks what it gives.
+            held = await hold_store.get_hold(conn, body.hold_id, spoke_id=spoke_id)
+            if held is None:
+                raise NotFound("no such hold")
+            service_id, consultant_id, start = held.service_id, held.consultant_id, held.start
+        else:
+            assert body.service_id and body.consultant_id and body.start  # the model says so
+            service_id, consultant_id, start = body.service_id, body.consultant_id, body.start
+        new = bookings.NewBooking(
+            body.service_id or service_id,
+            body.consultant_id or consultant_id,
+            body.patient_id,
+            body.start or start,
+            body.reason,
+        )
         booked = await bookings.book(
             conn,
-            bookings.spoke_of(caller),
+            spoke_id,
             trail_of(request, caller),
             new,
             now=now_of(request),
             video_url_template=settings.video_url_template,
+            hold_id=body.hold_id,
         )
         return booking_out(booked)
 

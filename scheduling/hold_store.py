@@ -149,3 +149,21 @@ async def expire_lapsed(
         now,
     )
     return int(done.split()[-1])
+
+
+async def active_hold_for(
+    conn: asyncpg.Connection, spoke_id: int, consultant_id: int, start: datetime, *, now: datetime
+) -> Hold | None:
+    """The clinic's own unexpired hold starting at this time with this consultant, if any."""
+    row = await conn.fetchrow(
+        f"""
+        SELECT {_COLUMNS} FROM slot_holds
+        WHERE spoke_id = $1 AND consultant_id = $2 AND lower(period) = $3
+          AND status = 'active' AND expires_at > $4
+        """,
+        spoke_id,
+        consultant_id,
+        start,
+        now,
+    )
+    return Hold(**dict(row)) if row else None

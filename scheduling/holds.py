@@ -155,3 +155,11 @@ async def release(
     )
     await audit.record(conn, trail, "update", RECORD, [ended.id], ended.spoke_id)
     return ended
+
+
+async def held_by_clinic(
+    conn: asyncpg.Connection, spoke_id: int, new: NewHold, *, now: datetime
+) -> Hold | None:
+    """The clinic's own unexpired hold on this slot, if it has one (a page reloaded)."""
+    found = await hs.active_hold_for(conn, spoke_id, new.consultant_id, new.start, now=now)
+    return found if found is not None and found.service_id == new.service_id else None

@@ -239,13 +239,27 @@ class AvailabilityOut(Output):
 
 
 class BookingIn(Input):
-    """Book an open slot (as offered by GET /api/v1/slots) for one of the clinic's patients."""
+    """Book an open slot (as offered by GET /api/v1/slots) for one of the clinic's patients,
+    or the slot the clinic holds (`hold_id`, from POST /api/v1/holds)."""
 
-    service_id: Id
-    consultant_id: Id
+    service_id: Id | None = Field(None, description="Required unless hold_id is given")
+    consultant_id: Id | None = Field(None, description="Required unless hold_id is given")
     patient_id: uuid.UUID
-    start: Instant
+    start: Instant | None = Field(None, description="Required unless hold_id is given")
     reason: Text = Field("", max_length=2000)
+    hold_id: uuid.UUID | None = Field(
+        None,
+        description="Book the slot this clinic holds; service_id, consultant_id and start, "
+        "if given, must be the hold's",
+    )
+
+    @model_validator(mode="after")
+    def _slot_or_hold(self) -> Self:
+        if self.hold_id is None:
+            for name in ("service_id", "consultant_id", "start"):
+                if getattr(self, name) is None:
+                    raise FieldNamedError(name, "is required unless hold_id is given")
+        return self
 
 
 class RescheduleIn(Input):

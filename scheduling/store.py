@@ -211,6 +211,12 @@ def _frozen(ids: list[int] | None) -> frozenset[int] | None:
     return None if ids is None else frozenset(ids)
 
 
+async def use_clock(conn: asyncpg.Connection, now: datetime) -> None:
+    """Tell this transaction the app's clock, for queries whose callers do not pass `now`
+    (slot search's busy time: a slot hold counts until its expiry as of this instant)."""
+    await conn.execute("SELECT set_config('telehub.now', $1, true)", now.isoformat())
+
+
 async def load_calendars(
     conn: asyncpg.Connection,
     service: Service | None,
@@ -287,7 +293,8 @@ async def load_calendars(
     # Every held minute, a booking's or a group occurrence's (migration 017): a group's time is
     # never offered as a 1:1 slot. Cancelled ones hold nothing. A slot hold's (migration 023)
     # counts until its expiry and never after, whether or not a writer has ended it yet: as of
-    # `now` (the app's clock), or the database's clock when the caller gives none.
+    # `now` (the app's clock), else the clock this transaction was given (use_clock), else the
+    # database's own.
     booked = (
         await conn.fetch(
             """
@@ -296,7 +303,10 @@ async def load_calendars(
             WHERE consultant_id = ANY ($1::bigint[])
               AND blocked && tstzrange($2, $3, '()')
               AND ($4::uuid IS NULL OR booking_id IS DISTINCT FROM $4)
-              AND (expires_at IS NULL OR expires_at > COALESCE($5::timestamptz, now()))
+              AND (expires_at IS NULL OR expires_at > COALESCE(
+                      $5::timestamptz,
+                      NULLIF(current_setting('telehub.now', true), '')::timestamptz,
+                      now()))
             """,
             ids,
             around.lower,

@@ -58,3 +58,21 @@ document.addEventListener("DOMContentLoaded", () => {
     update();
   }
 });
+
+// The booking page holds the chosen time for the clinic (scheduling/holds.py). Leaving the
+// page lets it go, as the Cancel button does: the release form is sent as a beacon. Steps of
+// the same booking (finding the patient, the Book button, a link that keeps the hold) keep it.
+document.addEventListener("DOMContentLoaded", () => {
+  const release = document.querySelector("form[data-hold-release]");
+  if (!release) return;
+  const holdId = new FormData(release).get("hold_id");
+  let keeping = false;
+  document.addEventListener("submit", () => { keeping = true; });
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest && event.target.closest("a[href]");
+    if (link && holdId && link.href.includes(`hold_id=${holdId}`)) keeping = true;
+  });
+  window.addEventListener("pagehide", () => {
+    if (!keeping && navigator.sendBeacon) navigator.sendBeacon(release.action, new FormData(release));
+  });
+});

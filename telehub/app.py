@@ -31,6 +31,7 @@ from scheduling.attendance_api import api as attendance_api
 from scheduling.feeds_web import feed_rendering
 from scheduling.group_seats_api import api as group_seats_api
 from scheduling.groups_api import api as groups_api
+from scheduling.holds_api import api as holds_api
 from scheduling.series_api import api as series_api
 from scheduling.waitlist_api import api as waitlist_api
 from spokes import feeds as spoke_feeds
@@ -72,6 +73,7 @@ API_PACKAGES: tuple[ApiRoutes, ...] = (
     groups_api,
     attendance_api,
     waitlist_api,
+    holds_api,
     spokes_api,
     care_api,
     consent_api,

@@ -57,6 +57,8 @@ class Settings:
     webhook_allow_private: bool = False
     # Web sessions end after this many idle minutes (HIPAA automatic logoff).
     session_idle_minutes: int = 30
+    # A slot hold (POST /api/v1/holds, the booking page) keeps an open slot this many minutes.
+    hold_minutes: float = 5
     # Rendered calendar events kept in memory, at most this many bytes.
     feed_cache_bytes: int = 16 * 1024 * 1024
     # Reverse proxies whose X-Forwarded-For names the client (see telehub/client_address.py).
@@ -110,6 +112,7 @@ class Settings:
             ("webhook_retry_days", float),
             ("session_idle_minutes", int),
             ("feed_cache_bytes", int),
+            ("hold_minutes", float),
         ):
             var = "TELEHUB_" + name.upper()
             if var in env:
@@ -150,6 +153,8 @@ class Settings:
             raise ConfigError(
                 "TELEHUB_DB_COMMAND_TIMEOUT must be longer than TELEHUB_DB_STATEMENT_TIMEOUT_MS"
             )
+        if not 0 < self.hold_minutes <= 60:
+            raise ConfigError("TELEHUB_HOLD_MINUTES must be more than 0 and at most 60")
         if self.session_idle_minutes < 1:
             raise ConfigError("TELEHUB_SESSION_IDLE_MINUTES must be at least 1")
         if self.webhook_lease <= self.webhook_timeout:

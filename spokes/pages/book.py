@@ -1,19 +1,36 @@
-"""Booking a chosen time: the slot, finding or adding the patient, and the Book button."""
+"""Booking a chosen time: the slot, finding or adding the patient, and the Book button.
+
+Choosing a time holds it for the clinic (scheduling/holds.py) while the form is filled: the
+page says until when, the Book button books with the hold, and Cancel (or leaving the page,
+see static/telehub.js) releases it. A hold that expired says so and offers the nearest times.
+"""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
+import asyncpg
 from aiohttp import web
 from pydantic import Field
 
-from scheduling import bookings
+from hub import store as hub_store
+from scheduling import bookings, holds
+from scheduling.hold_store import Hold
 from scheduling.schemas import BookingIn
 from scheduling.weeks import monday_of
 from spokes import booking_views, patients
 from spokes.api import PatientIn
 from spokes.pages.common import STATES, TAKEN, clinic_of, page, utc_text
-from telehub.errors import PossibleDuplicate, SlotTaken, ValidationFailed
+from telehub.errors import (
+    Conflict,
+    Forbidden,
+    NotAnOpenSlot,
+    NotFound,
+    PossibleDuplicate,
+    SlotTaken,
+    ValidationFailed,
+)
 from telehub.fields import Id, Instant
 from telehub.forms import check, errors_of, pick, read, typed_form
 from telehub.keys import SETTINGS
@@ -28,7 +45,26 @@ PATIENT_INPUTS = ("mrn", "birth_date", "given_name", "family_name", "state", "ph
 # The patient step shows this many matches; typing more narrows them.
 MATCHES_SHOWN = 10
 SLOT_INPUTS = ("service_id", "consultant_id", "start")
-BOOK_INPUTS = (*SLOT_INPUTS, "patient_id", "reason")
+# The slot and the clinic's hold on it, carried from step to step of the page.
+HELD_INPUTS = (*SLOT_INPUTS, "hold_id")
+BOOK_INPUTS = (*HELD_INPUTS, "patient_id", "reason")
+
+
+class BookForm(BookingIn):
+    """The page's Book form: it always names the slot, and the hold when it has one."""
+
+    service_id: Id
+    consultant_id: Id
+    start: Instant
+
+
+@dataclass(frozen=True, slots=True)
+class HoldShown:
+    """The clinic's hold on the page's slot: active (until when) or ended."""
+
+    hold: Hold
+    active: bool
+    until: str  # the expiry in the clinic's time zone, "10:42"
 
 
 class SlotChoice(Input):
@@ -40,6 +76,7 @@ class SlotChoice(Input):
     q: str | None = Field(None, max_length=100)
     mrn: str | None = Field(None, max_length=64)
     patient_id: uuid.UUID | None = None
+    hold_id: uuid.UUID | None = None
 
 
 def _searched_as(text: str) -> str:
@@ -71,7 +108,8 @@ async def _book_page(
     """The booking step: the chosen slot, finding or adding the patient, and the Book button."""
     user = signed_in(request, *ROLES_SPOKE)
     caller, trail = user.caller, trail_of(request, user.caller)
-    choice, choice_errors = check(SlotChoice, pick(slot_values, SLOT_INPUTS))
+    choice, choice_errors = check(SlotChoice, pick(slot_values, HELD_INPUTS))
+    now = now_of(request)
     async with unit_of_work(request) as conn:
         spoke = await clinic_of(conn, caller)
         chosen = (
@@ -89,9 +127,27 @@ async def _book_page(
         if duplicates is not None:
             await patients.candidates_shown(conn, caller, trail, duplicates)
         closed = None
-        if chosen is not None:
+        held = None
+        if chosen is not None and choice is not None and choice.hold_id is not None:
+            held = await _hold_shown(conn, request, choice.hold_id, chosen, spoke.timezone)
+        if chosen is not None and not (held and held.active):  # a time held for us is ours
             state = patient.state if patient else spoke.state
-            closed = await booking_views.closed(conn, chosen, state, now_of(request))
+            closed = await booking_views.closed(conn, chosen, state, now)
+            if held is not None and closed is None:
+                # The hold ended but the time is still open: say so, with the nearest times.
+                nearest = await bookings.nearest_open(
+                    conn,
+                    chosen.service,
+                    chosen.consultant.id,
+                    chosen.start,
+                    now=now,
+                    patient_state=state,
+                )
+                people = await hub_store.list_consultants(conn, service_id=chosen.service.id)
+                closed = booking_views.Closed("", nearest, {c.id: c.name for c in people})
+    slot_hidden = dict(chosen.hidden) if chosen else {}
+    if held is not None and held.active:
+        slot_hidden["hold_id"] = str(held.hold.id)
     if chosen is None and not choice_errors:
         choice_errors = {"service_id": "no such service or consultant"}
     find_again = url_for(
@@ -123,6 +179,9 @@ async def _book_page(
             "states": [(s, s) for s in STATES],
             "problem": problem,
             "closed": closed,
+            "held": held,
+            "slot_hidden": slot_hidden,
+            "hold_again_url": url_for(request, "spoke_book", chosen.hidden) if chosen else None,
             "book_url": lambda s: url_for(
                 request,
                 "spoke_book",
@@ -147,7 +206,7 @@ def _matches_context(
     matches: patients.Matches | None,
 ) -> dict[str, object]:
     """What the patient step's list of matches shows, on the page and as a fragment."""
-    slot = pick(slot_values, SLOT_INPUTS)
+    slot = pick(slot_values, HELD_INPUTS)
     return {
         "q": q or "",
         "searched": bool(q),
@@ -162,12 +221,72 @@ def _matches_context(
     }
 
 
+async def _hold_shown(
+    conn: asyncpg.Connection,
+    request: web.Request,
+    hold_id: uuid.UUID,
+    chosen: booking_views.Chosen,
+    timezone: str,
+) -> HoldShown | None:
+    """The clinic's hold named by the page, if it is this slot's (another's reads as none)."""
+    user = signed_in(request, *ROLES_SPOKE)
+    try:
+        found = await holds.get(
+            conn,
+            user.caller,
+            trail_of(request, user.caller),
+            hold_id,
+            now=now_of(request),
+        )
+    except NotFound:
+        return None
+    if (found.service_id, found.consultant_id, found.start) != (
+        chosen.service.id,
+        chosen.consultant.id,
+        chosen.start,
+    ) or found.status == "booked":
+        return None
+    return HoldShown(
+        found, found.status == "active", local_time(found.expires_at, timezone, "%H:%M")
+    )
+
+
+async def _hold_chosen(request: web.Request, query: dict[str, str]) -> None:
+    """Choosing a time holds it for the clinic: redirect to the page naming the hold (the
+    clinic's own hold on it, if the page is reloaded). A time not open, taken or unknown is
+    not held: the page then says why, as before."""
+    user = signed_in(request, *ROLES_SPOKE)
+    choice, _ = check(SlotChoice, pick(query, SLOT_INPUTS))
+    if choice is None or query.get("hold_id"):
+        return
+    new = holds.NewHold(choice.service_id, choice.consultant_id, choice.start)
+    now = now_of(request)
+    try:
+        async with unit_of_work(request) as conn:
+            spoke_id = bookings.spoke_of(user.caller)
+            held = await holds.held_by_clinic(conn, spoke_id, new, now=now)
+            if held is None:
+                held = await holds.hold(
+                    conn,
+                    spoke_id,
+                    trail_of(request, user.caller),
+                    new,
+                    now=now,
+                    minutes=request.app[SETTINGS].hold_minutes,
+                )
+    except (SlotTaken, NotAnOpenSlot, ValidationFailed, Forbidden):
+        return
+    raise web.HTTPSeeOther(url_for(request, "spoke_book", {**query, "hold_id": held.id}))
+
+
 @routes.get("/spoke/book", name="spoke_book")
 async def book_page(request: web.Request) -> web.Response:
-    """The chosen slot and the patient step (find by name, MRN or birth date, or add); nothing
-    is booked on GET. `mrn` is the search's older name, kept for links made before."""
+    """The chosen slot, held for the clinic while the form is filled, and the patient step
+    (find by name, MRN or birth date, or add); nothing is booked on GET. `mrn` is the
+    search's older name, kept for links made before."""
     signed_in(request, *ROLES_SPOKE)
     query = dict(request.query)
+    await _hold_chosen(request, query)
     patient_id = None
     if query.get("patient_id"):
         try:
@@ -202,7 +321,7 @@ async def book(request: web.Request) -> web.Response:
     """Book the slot for the chosen patient; a taken or closed time says so and books nothing."""
     user = signed_in(request, *ROLES_SPOKE)
     caller = user.caller
-    filled = await read(request, BookingIn, names=BOOK_INPUTS)
+    filled = await read(request, BookForm, names=BOOK_INPUTS)
     typed, parsed = filled.values, filled.parsed
     patient_id = _uuid(typed.get("patient_id"))
     if parsed is None:
@@ -230,11 +349,23 @@ async def book(request: web.Request) -> web.Response:
                 ),
                 now=now_of(request),
                 video_url_template=settings.video_url_template,
+                hold_id=parsed.hold_id,
             )
             spoke = await clinic_of(conn, caller)
     except SlotTaken:
         return await _book_page(
             request, typed, patient_id=patient_id, book_values=typed, problem=TAKEN, status=409
+        )
+    except NotFound:  # the hold is not this clinic's (or not at all): book the time anew
+        unheld = {k: v for k, v in typed.items() if k != "hold_id"}
+        problem = "This page's hold on the time was not found. Nothing was booked."
+        return await _book_page(
+            request, unheld, patient_id=patient_id, book_values=typed, problem=problem, status=404
+        )
+    except Conflict as ended:  # the hold expired (or was released) before the Book button
+        problem = f"Not booked: {ended.detail}."
+        return await _book_page(
+            request, typed, patient_id=patient_id, book_values=typed, problem=problem, status=409
         )
     except bookings.TimeNotOpen as closed:
         problem = f"This time is not open any more. {closed.words} Nothing was booked."
@@ -254,6 +385,36 @@ async def book(request: web.Request) -> web.Response:
     raise await see_other(
         request, url_for(request, "spoke_booking", id=booked.id), f"Booked for {when}."
     )
+
+
+@routes.post("/spoke/book/release", name="spoke_hold_release")
+async def release_hold(request: web.Request) -> web.Response:
+    """Cancel on the booking page (or leaving it): the clinic lets the time go."""
+    user = signed_in(request, *ROLES_SPOKE)
+    typed = await typed_form(request)
+    hold_id = _uuid(typed.get("hold_id"))
+    notice = None
+    if hold_id is not None:
+        try:
+            async with unit_of_work(request) as conn:
+                released = await holds.release(
+                    conn, user.caller, trail_of(request, user.caller), hold_id, now=now_of(request)
+                )
+                spoke = await clinic_of(conn, user.caller)
+        except (NotFound, Conflict):
+            pass
+        else:
+            when = local_time(released.start, spoke.timezone)
+            notice = f"Let {when} go: it is open to others again."
+    choice, _ = check(SlotChoice, pick(typed, SLOT_INPUTS))
+    target = url_for(
+        request,
+        "spoke_find",
+        {"service_id": choice.service_id, "consultant_id": choice.consultant_id}
+        if choice
+        else None,
+    )
+    raise await see_other(request, target, notice)
 
 
 def _uuid(text: str | None) -> uuid.UUID | None:
@@ -326,7 +487,7 @@ async def add_patient(request: web.Request) -> web.Response:
             notice = f"Added {added.given_name} {added.family_name} ({added.mrn})."
             if booking:
                 target = url_for(
-                    request, "spoke_book", {**pick(typed, SLOT_INPUTS), "patient_id": added.id}
+                    request, "spoke_book", {**pick(typed, HELD_INPUTS), "patient_id": added.id}
                 )
             else:
                 target = url_for(request, "spoke_econsult_new", {"patient_id": added.id})
