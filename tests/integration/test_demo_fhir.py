@@ -129,7 +129,8 @@ async def test_the_token_endpoint_gives_the_demo_client_a_token_for_its_clinic(
             "client_assertion": assertion,
         },
     )
-    assert again.status == 400  # an assertion is used once (its jti is remembered)
+    assert again.status == 401  # an assertion is used once (its jti is remembered)
+    assert (await again.json())["error"] == "invalid_client"
 
 
 def test_the_command_writes_the_key_file_private_and_prints_an_assertion(
