@@ -68,6 +68,8 @@ def _booking_sections(
         row, verdict = _target_row(f"search_{days}_p99_ms", lat["p99_ms"], _ms(lat["p99_ms"]))
         rows.append(row)
         targets.append(verdict)
+    if "fhir_slot_search" in r:
+        rows += _fhir_search_rows(r["fhir_slot_search"], checks)
 
     bt = r["booking_throughput"]
     tele, base = bt["telehub"], bt["baseline"]
@@ -248,6 +250,36 @@ def _group_rows(r: dict[str, Any], checks: list[dict[str, Any]]) -> list[Row]:
     return rows
 
 
+def _fhir_search_rows(fhir: dict[str, Any], checks: list[dict[str, Any]]) -> list[Row]:
+    """Section 1b: FHIR Slot search (every page), its ratio to the JSON search, same slots."""
+    lat, ratio, days = fhir["latency"], fhir["ratio_to_json"], fhir["days"]
+    slots, pages = fhir["slots_per_search"]["mean"], fhir["pages_per_search"]["mean"]
+    rows: list[Row] = [
+        (
+            f"FHIR Slot search, {days} days, p50 ({slots:,} slots, {pages} pages)",
+            _ms(lat["p50_ms"]),
+            "",
+            "",
+        ),
+        (f"FHIR Slot search, {days} days, p99", _ms(lat["p99_ms"]), "", ""),
+        (
+            "FHIR ÷ JSON slot search, p50 / p99",
+            f"{ratio['p50']:.2f} / {ratio['p99']:.2f}",
+            "",
+            "",
+        ),
+    ]
+    row, verdict = _check(
+        "FHIR Slot search = JSON slot search (windows)",
+        f"{fhir['windows_matching_json']} of {fhir['windows_checked']}",
+        "all, no duplicate",
+        fhir["windows_matching_json"] == fhir["windows_checked"] and fhir["duplicate_slots"] == 0,
+    )
+    rows.append(row)
+    checks.append(verdict)
+    return rows
+
+
 def noise(r: dict[str, Any]) -> float:
     """The most CPU (in cores) other processes took during a window the figures come from."""
     if "booking_throughput" not in r:  # --only registry: no throughput window was measured
@@ -257,6 +289,8 @@ def noise(r: dict[str, Any]) -> float:
         *(r["scale_out"][k] for k in ("one_process", "two_processes")),
     ]
     searches = [s["other_cores_max"] for s in r["slot_search"].values()]
+    if "fhir_slot_search" in r:
+        searches.append(r["fhir_slot_search"]["other_cores_max"])
     return float(max([*(run["cores_used"].get("other", 0.0) for run in runs), *searches]))
 
 

@@ -16,7 +16,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench import booking, database, integrity, registry, search, seed_bookings, series
+from bench import (
+    booking,
+    database,
+    fhir_search,
+    integrity,
+    registry,
+    search,
+    seed_bookings,
+    series,
+)
 from bench import groups as group_bench
 from bench.api import fetch_open_slots
 from bench.config import POOL_MAX, Sizes
@@ -158,6 +167,15 @@ async def run(db: database.Database, sizes: Sizes, logs: Path) -> dict[str, Any]
         memory[first.name] = {"ready": rss_mb(first.proc.pid)}
         say("1. slot search")
         results["slot_search"] = await _search(first, db, network, sizes)
+        say("1b. FHIR Slot search, next to the JSON slot search")
+        results["fhir_slot_search"] = await fhir_search.fhir_slot_search(
+            first.port,
+            network,
+            sizes.search_samples_7,
+            sizes,
+            _roles([first], db),
+            results["slot_search"]["7_days"],
+        )
         memory[first.name]["after_search"] = rss_mb(first.proc.pid)
         say("4. feeds")
         results["feeds"] = await feeds(first.port, network, db.url, sizes)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
 from typing import Any
@@ -59,37 +60,57 @@ async def slot_search(
 ) -> dict[str, Any]:
     """p50/p99 of `samples` searches of `days` days (quiet chunks preferred)."""
     searcher = _Searcher(port, network, days)
-    quiet: list[float] = []
-    noisy: list[float] = []
-    others: dict[bool, list[float]] = {True: [], False: []}  # other processes' cores per chunk
-    server_cpu = 0.0
     try:
-        for _ in range(sizes.search_warmup):
-            await searcher.search()
-        filtering = sizes.quiet_wait_s > 0
-        chunks = math.ceil(samples / CHUNK) * (3 if filtering else 1)
-        for _ in range(chunks):
-            if len(quiet) >= samples:
-                break
-            await wait_quiet(sizes.quiet_wait_s / 4)
-            meter = CpuMeter(roles)
-            meter.start()
-            began = time.perf_counter()
-            latencies = [await searcher.search() for _ in range(min(CHUNK, samples))]
-            used = meter.stop()
-            server_cpu += used["server"] * (time.perf_counter() - began)
-            calm = not filtering or used["other"] <= QUIET_CORES
-            (quiet if calm else noisy).extend(latencies)
-            others[calm].append(used["other"])
+        timing = await measure(searcher.search, samples, sizes, roles)
     finally:
         searcher.conn.close()
-    everything = quiet + noisy
-    enough = len(quiet) >= samples // 2
-    found = searcher.found
     return {
         "days": days,
         "consultants": len(network.people),
         "patient_state": SEARCH_STATE,
+        **timing,
+        "slots_per_answer": spread(searcher.found),
+        "answer_kb_mean": round(sum(searcher.sizes) / len(searcher.sizes) / 1024, 1),
+    }
+
+
+def spread(found: list[int]) -> dict[str, int]:
+    """min, mean and max of a list of counts."""
+    return {"min": min(found), "mean": round(sum(found) / len(found)), "max": max(found)}
+
+
+async def measure(
+    search: Callable[[], Awaitable[float]],
+    samples: int,
+    sizes: Sizes,
+    roles: dict[str, list[int]],
+) -> dict[str, Any]:
+    """Time `samples` calls of `search` (each returns its own latency) in chunks, preferring
+    the chunks during which the machine was otherwise quiet."""
+    quiet: list[float] = []
+    noisy: list[float] = []
+    others: dict[bool, list[float]] = {True: [], False: []}  # other processes' cores per chunk
+    server_cpu = 0.0
+    for _ in range(sizes.search_warmup):
+        await search()
+    filtering = sizes.quiet_wait_s > 0
+    chunks = math.ceil(samples / CHUNK) * (3 if filtering else 1)
+    for _ in range(chunks):
+        if len(quiet) >= samples:
+            break
+        await wait_quiet(sizes.quiet_wait_s / 4)
+        meter = CpuMeter(roles)
+        meter.start()
+        began = time.perf_counter()
+        latencies = [await search() for _ in range(min(CHUNK, samples))]
+        used = meter.stop()
+        server_cpu += used["server"] * (time.perf_counter() - began)
+        calm = not filtering or used["other"] <= QUIET_CORES
+        (quiet if calm else noisy).extend(latencies)
+        others[calm].append(used["other"])
+    everything = quiet + noisy
+    enough = len(quiet) >= samples // 2
+    return {
         "latency": summary(quiet if enough else everything),
         "from_quiet_samples_only": enough,
         "other_cores_max": max(others[True] if enough else others[True] + others[False]),
@@ -97,10 +118,4 @@ async def slot_search(
         "samples_noisy": len(noisy),
         "latency_all_samples": summary(everything),
         "server_cpu_ms_per_search": round(server_cpu / len(everything) * 1000, 1),
-        "slots_per_answer": {
-            "min": min(found),
-            "mean": round(sum(found) / len(found)),
-            "max": max(found),
-        },
-        "answer_kb_mean": round(sum(searcher.sizes) / len(searcher.sizes) / 1024, 1),
     }

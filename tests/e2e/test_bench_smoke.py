@@ -64,6 +64,23 @@ def test_slot_search_reports_both_windows(bench_smoke: tuple[str, Any]) -> None:
         assert search["slots_per_answer"]["min"] > 0
 
 
+def test_fhir_slot_search_lists_the_json_searchs_slots_with_its_ratio(
+    bench_smoke: tuple[str, Any],
+) -> None:
+    printed, results = bench_smoke
+    fhir = results["fhir_slot_search"]
+    assert fhir["days"] == 7 and fhir["consultants"] == results["sizes"]["consultants"]
+    _latency(fhir["latency"])
+    _latency(fhir["first_page_latency"])
+    assert fhir["slots_per_search"]["min"] > 0 and fhir["pages_per_search"]["min"] >= 1
+    assert fhir["windows_checked"] > 0
+    assert fhir["windows_matching_json"] == fhir["windows_checked"]
+    assert fhir["duplicate_slots"] == 0
+    json_p50 = results["slot_search"]["7_days"]["latency"]["p50_ms"]
+    assert fhir["ratio_to_json"]["p50"] == round(fhir["latency"]["p50_ms"] / json_p50, 2)
+    assert "FHIR Slot search, 7 days, p50" in printed and "FHIR ÷ JSON" in printed
+
+
 def test_booking_throughput_has_both_sides_and_their_ratio(bench_smoke: tuple[str, Any]) -> None:
     _, results = bench_smoke
     throughput = results["booking_throughput"]
