@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 _STAMP = "%Y%m%dT%H%M%SZ"
-_NUMBER = r"(0|[1-9][0-9]{0,17})"  # no leading zeros: one id per thing
+_NUMBER = r"(0|[1-9][0-9]{0,18})"  # a bigint, no leading zeros: one id per thing
 _SLOT = re.compile(rf"^{_NUMBER}-{_NUMBER}-([0-9]{{8}}T[0-9]{{6}}Z)$")
 _SCHEDULE = re.compile(rf"^{_NUMBER}-{_NUMBER}$")
 _CLINIC = re.compile(rf"^clinic-{_NUMBER}$")
 _PLAIN = re.compile(rf"^{_NUMBER}$")
 HUB_ORGANIZATION = "hub"
+_BIGINT = 2**63 - 1  # PostgreSQL's bigint: a larger number is no id (and must not reach SQL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,8 @@ def parse_slot_id(text: str) -> SlotKey | None:
         start = datetime.strptime(match[3], _STAMP).replace(tzinfo=UTC)
     except ValueError:  # 20261332T990000Z has the shape but is no time
         return None
+    if not _fits(match[1], match[2]):
+        return None
     return SlotKey(int(match[1]), int(match[2]), start)
 
 
@@ -68,7 +71,9 @@ def schedule_id(consultant_id: int, service_id: int) -> str:
 def parse_schedule_id(text: str) -> ScheduleKey | None:
     """The consultant and service a Schedule id names, or None for a malformed id."""
     match = _SCHEDULE.match(text)
-    return ScheduleKey(int(match[1]), int(match[2])) if match else None
+    return (
+        ScheduleKey(int(match[1]), int(match[2])) if match and _fits(match[1], match[2]) else None
+    )
 
 
 def organization_id(spoke_id: int | None) -> str:
@@ -81,9 +86,13 @@ def parse_organization_id(text: str) -> tuple[bool, int | None]:
     if text == HUB_ORGANIZATION:
         return True, None
     match = _CLINIC.match(text)
-    return (True, int(match[1])) if match else (False, None)
+    return (True, int(match[1])) if match and _fits(match[1]) else (False, None)
 
 
 def parse_number_id(text: str) -> int | None:
     """A numeric id (Practitioner, PractitionerRole, HealthcareService), or None if malformed."""
-    return int(text) if _PLAIN.match(text) else None
+    return int(text) if _PLAIN.match(text) and _fits(text) else None
+
+
+def _fits(*numbers: str) -> bool:
+    return all(int(n) <= _BIGINT for n in numbers)
