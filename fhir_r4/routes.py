@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from fhir_r4.bulk import bulk
 from fhir_r4.core import FhirRoutes, mount
 
-TABLES: tuple[FhirRoutes, ...] = ()
+TABLES: tuple[FhirRoutes, ...] = (bulk,)
 
 
 def setup(app: web.Application) -> None:
