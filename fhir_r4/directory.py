@@ -281,7 +281,7 @@ async def read_patient(request: web.Request, caller: Caller) -> web.Response:
     try:
         patient_id = uuid.UUID(request.match_info["id"])
     except ValueError:
-        raise NotFound("no such Patient") from None
+        raise NotFound("no such patient") from None
     async with unit_of_work(request) as conn:
         found = await patients.get(conn, caller, trail_of(request, caller), patient_id)
     return fhir_response(resources.patient(found))
