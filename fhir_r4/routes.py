@@ -7,10 +7,26 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from fhir_r4 import (
+    appointments,
+    directory,
+    documents,
+    metadata,
+    requests,
+    slots,
+)
 from fhir_r4.bulk import bulk
 from fhir_r4.core import FhirRoutes, mount
 
-TABLES: tuple[FhirRoutes, ...] = (bulk,)
+TABLES: tuple[FhirRoutes, ...] = (
+    metadata.fhir,
+    directory.fhir,
+    slots.fhir,
+    bulk,
+    appointments.fhir,
+    documents.fhir,
+    requests.fhir,
+)
 
 
 def setup(app: web.Application) -> None:
