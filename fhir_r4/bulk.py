@@ -56,11 +56,9 @@ SPECIFICATION = (
     "https://github.com/smart-on-fhir/smart-scheduling-links/blob/master/specification.md"
 )
 
+# No notes on Slot or Schedule here: /metadata keeps one note per resource type (fhir_r4.slots
+# writes Slot's); the system-level operation below documents the publication.
 bulk = FhirRoutes()
-bulk.notes["Slot"] = (
-    "SMART Scheduling Links: every Slot of every Schedule over each service's booking horizon "
-    f"is published, free or busy, at {MANIFEST} (public, no patient data, ETag/304)."
-)
 
 
 def publishing_instant(now: datetime) -> datetime:

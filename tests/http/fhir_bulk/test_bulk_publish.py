@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 from aiohttp.test_utils import TestClient
+from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.schedule import Schedule
 from fhir.resources.R4B.slot import Slot
 
@@ -215,3 +216,16 @@ async def test_a_held_slot_is_busy_until_the_hold_expires(
     clock.now += timedelta(minutes=6)
     statuses = {s["start"]: s["status"] for s in await lines(client, "Slot")}
     assert statuses["2027-03-08T18:00:00Z"] == "free"
+
+
+async def test_the_capability_statement_declares_bulk_publish_as_a_system_operation(
+    client: TestClient,
+) -> None:
+    response = await client.get("/fhir/r4/metadata")
+    assert response.status == 200, await response.text()
+    statement = await response.json()
+    CapabilityStatement.model_validate(statement)
+    [rest] = statement["rest"]
+    [published] = [op for op in rest.get("operation", []) if op["name"] == "bulk-publish"]
+    assert "smart-scheduling-links" in published["definition"]
+    assert "no patient data" in published["documentation"]
