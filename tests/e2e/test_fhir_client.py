@@ -256,6 +256,16 @@ async def test_an_ehr_with_only_its_key_holds_books_cancels_and_reads_a_note_ove
         await fhir.reference("Patient", str(s.patient.id)).to_resource()
     assert "OperationOutcome" in str(refused.value) and "patients:read" in str(refused.value)
 
+    # Each read and change of the booking and the note by the EHR left an audit row.
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT action, record_type, record_id FROM audit_log WHERE actor = $1",
+            f"client:{s.client_id}",
+        )
+    done = {(r["action"], r["record_id"]) for r in rows}
+    assert {("create", booked["id"]), ("read", booked["id"]), ("cancel", booked["id"])} <= done
+    assert ("read", str(s.note.id)) in done
+
     # No patient data in any log line of the server.
     log = server.log.read_text()
     for secret in (s.patient.family_name, s.patient.mrn, "buprenorphine", "Buprenorphine"):
