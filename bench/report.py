@@ -47,16 +47,18 @@ def verdicts(r: dict[str, Any]) -> tuple[list[Row], list[dict[str, Any]], list[d
     targets: list[dict[str, Any]] = []
     checks: list[dict[str, Any]] = []
     if "slot_search" in r:
+        rows += _search_rows(r, targets, checks)
+    if "booking_throughput" in r:
         rows += _booking_sections(r, targets, checks)
     if "registry" in r:
         rows += _registry_rows(r["registry"], targets, checks)
     return rows, targets, checks
 
 
-def _booking_sections(
+def _search_rows(
     r: dict[str, Any], targets: list[dict[str, Any]], checks: list[dict[str, Any]]
 ) -> list[Row]:
-    """Sections 1 to 7: search, booking, contention, feeds, memory, series, groups, scale-out."""
+    """Sections 1 and 1b: the JSON slot search's windows, and the FHIR Slot search."""
     rows: list[Row] = []
     search = r["slot_search"]
     for days in (7, 28):
@@ -70,6 +72,14 @@ def _booking_sections(
         targets.append(verdict)
     if "fhir_slot_search" in r:
         rows += _fhir_search_rows(r["fhir_slot_search"], checks)
+    return rows
+
+
+def _booking_sections(
+    r: dict[str, Any], targets: list[dict[str, Any]], checks: list[dict[str, Any]]
+) -> list[Row]:
+    """Sections 2 to 7: booking, contention, feeds, memory, series, groups, scale-out."""
+    rows: list[Row] = []
 
     bt = r["booking_throughput"]
     tele, base = bt["telehub"], bt["baseline"]
@@ -280,17 +290,25 @@ def _fhir_search_rows(fhir: dict[str, Any], checks: list[dict[str, Any]]) -> lis
     return rows
 
 
+def _search_noise(r: dict[str, Any]) -> list[float]:
+    """Other processes' most cores during the searches' timed chunks."""
+    searches = [float(s["other_cores_max"]) for s in r["slot_search"].values()]
+    if "fhir_slot_search" in r:
+        searches.append(float(r["fhir_slot_search"]["other_cores_max"]))
+    return searches
+
+
 def noise(r: dict[str, Any]) -> float:
     """The most CPU (in cores) other processes took during a window the figures come from."""
-    if "booking_throughput" not in r:  # --only registry: no throughput window was measured
+    if "booking_throughput" not in r:  # --only: no throughput window was measured
+        if "slot_search" in r:
+            return float(max(_search_noise(r)))
         return float(r.get("registry", {}).get("machine_busy_before") or 0.0)
     runs = [
         *(r["booking_throughput"][k] for k in ("telehub", "baseline")),
         *(r["scale_out"][k] for k in ("one_process", "two_processes")),
     ]
-    searches = [s["other_cores_max"] for s in r["slot_search"].values()]
-    if "fhir_slot_search" in r:
-        searches.append(r["fhir_slot_search"]["other_cores_max"])
+    searches = _search_noise(r)
     return float(max([*(run["cores_used"].get("other", 0.0) for run in runs), *searches]))
 
 

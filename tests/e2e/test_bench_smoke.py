@@ -6,12 +6,19 @@ overlapping bookings, exactly as many winners as contended slots): never a timin
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _number(value: object) -> bool:
@@ -158,3 +165,27 @@ def test_it_reports_each_servers_memory_before_and_after(bench_smoke: tuple[str,
     assert list(memory["telehub-2"]) == ["ready", "end"]
     assert all(_number(v) and v > 0 for seen in memory.values() for v in seen.values())
     assert "telehub-1 RSS MiB" in printed
+
+
+def test_only_search_runs_the_json_and_fhir_searches_alone(admin_url: str, tmp_path: Path) -> None:
+    results = tmp_path / "results.json"
+    command = ["-m", "bench", "--smoke", "--only", "search", "--json", str(results)]
+    done = subprocess.run(
+        [sys.executable, *command, "--logs", str(tmp_path)],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": admin_url},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    answer = json.loads(results.read_text())
+    assert answer["mode"] == "smoke, search only"
+    assert {t["key"] for t in answer["targets"]} == {"search_7_p99_ms", "search_28_p99_ms"}
+    assert [c["measure"] for c in answer["checks"]] == [
+        "FHIR Slot search = JSON slot search (windows)"
+    ]
+    assert answer["all_checks_passed"] is True
+    assert "booking_throughput" not in answer and "registry" not in answer
+    assert "FHIR ÷ JSON slot search" in done.stdout
