@@ -86,7 +86,6 @@ fhir.notes["Appointment"] = (
 IHE = "https://profiles.ihe.net/ITI/Scheduling/OperationDefinition"
 JSON_PATCH = "application/json-patch+json"
 _KEY = re.compile(KEY_PATTERN)
-DEFAULT_HOLD_MINUTES = 5.0
 
 
 def _invalid(expression: str, detail: str) -> ValidationFailed:
@@ -241,8 +240,8 @@ def _slot_names(where: str) -> dict[str, str]:
 
 
 def _hold_minutes(request: web.Request) -> float:
-    """How long a hold lasts: the app's setting when it has one, else five minutes."""
-    return float(getattr(request.app[SETTINGS], "hold_minutes", DEFAULT_HOLD_MINUTES))
+    """How long a hold lasts (TELEHUB_HOLD_MINUTES)."""
+    return request.app[SETTINGS].hold_minutes
 
 
 def _appointment_param(params: res.Params, *, required: bool) -> dict[str, Any] | None:
