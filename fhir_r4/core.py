@@ -526,6 +526,7 @@ _ISSUE_CODES = {
     415: "not-supported",
     422: "business-rule",
     429: "throttled",
+    500: "exception",
     503: "transient",
 }
 # Extra members of a problem document that are safe and useful in an OperationOutcome's
