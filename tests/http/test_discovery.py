@@ -106,11 +106,12 @@ async def test_the_smart_configuration_describes_backend_services(
     assert config["grant_types_supported"] == ["client_credentials"]
     assert "private_key_jwt" in config["token_endpoint_auth_methods_supported"]
     assert {"RS384", "ES384"} <= set(config["token_endpoint_auth_signing_alg_values_supported"])
-    assert set(config["capabilities"]) == {
-        "client-confidential-asymmetric",
-        "client-confidential-symmetric",
-    }
-    assert config["scopes_supported"] == sorted(ALL_SCOPES)
+    assert {"client-confidential-asymmetric", "client-confidential-symmetric"} <= set(
+        config["capabilities"]
+    )
+    # telehub's own scopes, and the SMART system scopes mapped to them (FHIR).
+    smart = [s for s in config["scopes_supported"] if s.startswith("system/")]
+    assert smart and sorted(set(config["scopes_supported"]) - set(smart)) == sorted(ALL_SCOPES)
     # SMART: issuer and jwks_uri only with sso-openid-connect, which this service does not do.
     assert "issuer" not in config and "jwks_uri" not in config
 
