@@ -30,6 +30,7 @@ from fhir_r4 import ids
 from fhir_r4.core import dumped, element_path
 from fhir_r4.resources import SERVICE_SYSTEM
 from scheduling.booking_store import Booking
+from scheduling.bookings import reference
 from scheduling.hold_store import Hold
 from scheduling.slots import Slot
 from telehub.errors import BadRequest, FieldError, ValidationFailed
@@ -86,7 +87,7 @@ def appointment(booking: Booking) -> dict[str, Any]:
         "resourceType": "Appointment",
         "id": str(booking.id),
         "meta": {"versionId": str(booking.sequence), "lastUpdated": _instant(booking.updated_at)},
-        "identifier": [{"system": BOOKING_REFERENCE, "value": _reference(booking.id)}],
+        "identifier": [{"system": BOOKING_REFERENCE, "value": reference(booking.id)}],
         "status": APPOINTMENT_STATUS[booking.status],
         "serviceType": _service_type(booking.service_id),
         "start": _instant(booking.start),
@@ -100,10 +101,6 @@ def appointment(booking: Booking) -> dict[str, Any]:
     if booking.cancel_reason:
         fields["cancelationReason"] = {"text": booking.cancel_reason}
     return _valid(Appointment, fields)
-
-
-def _reference(booking_id: uuid.UUID) -> str:
-    return "TH-" + booking_id.hex[:8].upper()
 
 
 def held_appointment(hold: Hold) -> dict[str, Any]:
@@ -162,10 +159,17 @@ def hold_id_of(appointment_id: str) -> uuid.UUID | None:
 
 
 def document_reference(
-    note: Note, *, text: str, labels: Sequence[dict[str, str]], author: str
+    note: Note,
+    *,
+    text: str,
+    labels: Sequence[dict[str, str]],
+    author: str,
+    replaces: uuid.UUID | None = None,
+    superseded: bool = False,
 ) -> dict[str, Any]:
     """A disclosed, signed consult note: its text as an attachment, what it answers in
-    `context.related`, the DS4P labels of 42 CFR part 2 in `meta.security`."""
+    `context.related`, the DS4P labels of 42 CFR part 2 in `meta.security`. An amendment
+    `replaces` the version before it; a version with a newer one is `superseded`."""
     related: list[dict[str, str]] = []
     if note.econsult_id is not None:
         related.append(_ref("ServiceRequest", note.econsult_id))
@@ -176,8 +180,8 @@ def document_reference(
         "resourceType": "DocumentReference",
         "id": str(note.id),
         "meta": {"versionId": str(note.version), "security": list(labels)},
-        "status": "current",
-        "docStatus": "final",
+        "status": "superseded" if superseded else "current",
+        "docStatus": "amended" if replaces is not None else "final",
         "type": {
             "coding": [{"system": "http://loinc.org", "code": "11488-4", "display": "Consult note"}]
         },
@@ -198,15 +202,30 @@ def document_reference(
     }
     if related:
         fields["context"] = {"related": related}
+    if replaces is not None:
+        fields["relatesTo"] = [{"code": "replaces", "target": _ref("DocumentReference", replaces)}]
     return _valid(DocumentReference, fields)
 
 
+def _words(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
 def note_text(sections: dict[str, Any]) -> str:
-    """A note's sections as plain text, one heading per section."""
+    """A note's sections as plain text: a heading per section, a line per part of a section
+    with parts (recommendations: MOUD, medications, ...), yes/no for a flag; empty parts left
+    out."""
     parts = []
     for name, value in sections.items():
-        heading = name.replace("_", " ").capitalize()
-        parts.append(f"{heading}:\n{value}")
+        if isinstance(value, dict):
+            lines = [f"- {_words(k)}: {v}" for k, v in value.items() if v not in ("", None)]
+            body = "\n".join(lines)
+        elif isinstance(value, bool):
+            body = "Yes" if value else "No"
+        else:
+            body = str(value)
+        if body:
+            parts.append(f"{_words(name)}:\n{body}")
     return "\n\n".join(parts)
 
 

@@ -17,8 +17,8 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
-from consults import notes, part2
-from consults.note_store import Note
+from consults import note_store, notes, part2
+from consults.note_store import Note, Subject
 from consults.notes import Shown
 from fhir_r4 import appointment_resources as res
 from fhir_r4.core import (
@@ -53,10 +53,18 @@ def _held(note: Note) -> bool:
 
 
 async def _document(conn: asyncpg.Connection, note: Note) -> dict[str, Any]:
+    """The note as a DocumentReference, placed in its chain of signed versions (ids only)."""
     consultant = await hub_store.get_consultant(conn, note.consultant_id)
     author = f"{consultant.name}, {consultant.credentials}" if consultant else "Hub consultant"
+    chain = [n for n in await note_store.notes_about(conn, Subject.of(note)) if n.signed_at]
+    before = [n for n in chain if n.version < note.version]
     return res.document_reference(
-        note, text=res.note_text(note.sections), labels=part2.security_labels(), author=author
+        note,
+        text=res.note_text(note.sections),
+        labels=part2.security_labels(),
+        author=author,
+        replaces=before[-1].id if before else None,
+        superseded=any(n.version > note.version for n in chain),
     )
 
 

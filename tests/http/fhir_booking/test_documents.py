@@ -11,7 +11,8 @@ import asyncpg
 from aiohttp.test_utils import TestClient
 
 from consults import part2
-from tests.factories import Network, econsult, signed_note
+from fhir_r4.appointment_resources import note_text
+from tests.factories import NOTE_SECTIONS, Network, econsult, signed_note
 from tests.http.fhir_booking.support import Clinic, fhir, outcome_names
 
 
@@ -105,3 +106,40 @@ async def test_reading_a_note_is_audited(
             note["id"],
         )
     assert [r["actor"] for r in actors] == [f"client:{c.spoke.client_id}"]
+
+
+def test_a_notes_text_reads_as_headed_sections() -> None:
+    text = note_text(
+        {
+            "assessment": "OUD, severe.",
+            "recommendations": {"moud": "Buprenorphine.", "referrals": ""},
+            "visit_recommended": True,
+        }
+    )
+    assert text == (
+        "Assessment:\nOUD, severe.\n\nRecommendations:\n- Moud: Buprenorphine.\n\n"
+        "Visit recommended:\nYes"
+    )
+
+
+async def test_an_amendment_replaces_the_version_before_it(
+    client: TestClient, network: Network
+) -> None:
+    c, asked, first = await _answered(client, network, consent="tpo")
+    hub = network.consultant_headers(c.consultant.id)
+    amended = {**NOTE_SECTIONS, "follow_up": "Re-consult in 2 weeks."}
+    second = await signed_note(client, hub, asked["id"], amended)
+    found = await fhir(
+        client, "GET", f"DocumentReference?patient={c.patient.id}", c.spoke.headers, expect=200
+    )
+    by_id = {e["resource"]["id"]: e["resource"] for e in found["entry"]}
+    assert list(by_id) == [second["id"], first["id"]]  # newest signature first
+    assert by_id[second["id"]]["relatesTo"] == [
+        {"code": "replaces", "target": {"reference": f"DocumentReference/{first['id']}"}}
+    ]
+    assert (by_id[second["id"]]["status"], by_id[second["id"]]["docStatus"]) == (
+        "current",
+        "amended",
+    )
+    assert by_id[first["id"]]["status"] == "superseded"
+    assert "relatesTo" not in by_id[first["id"]]
