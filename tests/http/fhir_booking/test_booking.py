@@ -432,3 +432,77 @@ async def test_search_the_clinics_appointments(
             first["id"],
         )
     assert audited >= 3
+
+
+async def test_put_with_another_slot_moves_the_booking(
+    client: TestClient, network: Network, pool: asyncpg.Pool
+) -> None:
+    c = await clinic(network)
+    proposals = await proposed(client, c)
+    booked = await fhir(
+        client,
+        "POST",
+        "Appointment/$book",
+        c.spoke.headers,
+        booking_params(proposal_at(proposals, MONDAY_9)),
+        expect=201,
+    )
+    del booked["_headers"]
+    later = proposal_at(proposals, MONDAY_10)
+    moving = {**booked, "slot": later["slot"], "start": later["start"], "end": later["end"]}
+    moved = await fhir(
+        client, "PUT", f"Appointment/{booked['id']}", c.spoke.headers, moving, expect=200
+    )
+    assert (moved["id"], moved["start"]) == (booked["id"], MONDAY_10)
+    assert [r["start"].isoformat() for r in await _bookings(pool)] == ["2027-03-08T18:00:00+00:00"]
+
+
+async def test_bad_booking_input_is_named_and_changes_nothing(
+    client: TestClient, network: Network, pool: asyncpg.Pool
+) -> None:
+    c = await clinic(network)
+    wanted = proposal_at(await proposed(client, c), MONDAY_9)
+    h = c.spoke.headers
+    # Not a Parameters resource at all.
+    refused = await fhir(client, "POST", "Appointment/$book", h, wanted, expect=400)
+    outcome_names(refused, "resourceType")
+    # The Appointment missing, or something else in its place.
+    refused = await fhir(client, "POST", "Appointment/$hold", h, parameters(), expect=422)
+    outcome_names(refused, "appointment-resource")
+    wrong = parameters(appointment_resource={"resource": {"resourceType": "Patient"}})
+    refused = await fhir(client, "POST", "Appointment/$book", h, wrong, expect=422)
+    outcome_names(refused, "appointment-resource")
+    # A participant that is no Patient of this server, and one of another clinic.
+    stranger = {
+        **wanted,
+        "participant": [{"actor": {"reference": "Patient/x"}, "status": "accepted"}],
+    }
+    refused = await fhir(
+        client, "POST", "Appointment/$book", h, booking_params(stranger), expect=422
+    )
+    outcome_names(refused, "appointment-resource.participant[0].actor")
+    other = await network.spoke()
+    theirs = await network.patient(other)
+    foreign = {
+        **wanted,
+        "participant": [{"actor": {"reference": f"Patient/{theirs.id}"}, "status": "accepted"}],
+    }
+    refused = await fhir(
+        client, "POST", "Appointment/$book", h, booking_params(foreign), expect=422
+    )
+    outcome_names(refused, "appointment-resource.participant")
+    # A $find for a patient of another clinic is 404, as reading them would be.
+    body = find_params(c)
+    body["parameter"][-1]["valueReference"]["reference"] = f"Patient/{theirs.id}"
+    await fhir(client, "POST", "Appointment/$find", h, body, expect=404)
+    # A malformed Idempotency-Key.
+    refused = await fhir(
+        client,
+        "POST",
+        "Appointment/$book",
+        {**h, "Idempotency-Key": "has spaces"},
+        booking_params(wanted),
+        expect=400,
+    )
+    outcome_names(refused, "Idempotency-Key")
+    assert await _bookings(pool) == []
