@@ -18,8 +18,9 @@ Scheduling / Argonaut operations, over the same domain functions as the JSON API
   Health clients create appointments.
 - Cancel: `PUT Appointment/{id}` or `PATCH` (JSON Patch) setting `status` to `cancelled`,
   with `cancelationReason`; a pending (held) Appointment cancelled releases the hold.
-- Every write runs once per `Idempotency-Key`, or per `If-None-Exist` criteria (a conditional
-  create sent again answers with the first result).
+- Every write runs once per `Idempotency-Key`, or per `If-None-Exist` criteria: the criteria
+  are taken as the client's key for the request (not run as a search), so the same create sent
+  again with them answers with the first result, and with another body is 422.
 """
 
 from __future__ import annotations
