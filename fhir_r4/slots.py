@@ -28,9 +28,9 @@ from fhir_r4.core import (
     bad_parameter,
     date_bounds,
     fhir_response,
-    paged,
     renamed,
     search_query,
+    searchset,
     token,
 )
 from hub import store as hub_store
@@ -119,8 +119,16 @@ async def search_slots(request: web.Request, caller: Caller) -> web.Response:
                 raise renamed(refused, _FIELDS) from None
             found.extend((service, s) for s in slots)
     found.sort(key=lambda pair: (pair[1].start, pair[1].consultant_id, pair[1].service_id))
-    everything = [resources.slot(s.consultant_id, service, s.start, s.end) for service, s in found]
-    return fhir_response(paged(request, query, everything))
+    # Only the page's slots become resources: a month of 50 consultants is thousands.
+    end = query.offset + query.count
+    page = [
+        resources.slot(s.consultant_id, service, s.start, s.end)
+        for service, s in found[query.offset : end]
+    ]
+    more = end < len(found)
+    return fhir_response(
+        searchset(request, page, total=len(found), next_offset=end if more else None)
+    )
 
 
 @fhir.read("Slot", name="fhir_slot_read", scope="slots:read")
