@@ -85,7 +85,9 @@ def capability_statement(request: web.Request) -> CapabilityStatement:
                         "Backend Services: private_key_jwt with RS384/ES384). Searches answer "
                         f"searchset Bundles with self and next links (_count up to {MAX_COUNT}, "
                         "the next page by its link); every error is an OperationOutcome whose "
-                        "issue names the element or parameter in expression."
+                        "issue names the element or parameter in expression. FHIR R4 (4.0.1); "
+                        "every resource is built and validated with the fhir.resources R4B "
+                        "models (R4B is R4 for these resources, with minor additions)."
                     ),
                     "security": _security(settings.token_endpoint, settings.base_url),
                     "resource": [
