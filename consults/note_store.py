@@ -245,3 +245,19 @@ async def acknowledge(
         at,
     )
     return bool(inserted)
+
+
+async def signed_for_patient(
+    conn: asyncpg.Connection, spoke_id: int, patient_id: uuid.UUID
+) -> list[Note]:
+    """Every signed version of the patient's consult notes, newest signature first."""
+    rows = await conn.fetch(
+        f"""
+        SELECT {_COLUMNS} FROM {_FROM}
+        WHERE n.spoke_id = $1 AND n.patient_id = $2 AND n.signed_at IS NOT NULL
+        ORDER BY n.signed_at DESC, n.version DESC, n.id DESC
+        """,
+        spoke_id,
+        patient_id,
+    )
+    return [Note(**dict(r)) for r in rows]

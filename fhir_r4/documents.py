@@ -31,7 +31,7 @@ from fhir_r4.core import (
     searchset,
 )
 from hub import store as hub_store
-from spokes import care_store, patients
+from spokes import patients
 from telehub import audit
 from telehub.auth import Caller
 from telehub.errors import NotFound
@@ -104,7 +104,7 @@ async def search(request: web.Request, caller: Caller) -> web.StreamResponse:
     trail = trail_of(request, caller)
     async with unit_of_work(request) as conn:
         patient = await patients.get(conn, caller, trail, patient_id)
-        signed = await care_store.signed_notes_of(conn, patient.spoke_id, patient.id)
+        signed = await note_store.signed_for_patient(conn, patient.spoke_id, patient.id)
         page = signed[query.offset : query.offset + query.count]
         read_ids = [n.id for n in page]
         await audit.record(conn, trail, "read", "consult_note", read_ids, patient.spoke_id)

@@ -16,7 +16,7 @@ import asyncpg
 
 from care import store as registry_store
 from care.store import Episode
-from consults import accounting, disclosure
+from consults import accounting, disclosure, note_store
 from consults import notes as consult_notes
 from consults.accounting import Accounting
 from consults.disclosure import Channel, HeldNote
@@ -133,7 +133,7 @@ async def patient_care(
     held = await _all_bookings_of(conn, caller, trail, patient.id)
     courses = await series.for_patient(conn, caller, trail, patient.id)
     econsults = await care_store.econsults_of(conn, spoke.id, patient.id)
-    notes = await care_store.signed_notes_of(conn, spoke.id, patient.id)
+    notes = await note_store.signed_for_patient(conn, spoke.id, patient.id)
     await audit.record(conn, trail, "read", "econsult", [e.id for e in econsults], spoke.id)
     await audit.record(conn, trail, "read", "consult_note", [n.id for n in notes], spoke.id)
     notes = await consult_notes.as_shown(conn, caller, trail, notes, channel=channel, now=now)
