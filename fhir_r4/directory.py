@@ -8,7 +8,8 @@ callers see every clinic. Every Patient read and search is audited by `spokes.pa
 
 Patient search: `identifier` is the clinic's MRN (`<mrn system>|<mrn>`, the system optional;
 another system matches nothing) and `name` the clinic's patient search (a family or given name
-starting with or holding the text, case and accents ignored). `Bundle.total` is given when it
+starting with or holding the text, case and accents ignored; being that search, a value that
+is exactly an MRN or a birth date finds that patient too). `Bundle.total` is given when it
 is known without reading further patients: on the last page, or for an identifier.
 """
 
