@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, time
-from typing import Literal, Self, get_args
+from typing import Any, Literal, Self, get_args
 
 from pydantic import Field, model_validator
 
@@ -238,14 +238,26 @@ class AvailabilityOut(Output):
     exceptions: list[ExceptionOut]
 
 
+_UNLESS_HELD = "Required unless hold_id is given"
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    """An optional field documented as its type alone (absent means 'the hold's'), not as
+    nullable: null is not a value to send."""
+    schema.pop("default", None)
+    for branch in schema.pop("anyOf", []):
+        if branch.get("type") != "null":
+            schema.update(branch)
+
+
 class BookingIn(Input):
     """Book an open slot (as offered by GET /api/v1/slots) for one of the clinic's patients,
     or the slot the clinic holds (`hold_id`, from POST /api/v1/holds)."""
 
-    service_id: Id | None = Field(None, description="Required unless hold_id is given")
-    consultant_id: Id | None = Field(None, description="Required unless hold_id is given")
+    service_id: Id | None = Field(None, description=_UNLESS_HELD, json_schema_extra=_no_default)
+    consultant_id: Id | None = Field(None, description=_UNLESS_HELD, json_schema_extra=_no_default)
     patient_id: uuid.UUID
-    start: Instant | None = Field(None, description="Required unless hold_id is given")
+    start: Instant | None = Field(None, description=_UNLESS_HELD, json_schema_extra=_no_default)
     reason: Text = Field("", max_length=2000)
     hold_id: uuid.UUID | None = Field(
         None,

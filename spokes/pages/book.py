@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 import asyncpg
 from aiohttp import web
@@ -18,6 +19,7 @@ from hub import store as hub_store
 from scheduling import bookings, holds
 from scheduling.hold_store import Hold
 from scheduling.schemas import BookingIn
+from scheduling.slots import Closed
 from scheduling.weeks import monday_of
 from spokes import booking_views, patients
 from spokes.api import PatientIn
@@ -130,7 +132,11 @@ async def _book_page(
         held = None
         if chosen is not None and choice is not None and choice.hold_id is not None:
             held = await _hold_shown(conn, request, choice.hold_id, chosen, spoke.timezone)
-        if chosen is not None and not (held and held.active):  # a time held for us is ours
+        if chosen is not None and held is not None and held.active and patient is not None:
+            # The time is ours while held; what the hold could not know is the patient's
+            # state, which the consultant must be licensed in (bookings checks it again).
+            closed = await _unlicensed(conn, chosen, patient.state, now)
+        elif chosen is not None and not (held and held.active):  # a time held for us is ours
             state = patient.state if patient else spoke.state
             closed = await booking_views.closed(conn, chosen, state, now)
             if held is not None and closed is None:
@@ -221,6 +227,24 @@ def _matches_context(
     }
 
 
+async def _unlicensed(
+    conn: asyncpg.Connection, chosen: booking_views.Chosen, state: str, now: datetime
+) -> booking_views.Closed | None:
+    """The held time, for a patient in a state its consultant is not licensed in (video)."""
+    service, consultant = chosen.service, chosen.consultant
+    if not service.terms.requires_license or state in consultant.licensed_states:
+        return None
+    nearest = await bookings.nearest_open(
+        conn, service, consultant.id, chosen.start, now=now, patient_state=state
+    )
+    people = await hub_store.list_consultants(conn, service_id=service.id)
+    return booking_views.Closed(
+        bookings.closed_words(Closed.NOT_LICENSED, service, consultant.name, state),
+        nearest,
+        {c.id: c.name for c in people},
+    )
+
+
 async def _hold_shown(
     conn: asyncpg.Connection,
     request: web.Request,
@@ -251,14 +275,14 @@ async def _hold_shown(
     )
 
 
-async def _hold_chosen(request: web.Request, query: dict[str, str]) -> None:
-    """Choosing a time holds it for the clinic: redirect to the page naming the hold (the
-    clinic's own hold on it, if the page is reloaded). A time not open, taken or unknown is
-    not held: the page then says why, as before."""
+async def _hold_chosen(request: web.Request, query: dict[str, str]) -> dict[str, str]:
+    """Choosing a time holds it for the clinic: the page's values naming the hold (the
+    clinic's own hold on it, if the page is reloaded), which every step then carries. A time
+    not open, taken or unknown is not held: the page then says why, as before."""
     user = signed_in(request, *ROLES_SPOKE)
     choice, _ = check(SlotChoice, pick(query, SLOT_INPUTS))
     if choice is None or query.get("hold_id"):
-        return
+        return query
     new = holds.NewHold(choice.service_id, choice.consultant_id, choice.start)
     now = now_of(request)
     try:
@@ -275,8 +299,8 @@ async def _hold_chosen(request: web.Request, query: dict[str, str]) -> None:
                     minutes=request.app[SETTINGS].hold_minutes,
                 )
     except (SlotTaken, NotAnOpenSlot, ValidationFailed, Forbidden):
-        return
-    raise web.HTTPSeeOther(url_for(request, "spoke_book", {**query, "hold_id": held.id}))
+        return query
+    return {**query, "hold_id": str(held.id)}
 
 
 @routes.get("/spoke/book", name="spoke_book")
@@ -285,8 +309,7 @@ async def book_page(request: web.Request) -> web.Response:
     (find by name, MRN or birth date, or add); nothing is booked on GET. `mrn` is the
     search's older name, kept for links made before."""
     signed_in(request, *ROLES_SPOKE)
-    query = dict(request.query)
-    await _hold_chosen(request, query)
+    query = await _hold_chosen(request, dict(request.query))
     patient_id = None
     if query.get("patient_id"):
         try:
