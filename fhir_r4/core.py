@@ -41,7 +41,7 @@ from telehub.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from telehub.keys import REQUEST_ID, SETTINGS
+from telehub.keys import FHIR_MOUNTED, REQUEST_ID, SETTINGS
 from telehub.middleware import render_problems_under
 
 FHIR_JSON = "application/fhir+json"
@@ -609,13 +609,10 @@ class Mounted:
         return {k: v for t in self.tables for k, v in t.notes.items()}
 
 
-MOUNTED = web.AppKey("fhir_mounted", Mounted)
-
-
 def mount(app: web.Application, tables: Sequence[FhirRoutes]) -> None:
     """Mount the tables' routes, remember them for /metadata, and answer every problem under
     /fhir/ as an OperationOutcome."""
     for table in tables:
         app.router.add_routes(table.routes)
-    app[MOUNTED] = Mounted(tuple(tables))
+    app[FHIR_MOUNTED] = Mounted(tuple(tables))
     render_problems_under(app, "/fhir/", outcome_response)

@@ -1,5 +1,5 @@
 """`GET /fhir/r4/metadata`: the CapabilityStatement, written from the capabilities the mounted
-route tables declare (fhir_r4.core.MOUNTED), so it says exactly what is served; and the SMART
+route tables declare (telehub.keys.FHIR_MOUNTED), so it says exactly what is served; and the SMART
 configuration at the FHIR base (`/fhir/r4/.well-known/smart-configuration`), where SMART clients
 look for it, the same document as the server root's.
 
@@ -20,13 +20,12 @@ from fhir_r4.core import (
     FHIR_JSON,
     FHIR_VERSION,
     MAX_COUNT,
-    MOUNTED,
     Capability,
     FhirRoutes,
     fhir_response,
 )
 from telehub import discovery
-from telehub.keys import SETTINGS
+from telehub.keys import FHIR_MOUNTED, SETTINGS
 from telehub.request import now_of
 
 fhir = FhirRoutes()
@@ -54,7 +53,7 @@ async def smart_configuration(request: web.Request) -> web.Response:
 def capability_statement(request: web.Request) -> CapabilityStatement:
     """What this server supports, from the route tables mounted."""
     settings = request.app[SETTINGS]
-    mounted = request.app[MOUNTED]
+    mounted = request.app[FHIR_MOUNTED]
     by_type: dict[str, list[Capability]] = defaultdict(list)
     system_ops: list[Capability] = []
     for c in mounted.capabilities:

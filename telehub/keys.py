@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import aiohttp
 import asyncpg
@@ -15,6 +16,10 @@ from telehub.auth import Caller
 from telehub.sessions import Session
 from telehub.settings import Settings
 
+if TYPE_CHECKING:  # the modules that define these import this one
+    from fhir_r4.core import Mounted
+    from telehub.middleware import ProblemFaces
+
 Clock = Callable[[], datetime]
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -23,6 +28,9 @@ CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 API = web.AppKey("api", ApiRegistry)
 HTTP = web.AppKey("http", aiohttp.ClientSession)  # outgoing calls: webhooks
 FEED_RENDERER = web.AppKey("feed_renderer", FeedRenderer)  # feeds render off the loop
+# Path prefixes whose problems another face renders (FHIR: OperationOutcome).
+PROBLEM_FACES: web.AppKey[ProblemFaces] = web.AppKey("problem_faces")
+FHIR_MOUNTED: web.AppKey[Mounted] = web.AppKey("fhir_mounted")  # what /fhir/r4 serves
 
 REQUEST_ID = web.RequestKey("request_id", str)
 CALLER = web.RequestKey("caller", Caller)

@@ -23,7 +23,7 @@ from telehub.errors import (
     PayloadTooLarge,
     Problem,
 )
-from telehub.keys import REQUEST_ID, SESSION, SETTINGS
+from telehub.keys import PROBLEM_FACES, REQUEST_ID, SESSION, SETTINGS
 
 log = structlog.get_logger("telehub.request")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -88,9 +88,6 @@ class ProblemFaces:
 
     def __init__(self) -> None:
         self.renderers: dict[str, ProblemRenderer] = {}
-
-
-PROBLEM_FACES = web.AppKey("problem_faces", ProblemFaces)
 
 
 def render_problems_under(app: web.Application, prefix: str, renderer: ProblemRenderer) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from fhir_r4.core import MOUNTED
+from telehub.keys import FHIR_MOUNTED
 from tests.factories import Network
 from tests.http.fhir.conftest import FhirClient
 
@@ -139,7 +139,7 @@ async def test_security_is_smart_on_fhir_with_the_token_endpoint(client: TestCli
 
 
 async def test_the_statement_comes_from_the_mounted_tables(client: TestClient) -> None:
-    mounted = client.app[MOUNTED]
+    mounted = client.app[FHIR_MOUNTED]
     statement = await FhirClient(client, None).call("GET", "metadata")
 
     declared = {r["type"] for r in statement["rest"][0]["resource"]}
