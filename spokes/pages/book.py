@@ -15,7 +15,6 @@ import asyncpg
 from aiohttp import web
 from pydantic import Field
 
-from hub import store as hub_store
 from scheduling import bookings, holds
 from scheduling.hold_store import Hold
 from scheduling.schemas import BookingIn
@@ -149,7 +148,7 @@ async def _book_page(
                     now=now,
                     patient_state=state,
                 )
-                people = await hub_store.list_consultants(conn, service_id=chosen.service.id)
+                people = await booking_views.consultants_for(conn, chosen.service.id)
                 closed = booking_views.Closed("", nearest, {c.id: c.name for c in people})
     slot_hidden = dict(chosen.hidden) if chosen else {}
     if held is not None and held.active:
@@ -237,7 +236,7 @@ async def _unlicensed(
     nearest = await bookings.nearest_open(
         conn, service, consultant.id, chosen.start, now=now, patient_state=state
     )
-    people = await hub_store.list_consultants(conn, service_id=service.id)
+    people = await booking_views.consultants_for(conn, service.id)
     return booking_views.Closed(
         bookings.closed_words(Closed.NOT_LICENSED, service, consultant.name, state),
         nearest,
