@@ -108,7 +108,10 @@ async def published_slots(conn: asyncpg.Connection, at: datetime) -> list[FhirSl
         terms = replace(service.terms, requires_license=False)
         window = Period(at, at + min(terms.horizon, MAX_SEARCH))
         offered = open_slots(
-            await store.load_calendars(conn, service, window, with_busy=False), terms, window, at
+            await store.load_calendars(conn, service, window, with_busy=False, now=at),
+            terms,
+            window,
+            at,
         )
         free = open_slots(
             await store.load_calendars(conn, service, window, now=at), terms, window, at

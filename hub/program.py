@@ -147,7 +147,7 @@ async def program_dashboard(
     """What the program dashboard shows for the days `since` to `until` on `zone`'s clock."""
     weeks = capacity.weeks_between(since, until, zone)
     whole = Period(weeks[0].start, weeks[-1].end)
-    calendars = await scheduling_store.load_calendars(conn, None, whole, with_busy=False)
+    calendars = await scheduling_store.load_calendars(conn, None, whole, with_busy=False, now=now)
     booked = await capacity_store.booked_hours(conn, weeks)
     outcomes = await capacity_store.session_outcomes(conn, weeks)
     measures = await measure_store.program_measures(conn, whole.start, whole.end, now)

@@ -129,8 +129,6 @@ async def get_service(request: web.Request, caller: Caller, _: NoInput) -> Servi
 async def search_slots(request: web.Request, caller: Caller, query: SlotQuery) -> web.Response:
     """Open slots, in UTC, for the window; book one with POST /api/v1/bookings."""
     async with unit_of_work(request) as conn:
-        # Slot holds count until their expiry by the app's clock (scheduling/store.py).
-        await store.use_clock(conn, now_of(request))
         found = await availability.search(
             conn,
             service_id=query.service_id,

@@ -40,7 +40,9 @@ async def search(
             "patient_state is required for video sessions (consultants must be licensed there)",
             errors=[FieldError("patient_state", "is required for video sessions")],
         )
-    calendars = await store.load_calendars(conn, service, window, consultant_id=consultant_id)
+    calendars = await store.load_calendars(
+        conn, service, window, consultant_id=consultant_id, now=now
+    )
     return open_slots(calendars, service.terms, window, now, patient_state)
 
 

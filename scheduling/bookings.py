@@ -83,7 +83,7 @@ async def _calendar_around(
     start: datetime,
     ignore_booking: uuid.UUID | None,
     *,
-    now: datetime | None = None,
+    now: datetime,
 ) -> ConsultantCalendar:
     window = Period(start - timedelta(days=1), start + timedelta(days=1))
     calendars = await store.load_calendars(

@@ -301,6 +301,7 @@ async def _plan(
             ctx.service,
             span,
             consultant_id=body.consultant_id,
+            now=now,
         )
         if c.consultant_id in candidates
     }

@@ -211,12 +211,6 @@ def _frozen(ids: list[int] | None) -> frozenset[int] | None:
     return None if ids is None else frozenset(ids)
 
 
-async def use_clock(conn: asyncpg.Connection, now: datetime) -> None:
-    """Tell this transaction the app's clock, for queries whose callers do not pass `now`
-    (slot search's busy time: a slot hold counts until its expiry as of this instant)."""
-    await conn.execute("SELECT set_config('telehub.now', $1, true)", now.isoformat())
-
-
 async def load_calendars(
     conn: asyncpg.Connection,
     service: Service | None,
@@ -225,7 +219,7 @@ async def load_calendars(
     consultant_id: int | None = None,
     ignore_booking: object | None = None,
     with_busy: bool = True,
-    now: datetime | None = None,
+    now: datetime,
 ) -> list[ConsultantCalendar]:
     """The calendars of every active consultant offering the service (None: every one).
 
@@ -292,9 +286,8 @@ async def load_calendars(
     busy: dict[int, list[Period]] = defaultdict(list)
     # Every held minute, a booking's or a group occurrence's (migration 017): a group's time is
     # never offered as a 1:1 slot. Cancelled ones hold nothing. A slot hold's (migration 023)
-    # counts until its expiry and never after, whether or not a writer has ended it yet: as of
-    # `now` (the app's clock), else the clock this transaction was given (use_clock), else the
-    # database's own.
+    # counts until its expiry and never after, as of `now` (the app's clock), whether or not a
+    # writer has ended it yet.
     booked = (
         await conn.fetch(
             """
@@ -303,10 +296,7 @@ async def load_calendars(
             WHERE consultant_id = ANY ($1::bigint[])
               AND blocked && tstzrange($2, $3, '()')
               AND ($4::uuid IS NULL OR booking_id IS DISTINCT FROM $4)
-              AND (expires_at IS NULL OR expires_at > COALESCE(
-                      $5::timestamptz,
-                      NULLIF(current_setting('telehub.now', true), '')::timestamptz,
-                      now()))
+              AND (expires_at IS NULL OR expires_at > $5)
             """,
             ids,
             around.lower,

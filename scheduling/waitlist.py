@@ -193,7 +193,7 @@ async def _open(
         only = consultant_ids[0] if len(consultant_ids) == 1 else None
         calendars = [
             c
-            for c in await store.load_calendars(conn, service, window, consultant_id=only)
+            for c in await store.load_calendars(conn, service, window, consultant_id=only, now=now)
             if c.consultant_id in consultant_ids
         ]
         found[(service_id, state)] = frozenset(

@@ -75,7 +75,9 @@ async def _book(conn: asyncpg.Connection, s: Scene, start: datetime) -> bookings
 
 async def _offered(conn: asyncpg.Connection, s: Scene, day: datetime) -> list[datetime]:
     window = Period(day - timedelta(hours=12), day + timedelta(hours=12))
-    calendars = await store.load_calendars(conn, s.video, window, consultant_id=s.counselor.id)
+    calendars = await store.load_calendars(
+        conn, s.video, window, consultant_id=s.counselor.id, now=NOW
+    )
     return [x.start for x in open_slots(calendars, s.video.terms, window, NOW, "VT")]
 
 
