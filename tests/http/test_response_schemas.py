@@ -231,6 +231,43 @@ async def test_every_operation_answers_as_the_document_says(
         ids=doomed,
         json={"reason": "Patient asked to move it"},
     )
+    # Holds: one booked through its hold, one let go (weeks later, clear of the series).
+    later = await api.call(
+        "GET",
+        "/api/v1/slots",
+        clinic,
+        status=200,
+        params={
+            "service_id": video["id"],
+            "start": "2027-04-05T00:00:00Z",
+            "end": "2027-04-06T00:00:00Z",
+            "patient_state": "VT",
+        },
+    )
+    fourth, fifth = (s["start"] for s in later["slots"][:2])
+    held = await api.call(
+        "POST",
+        "/api/v1/holds",
+        {**clinic, "Idempotency-Key": "contract-hold-1"},
+        status=201,
+        json={**booking_body, "start": fourth},
+    )
+    await api.call("GET", "/api/v1/holds/{id}", clinic, status=200, ids=held)
+    await api.call(
+        "POST",
+        "/api/v1/bookings",
+        {**clinic, "Idempotency-Key": "contract-held"},
+        status=201,
+        json={"hold_id": held["id"], "patient_id": patient["id"]},
+    )
+    let_go = await api.call(
+        "POST",
+        "/api/v1/holds",
+        {**clinic, "Idempotency-Key": "contract-hold-2"},
+        status=201,
+        json={**booking_body, "start": fifth},
+    )
+    await api.call("DELETE", "/api/v1/holds/{id}", clinic, status=204, ids=let_go)
     await api.call(
         "POST",
         "/api/v1/bookings/{id}/notes",
