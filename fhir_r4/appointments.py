@@ -45,6 +45,7 @@ from fhir_r4.core import (
     OperationDef,
     SearchParam,
     bad_parameter,
+    base_url,
     date_bounds,
     dumped,
     fhir_response,
@@ -135,7 +136,10 @@ async def once(request: web.Request, caller: Caller, canonical: Any, work: Work)
     made = json.loads(result.body)
     headers = {"Idempotent-Replayed": "true"} if replayed else {}
     if result.status == 201:
-        headers["Location"] = f"/fhir/r4/{made['resourceType']}/{made['id']}"
+        # FHIR's Location is absolute, with the version when the resource has one.
+        where = f"{base_url(request)}/{made['resourceType']}/{made['id']}"
+        version = (made.get("meta") or {}).get("versionId")
+        headers["Location"] = f"{where}/_history/{version}" if version else where
     return fhir_response(made, status=result.status, headers=headers)
 
 

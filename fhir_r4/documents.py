@@ -25,7 +25,6 @@ from fhir_r4.core import (
     FhirRoutes,
     SearchParam,
     bad_parameter,
-    dumped,
     fhir_response,
     search_query,
     searchset,
@@ -114,7 +113,7 @@ async def search(request: web.Request, caller: Caller) -> web.StreamResponse:
     # A page is of every signed note, held ones too, so paging never skips or repeats one.
     more = len(signed) > query.offset + query.count
     next_offset = query.offset + query.count if more else None
-    bundle = dumped(searchset(request, documents, total=None, next_offset=next_offset))
+    bundle = searchset(request, documents, total=None, next_offset=next_offset)
     if held:
         bundle.setdefault("entry", []).append(
             {

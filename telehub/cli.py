@@ -157,6 +157,15 @@ def describe(network: Mapping[str, Any], base_url: str | None) -> str:
     lines.append(f"  {'hub admin':<30} {admin['client_id']}  {admin['client_secret']}")
     for spoke in network["spokes"]:
         lines.append(f"  {spoke['name']:<30} {spoke['client_id']}  {spoke['client_secret']}")
+    backend = network.get("fhir_backend")
+    if isinstance(backend, dict):
+        lines += [
+            "",
+            "FHIR R4 (SMART Backend Services, private_key_jwt; no secret):",
+            f"  {'FHIR base':<30} {backend['fhir_base']}",
+            f"  {'EHR client (JWKS)':<30} {backend['client_id']}",
+            "  A signed client assertion:    .venv/bin/python -m telehub.demo_fhir assertion",
+        ]
     return "\n".join(lines)
 
 

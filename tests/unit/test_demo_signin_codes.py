@@ -50,3 +50,12 @@ def test_telehub_totp_prints_the_current_code_of_a_demo_user(
     assert len(code) == 6 and code.isdigit()
     assert main(["totp", "s@r.test", "--file", str(logins)]) == 1  # no authenticator
     assert main(["totp", "x@y.test", "--file", str(tmp_path / "missing.json")]) == 1
+
+
+def test_the_banner_names_the_fhir_backend_client_and_how_to_sign_its_assertion() -> None:
+    backend = {"client_id": "th_ehr", "fhir_base": "http://127.0.0.1:8080/fhir/r4"}
+    banner = describe({**NETWORK, "fhir_backend": backend}, "http://127.0.0.1:8080")
+    fhir = banner.split("FHIR R4 (SMART Backend Services", 1)[1]
+    assert "http://127.0.0.1:8080/fhir/r4" in fhir and "th_ehr" in fhir
+    assert "python -m telehub.demo_fhir assertion" in fhir
+    assert "FHIR R4" not in describe(NETWORK, None)  # a network without one says nothing

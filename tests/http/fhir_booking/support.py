@@ -52,7 +52,12 @@ async def fhir(
     assert response.content_type == FHIR_JSON, response.content_type
     doc = valid(await response.json(content_type=None))
     if response.status == 201:
-        assert response.headers["Location"] == f"/fhir/r4/{doc['resourceType']}/{doc['id']}"
+        # Absolute, on the configured base URL, with the version when there is one.
+        where = f"/fhir/r4/{doc['resourceType']}/{doc['id']}"
+        version = (doc.get("meta") or {}).get("versionId")
+        location = response.headers["Location"]
+        assert location.startswith(("http://", "https://")), location
+        assert location.endswith(f"{where}/_history/{version}" if version else where), location
     doc["_headers"] = dict(response.headers)
     return doc
 
