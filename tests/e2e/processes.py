@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -9,8 +10,12 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from telehub.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 TELEHUB = str(Path(sys.executable).parent / "telehub")
@@ -81,3 +86,33 @@ def start_server(database_url: str, secret_key: str, base_url: str, log: Path) -
             [TELEHUB, "serve"], env=env, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT
         )
     return Server(proc, port, log)
+
+
+# The races' processes share one secret and one base URL: a token issued for one is good at
+# every other (tokens name this issuer and audience).
+RACE_SECRET = "e2e-secret-key-" + "r" * 40
+RACE_BASE_URL = "http://telehub.test"
+
+
+def race_settings(database_url: str) -> Settings:
+    """Settings for building the race's network on the processes' database."""
+    return Settings(database_url=database_url, secret_key=RACE_SECRET, base_url=RACE_BASE_URL)
+
+
+@asynccontextmanager
+async def running_servers(
+    database_url: str, logs: Path, count: int = 2
+) -> AsyncIterator[list[Server]]:
+    """`count` server processes started at the same moment on one database, each ready before
+    the block begins and stopped when it ends."""
+    started = [
+        start_server(database_url, RACE_SECRET, RACE_BASE_URL, logs / f"server{i}.log")
+        for i in range(count)
+    ]
+    try:
+        for server in started:
+            await asyncio.to_thread(wait_ready, server.url + "/readyz", server.proc)
+        yield started
+    finally:
+        for server in started:
+            server.stop()

@@ -28,13 +28,10 @@ from scheduling.bookings import blocked_period
 from scheduling.slots import Period
 from scheduling.store import Service
 from telehub.db import create_pool
-from telehub.settings import Settings
-from tests.e2e.processes import Server, start_server, wait_ready
+from tests.e2e.processes import Server, race_settings, running_servers
 from tests.factories import Network, racing_bookings
 
 pytestmark = pytest.mark.slow
-SECRET = "e2e-secret-key-" + "z" * 40
-BASE_URL = "http://telehub.test"
 LA = ZoneInfo("America/Los_Angeles")
 # The winner answers within this many seconds of the slot coming free: a generous bound for
 # a loaded machine, far below the 30-40 s the deadlocks took.
@@ -55,23 +52,14 @@ def _next_monday_9_la() -> datetime:
 @pytest.fixture
 async def servers(empty_database_url: str, tmp_path: Path) -> AsyncIterator[list[Server]]:
     """Two processes on one database."""
-    started = [
-        start_server(empty_database_url, SECRET, BASE_URL, tmp_path / f"server{i}.log")
-        for i in range(2)
-    ]
-    try:
-        for server in started:
-            await asyncio.to_thread(wait_ready, server.url + "/readyz", server.proc)
+    async with running_servers(empty_database_url, tmp_path) as started:
         yield started
-    finally:
-        for server in started:
-            server.stop()
 
 
 @pytest.fixture
 async def network(servers: list[Server], empty_database_url: str) -> AsyncIterator[Network]:
     """Factories on the servers' (migrated) database."""
-    settings = Settings(database_url=empty_database_url, secret_key=SECRET, base_url=BASE_URL)
+    settings = race_settings(empty_database_url)
     pool = await create_pool(settings)
     try:
         yield Network(pool, settings)

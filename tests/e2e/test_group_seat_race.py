@@ -18,14 +18,11 @@ import pytest
 from scheduling import group_seats
 from telehub.audit import Trail
 from telehub.db import create_pool
-from telehub.settings import Settings
-from tests.e2e.processes import Server, start_server, wait_ready
+from tests.e2e.processes import Server, race_settings, running_servers
 from tests.factories import Network
 from tests.factories.groups import NOW, enrol, group, seats_held, spoke_caller
 
 pytestmark = pytest.mark.slow
-SECRET = "e2e-secret-key-" + "s" * 40
-BASE_URL = "http://telehub.test"
 SEATS = 8
 CLINICS = 50
 
@@ -33,22 +30,14 @@ CLINICS = 50
 @pytest.fixture
 async def servers(database_url: str, tmp_path: Path) -> AsyncIterator[list[Server]]:
     """Two processes on one migrated database."""
-    started = [
-        start_server(database_url, SECRET, BASE_URL, tmp_path / f"server{i}.log") for i in range(2)
-    ]
-    try:
-        for server in started:
-            await asyncio.to_thread(wait_ready, server.url + "/readyz", server.proc)
+    async with running_servers(database_url, tmp_path) as started:
         yield started
-    finally:
-        for server in started:
-            server.stop()
 
 
 @pytest.fixture
 async def network(database_url: str) -> AsyncIterator[Network]:
     """Factories on the servers' database (they run on the real clock)."""
-    settings = Settings(database_url=database_url, secret_key=SECRET, base_url=BASE_URL)
+    settings = race_settings(database_url)
     pool = await create_pool(settings)
     try:
         yield Network(pool, settings)

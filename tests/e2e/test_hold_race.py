@@ -15,36 +15,24 @@ import aiohttp
 import pytest
 
 from telehub.db import create_pool
-from telehub.settings import Settings
-from tests.e2e.processes import Server, start_server, wait_ready
+from tests.e2e.processes import Server, race_settings, running_servers
 from tests.factories import Network, booking_body, iso
 
 pytestmark = pytest.mark.slow
-SECRET = "e2e-secret-key-" + "h" * 40
-BASE_URL = "http://telehub.test"
 LA = ZoneInfo("America/Los_Angeles")
 
 
 @pytest.fixture
 async def servers(empty_database_url: str, tmp_path: Path) -> AsyncIterator[list[Server]]:
     """Two processes on one empty database."""
-    started = [
-        start_server(empty_database_url, SECRET, BASE_URL, tmp_path / f"server{i}.log")
-        for i in range(2)
-    ]
-    try:
-        for server in started:
-            await asyncio.to_thread(wait_ready, server.url + "/readyz", server.proc)
+    async with running_servers(empty_database_url, tmp_path) as started:
         yield started
-    finally:
-        for server in started:
-            server.stop()
 
 
 async def test_clinics_holding_one_slot_across_two_processes_leave_one_hold(
     servers: list[Server], empty_database_url: str
 ) -> None:
-    settings = Settings(database_url=empty_database_url, secret_key=SECRET, base_url=BASE_URL)
+    settings = race_settings(empty_database_url)
     pool = await create_pool(settings)
     try:
         network = Network(pool, settings)

@@ -15,13 +15,10 @@ import aiohttp
 import pytest
 
 from telehub.db import create_pool
-from telehub.settings import Settings
-from tests.e2e.processes import Server, start_server, wait_ready
+from tests.e2e.processes import Server, race_settings, running_servers
 from tests.factories import Network
 
 pytestmark = pytest.mark.slow
-SECRET = "e2e-secret-key-" + "s" * 40
-BASE_URL = "http://telehub.test"
 LA = ZoneInfo("America/Los_Angeles")
 CLINICS = 12
 
@@ -29,22 +26,14 @@ CLINICS = 12
 @pytest.fixture
 async def servers(database_url: str, tmp_path: Path) -> AsyncIterator[list[Server]]:
     """Two processes on one migrated database."""
-    started = [
-        start_server(database_url, SECRET, BASE_URL, tmp_path / f"server{i}.log") for i in range(2)
-    ]
-    try:
-        for server in started:
-            await asyncio.to_thread(wait_ready, server.url + "/readyz", server.proc)
+    async with running_servers(database_url, tmp_path) as started:
         yield started
-    finally:
-        for server in started:
-            server.stop()
 
 
 async def test_overlapping_series_from_many_clinics_book_one_whole_series(
     servers: list[Server], database_url: str
 ) -> None:
-    settings = Settings(database_url=database_url, secret_key=SECRET, base_url=BASE_URL)
+    settings = race_settings(database_url)
     pool = await create_pool(settings)
     try:
         network = Network(pool, settings)

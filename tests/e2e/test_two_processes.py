@@ -15,30 +15,18 @@ import asyncpg
 import pytest
 
 from telehub.db import create_pool, migration_files
-from telehub.settings import Settings
-from tests.e2e.processes import Server, start_server, wait_ready
+from tests.e2e.processes import Server, race_settings, running_servers
 from tests.factories import Network, racing_bookings
 
 pytestmark = pytest.mark.slow
-SECRET = "e2e-secret-key-" + "y" * 40
-BASE_URL = "http://telehub.test"  # tokens name this issuer/audience; both processes share it
 LA = ZoneInfo("America/Los_Angeles")
 
 
 @pytest.fixture
 async def servers(empty_database_url: str, tmp_path: Path) -> AsyncIterator[list[Server]]:
     """Two processes started at the same moment on one empty database."""
-    started = [
-        start_server(empty_database_url, SECRET, BASE_URL, tmp_path / f"server{i}.log")
-        for i in range(2)
-    ]
-    try:
-        for server in started:
-            await asyncio.to_thread(wait_ready, server.url + "/readyz", server.proc)
+    async with running_servers(empty_database_url, tmp_path) as started:
         yield started
-    finally:
-        for server in started:
-            server.stop()
 
 
 def _events(server: Server, name: str) -> list[dict[str, object]]:
@@ -63,7 +51,7 @@ async def test_two_processes_starting_together_migrate_once(
 async def test_fifty_bookings_for_one_slot_across_two_processes_make_one(
     servers: list[Server], empty_database_url: str
 ) -> None:
-    settings = Settings(database_url=empty_database_url, secret_key=SECRET, base_url=BASE_URL)
+    settings = race_settings(empty_database_url)
     pool = await create_pool(settings)
     try:
         network = Network(pool, settings)
