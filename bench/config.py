@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 # Every telehub process of a run shares these: tokens minted by the bench name this issuer.
@@ -134,3 +134,58 @@ TARGETS = {
         Target("registry_p99_ms", "registry caseload, p99", 100),
     )
 }
+
+
+@dataclass(frozen=True, slots=True)
+class ScaleSizes:
+    """The cost curves' sizes (`python -m bench scale`): each curve measured at every size."""
+
+    search_consultants: tuple[int, ...]
+    existing_bookings: tuple[int, ...]
+    feed_events: tuple[int, ...]
+    registry_episodes: tuple[int, ...]
+    base: Sizes  # the network each point is generated from (consultants, weeks, samples...)
+    search_samples: int
+    booking_seconds: float
+    feed_change_samples: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """The sizes, for results.json (the base network's only by its consultants)."""
+        made = asdict(self)
+        made["base"] = {"consultants": self.base.consultants, "weeks": self.base.weeks}
+        return made
+
+
+SCALE_FULL = ScaleSizes(
+    search_consultants=(50, 200, 500),
+    existing_bookings=(5_000, 100_000, 1_000_000),
+    feed_events=(500, 2_000, 8_000),
+    registry_episodes=(100, 500, 2_000),
+    base=replace(FULL, existing_bookings=0, feed_consultants=0, weeks=5),
+    search_samples=100,
+    booking_seconds=8.0,
+    feed_change_samples=10,
+)
+
+# A quick run (a few minutes on a small VM): the same curves at smaller sizes.
+SCALE_QUICK = ScaleSizes(
+    search_consultants=(25, 50, 100),
+    existing_bookings=(5_000, 50_000, 200_000),
+    feed_events=(500, 2_000, 8_000),
+    registry_episodes=(100, 500, 2_000),
+    base=replace(FULL, existing_bookings=0, feed_consultants=0, weeks=5, quiet_wait_s=2.0),
+    search_samples=50,
+    booking_seconds=4.0,
+    feed_change_samples=5,
+)
+
+SCALE_SMOKE = ScaleSizes(
+    search_consultants=(3, 5, 8),
+    existing_bookings=(50, 200, 800),
+    feed_events=(20, 60, 150),
+    registry_episodes=(5, 10, 20),
+    base=replace(SMOKE, existing_bookings=0, feed_consultants=0),
+    search_samples=3,
+    booking_seconds=0.5,
+    feed_change_samples=2,
+)
