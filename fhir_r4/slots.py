@@ -39,8 +39,10 @@ from scheduling import store as scheduling_store
 from scheduling.slots import Period, Slot
 from scheduling.store import Service
 from telehub.auth import Caller
+from telehub.db import reading
 from telehub.errors import NotFound, Problem
 from telehub.fields import US_STATES
+from telehub.keys import POOL, REPLICA, SETTINGS
 from telehub.request import now_of, unit_of_work
 
 fhir = FhirRoutes()
@@ -102,7 +104,8 @@ async def search_slots(request: web.Request, caller: Caller) -> web.Response:
     schedules = _schedules(query)
     now = now_of(request)
     window = _window(date_bounds("start", query.all("start")), now)
-    async with unit_of_work(request) as conn:
+    app = request.app  # a search may be a few seconds stale: the replica, when there is one
+    async with reading(app[POOL], app.get(REPLICA), app[SETTINGS].db_acquire_timeout) as conn:
         pairs = await _searches(conn, wanted_service, schedules)
         found: list[tuple[Service, Slot]] = []
         for service, consultant_id in pairs:

@@ -36,9 +36,10 @@ from scheduling.schemas import (
 from scheduling.slots import Period, Slot
 from telehub.api import ApiRoutes, at
 from telehub.auth import Caller
+from telehub.db import reading
 from telehub.errors import FieldError, NotFound, ValidationFailed
 from telehub.idempotency import idempotent
-from telehub.keys import SETTINGS
+from telehub.keys import POOL, REPLICA, SETTINGS
 from telehub.request import int_param, now_of, trail_of, unit_of_work, uuid_param
 from telehub.validation import NoInput
 
@@ -128,7 +129,10 @@ async def get_service(request: web.Request, caller: Caller, _: NoInput) -> Servi
 )
 async def search_slots(request: web.Request, caller: Caller, query: SlotQuery) -> web.Response:
     """Open slots, in UTC, for the window; book one with POST /api/v1/bookings."""
-    async with unit_of_work(request) as conn:
+    # The replica may be a few seconds behind: a slot it still shows is refused at booking,
+    # which checks on the primary.
+    app = request.app
+    async with reading(app[POOL], app.get(REPLICA), app[SETTINGS].db_acquire_timeout) as conn:
         found = await availability.search(
             conn,
             service_id=query.service_id,

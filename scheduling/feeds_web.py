@@ -23,9 +23,9 @@ from telehub.api import ApiRoutes
 from telehub.audit import Trail
 from telehub.auth import Caller
 from telehub.conditional import conditional
-from telehub.db import connection
+from telehub.db import connection, reading
 from telehub.errors import NotFound
-from telehub.keys import FEED_RENDERER, POOL, SETTINGS
+from telehub.keys import FEED_RENDERER, POOL, REPLICA, SETTINGS
 from telehub.request import int_param, now_of, unit_of_work
 from telehub.validation import NoInput, Output, UtcDatetime
 
@@ -67,7 +67,9 @@ def feed_handler(
         settings, renderer = request.app[SETTINGS], request.app[FEED_RENDERER]
         pool, wait = request.app[POOL], settings.db_acquire_timeout
         window = feeds.Window.around(now_of(request))
-        async with connection(pool, wait) as conn:
+        # Polled by calendar apps all day: the replica answers whether anything changed; the
+        # rendering (it writes an audit line) stays on the primary.
+        async with reading(pool, request.app.get(REPLICA), wait) as conn:
             owner = await feeds.resolve(conn, request.match_info["token"])
             if owner is None or (owner.consultant_id is None) == (kind == "consultant"):
                 raise NotFound("no such feed")

@@ -42,9 +42,9 @@ from spokes.consent_api import api as consent_api
 from telehub import discovery, health, housekeeping, oauth
 from telehub.api import ApiRoutes
 from telehub.api_registry import ApiRegistry
-from telehub.db import Pool, create_pool
+from telehub.db import Pool, Replica, create_pool, create_replica_pool
 from telehub.forms import field_label
-from telehub.keys import API, CLOCK, HTTP, POOL, SETTINGS, Clock
+from telehub.keys import API, CLOCK, HTTP, POOL, REPLICA, SETTINGS, Clock
 from telehub.labels import label
 from telehub.mfa_pages import routes as signin_steps
 from telehub.middleware import (
@@ -108,6 +108,8 @@ def create_app(
         app.cleanup_ctx.append(_pool)
     else:
         app[POOL] = pool
+    if settings.database_replica_url is not None:
+        app.cleanup_ctx.append(_replica)
     app.cleanup_ctx.append(_http_client)
     app.cleanup_ctx.append(feed_rendering)
     if settings.delivery_workers:
@@ -147,6 +149,14 @@ async def _pool(app: web.Application) -> AsyncIterator[None]:
     app[POOL] = await create_pool(app[SETTINGS])
     yield
     await app[POOL].close()
+
+
+async def _replica(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    replica = Replica(await create_replica_pool(settings), settings.replica_max_lag_seconds)
+    app[REPLICA] = replica
+    yield
+    await replica.pool.close()
 
 
 async def _http_client(app: web.Application) -> AsyncIterator[None]:

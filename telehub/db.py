@@ -70,6 +70,131 @@ async def create_pool(settings: Settings) -> Pool:
     return pool
 
 
+async def create_replica_pool(settings: Settings) -> Pool:
+    """A pool on the streaming replica, set up like the primary's; it opens no connection
+    at start (min_size 0), so the service starts while the replica is away."""
+    assert settings.database_replica_url is not None
+    pool = await asyncpg.create_pool(
+        settings.database_replica_url,
+        min_size=0,
+        max_size=settings.db_pool_max,
+        init=_init_connection,
+        reset=_reset,
+        command_timeout=settings.db_command_timeout,
+        server_settings={
+            "timezone": "UTC",
+            "statement_timeout": str(settings.db_statement_timeout_ms),
+            "application_name": "telehub-replica",
+        },
+    )
+    assert pool is not None
+    return pool
+
+
+# How far behind the replica is, in seconds: 0 when it has replayed all it received (an idle
+# primary sends nothing, and the last replayed commit only grows old), else the age of the
+# last commit it replayed. NULL on a server that is not in recovery.
+_REPLICA_LAG = """
+SELECT pg_is_in_recovery() AS standby,
+       CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn()
+            THEN 0
+            ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8
+       END AS lag
+"""
+
+
+# What a replica that is stopped, restarting or unreachable raises.
+_REPLICA_AWAY: tuple[type[BaseException], ...] = (
+    TimeoutError,
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,  # the protocol state a shutdown mid-query leaves
+)
+
+
+class Replica:
+    """The replica's pool and whether reads may go to it: checked at most every
+    `check_every` seconds, and on any failure; a fallback is logged once per episode."""
+
+    def __init__(self, pool: Pool, max_lag: float, *, check_every: float = 1.0) -> None:
+        self.pool = pool
+        self.max_lag = max_lag
+        self.check_every = check_every
+        self.served = 0  # reads the replica answered
+        self.fell_back = 0  # reads the primary answered instead
+        self._checked_at = float("-inf")
+        self._down: str | None = None  # why reads go to the primary, while they do
+
+    @property
+    def down(self) -> str | None:
+        """Why reads are going to the primary now, or None when the replica serves them."""
+        return self._down
+
+    def _due(self) -> bool:
+        return asyncio.get_running_loop().time() - self._checked_at >= self.check_every
+
+    async def _usable(self, conn: asyncpg.Connection) -> str | None:
+        """None when the replica may serve, else why not."""
+        row = await conn.fetchrow(_REPLICA_LAG)
+        assert row is not None
+        if not row["standby"]:
+            return "not in recovery"
+        if row["lag"] is not None and row["lag"] > self.max_lag:
+            return "lagging"
+        return None
+
+    def fall_back(self, reason: str) -> None:
+        """Send reads to the primary (logged once per episode) until the next check."""
+        self._checked_at = asyncio.get_running_loop().time()
+        self.fell_back += 1
+        if self._down is None:
+            log.warning("db.replica_fallback", reason=reason, max_lag_s=self.max_lag)
+        self._down = reason
+
+    def _serve(self) -> None:
+        self.served += 1
+        if self._down is not None:
+            log.info("db.replica_restored", was=self._down)
+            self._down = None
+
+    async def begin(self, acquire_timeout: float) -> asyncpg.Connection | None:
+        """A replica connection in a read-only transaction, or None: the primary answers.
+
+        The transaction is begun here so that a connection the stopped replica has already
+        dropped is found out before the caller's reads, which then go to the primary.
+        """
+        if self._down is not None and not self._due():
+            self.fell_back += 1
+            return None
+        try:
+            conn = await _acquire(self.pool, acquire_timeout)
+        except _REPLICA_AWAY as exc:
+            self.fall_back("unreachable: " + type(exc).__name__)
+            return None
+        try:
+            await conn.execute("BEGIN READ ONLY")
+            reason = await self._usable(conn) if self._down is not None or self._due() else None
+        except _REPLICA_AWAY as exc:
+            reason = "unreachable: " + type(exc).__name__
+            if isinstance(exc, asyncpg.InternalClientError) and not _is_closed(conn):
+                conn.terminate()  # never hand a broken protocol to another request
+        if reason is not None:
+            await self.release(conn)  # the pool's reset rolls back
+            self.fall_back(reason)
+            return None
+        self._checked_at = asyncio.get_running_loop().time()
+        self._serve()
+        return conn
+
+    async def release(self, conn: asyncpg.Connection) -> None:
+        """Give a connection from `acquire` back."""
+        try:
+            await self.pool.release(conn)  # type: ignore[arg-type]  # the proxy, typed apart
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("db.release_failed", error=_describe(exc))
+
+
 class WriteConflict(ServiceUnavailable):
     """PostgreSQL aborted the transaction (deadlock, serialization failure): run it again."""
 
@@ -180,6 +305,34 @@ async def transaction(pool: Pool, acquire_timeout: float) -> AsyncIterator[async
     """A pooled connection inside one transaction: the unit of work."""
     async with connection(pool, acquire_timeout) as conn, conn.transaction():
         yield conn
+
+
+@asynccontextmanager
+async def reading(
+    primary: Pool, replica: Replica | None, acquire_timeout: float
+) -> AsyncIterator[asyncpg.Connection]:
+    """A read-only transaction on the replica when it is up and close enough behind, else on
+    the primary. Only for reads that may be a few seconds stale: never a booking's checks,
+    a write, or a read of what the caller has just written."""
+    conn = None if replica is None else await replica.begin(acquire_timeout)
+    if conn is None:
+        async with transaction(primary, acquire_timeout) as conn:
+            yield conn
+        return
+    assert replica is not None
+    try:
+        yield conn
+        await conn.execute("COMMIT")
+    except Exception as exc:
+        # An unfinished transaction is rolled back by the pool's reset on release.
+        problem = _unavailable(exc, conn, "replica query")
+        if problem is None:
+            raise
+        if _is_closed(conn) or isinstance(exc, _UNREACHABLE):
+            replica.fall_back("lost: " + type(exc).__name__)  # the next reads: the primary
+        raise problem from None
+    finally:
+        await replica.release(conn)
 
 
 async def retrying(work: Callable[[], Awaitable[T]], attempts: int = 3) -> T:

@@ -13,6 +13,7 @@ from aiohttp import web
 from scheduling.feed_render import FeedRenderer
 from telehub.api_registry import ApiRegistry
 from telehub.auth import Caller
+from telehub.db import Replica
 from telehub.sessions import Session
 from telehub.settings import Settings
 
@@ -24,6 +25,8 @@ Clock = Callable[[], datetime]
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
+# The streaming replica for stale-tolerant reads; absent when none is configured.
+REPLICA = web.AppKey("replica", Replica)
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 API = web.AppKey("api", ApiRegistry)
 HTTP = web.AppKey("http", aiohttp.ClientSession)  # outgoing calls: webhooks

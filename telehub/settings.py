@@ -24,6 +24,11 @@ class Settings:
 
     database_url: str
     secret_key: str = field(repr=False)
+    # A streaming replica that serves the heavy reads (slot searches, feeds, the coordinator
+    # dashboard); None: every read goes to the primary.
+    database_replica_url: str | None = None
+    # A replica further behind than this (or out of reach) is passed over for the primary.
+    replica_max_lag_seconds: float = 5.0
     base_url: str = "http://127.0.0.1:8080"
     host: str = "127.0.0.1"
     port: int = 8080
@@ -113,6 +118,7 @@ class Settings:
             ("session_idle_minutes", int),
             ("feed_cache_bytes", int),
             ("hold_minutes", float),
+            ("replica_max_lag_seconds", float),
         ):
             var = "TELEHUB_" + name.upper()
             if var in env:
@@ -129,6 +135,9 @@ class Settings:
             var = "TELEHUB_" + name.upper()
             if var in env:
                 values[name] = env[var].lower() in {"1", "true", "yes", "on"}
+        replica_url = env.get("TELEHUB_DATABASE_REPLICA_URL", "").strip()
+        if replica_url:
+            values["database_replica_url"] = replica_url
         if "TELEHUB_TRUSTED_PROXIES" in env:
             try:
                 values["trusted_proxies"] = parse_networks(env["TELEHUB_TRUSTED_PROXIES"])
@@ -153,6 +162,8 @@ class Settings:
             raise ConfigError(
                 "TELEHUB_DB_COMMAND_TIMEOUT must be longer than TELEHUB_DB_STATEMENT_TIMEOUT_MS"
             )
+        if self.replica_max_lag_seconds <= 0:
+            raise ConfigError("TELEHUB_REPLICA_MAX_LAG_SECONDS must be more than 0")
         if not 0 < self.hold_minutes <= 60:
             raise ConfigError("TELEHUB_HOLD_MINUTES must be more than 0 and at most 60")
         if self.session_idle_minutes < 1:

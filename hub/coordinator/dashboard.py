@@ -17,7 +17,9 @@ from hub import charts, program
 from hub.coordinator.common import hub_zone
 from hub.program import MeasureRow, ProgramDashboard, ProgramRange, WeekRow
 from telehub import forms
-from telehub.request import now_of, unit_of_work
+from telehub.db import reading
+from telehub.keys import POOL, REPLICA, SETTINGS
+from telehub.request import now_of
 from telehub.web import ROLES_HUB_STAFF, render, signed_in
 
 routes = web.RouteTableDef()
@@ -35,7 +37,8 @@ async def dashboard(request: web.Request) -> web.Response:
     typed = {name: request.query.get(name, "").strip() for name in RANGE_INPUTS}
     chosen, errors = forms.check(ProgramRange, forms.pick(typed, RANGE_INPUTS), RANGE_INPUTS)
     since, until = program.chosen_range(chosen or ProgramRange(), now, zone)
-    async with unit_of_work(request) as conn:
+    app = request.app  # figures a few seconds old: the replica, when there is one
+    async with reading(app[POOL], app.get(REPLICA), app[SETTINGS].db_acquire_timeout) as conn:
         shown = await program.program_dashboard(conn, since, until, zone, now)
     this_monday = program.default_range(now, zone)[1] - timedelta(days=6)
     return render(
