@@ -174,7 +174,10 @@ class Replica:
             return None
         try:
             await conn.execute("BEGIN READ ONLY")
-            reason = await self._usable(conn) if self._down is not None or self._due() else None
+            reason = None
+            if self._down is not None or self._due():
+                reason = await self._usable(conn)
+                self._checked_at = asyncio.get_running_loop().time()
         except _REPLICA_AWAY as exc:
             reason = "unreachable: " + type(exc).__name__
             if isinstance(exc, asyncpg.InternalClientError) and not _is_closed(conn):
@@ -183,12 +186,11 @@ class Replica:
             await self.release(conn)  # the pool's reset rolls back
             self.fall_back(reason)
             return None
-        self._checked_at = asyncio.get_running_loop().time()
         self._serve()
         return conn
 
     async def release(self, conn: asyncpg.Connection) -> None:
-        """Give a connection from `acquire` back."""
+        """Give a connection from `begin` back."""
         try:
             await self.pool.release(conn)  # type: ignore[arg-type]  # the proxy, typed apart
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:

@@ -212,3 +212,17 @@ def test_the_replica_is_configured_from_the_environment() -> None:
         "postgresql://replica/telehub",
         2.5,
     )
+
+
+async def test_the_lag_is_checked_again_under_steady_reads(
+    pool: asyncpg.Pool, replica_pool: asyncpg.Pool, settings: Settings
+) -> None:
+    replica = Replica(replica_pool, max_lag=0.2, check_every=0.3)
+    async with replay_paused(str(settings.database_replica_url)):
+        await pool.execute("SELECT txid_current()")  # a commit the replica receives, unplayed
+        for _ in range(40):  # reads every 50 ms, never a gap as long as check_every
+            async with reading(pool, replica, 2.0):
+                pass
+            await asyncio.sleep(0.05)
+    assert replica.down == "lagging"
+    await caught_up(settings.database_url, str(settings.database_replica_url))
