@@ -11,7 +11,6 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from telehub.settings import Settings
-
 from tests.factories import (
     NOTE_SECTIONS,
     Clock,
