@@ -140,6 +140,7 @@ async def search_slots(request: web.Request, caller: Caller, query: SlotQuery) -
             consultant_id=query.consultant_id,
             patient_state=query.patient_state,
             now=now_of(request),
+            limit=query.limit,
         )
     # The engine's slots (UTC, the same fields as SlotOut) are written by pydantic-core
     # directly: four times faster than building a SlotOut per slot for a month's search.

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import asyncpg
 
 from hub import store as hub_store
 from scheduling import store, waitlist
-from scheduling.slots import Period, Slot, open_slots
+from scheduling.slots import ConsultantCalendar, ExtraHours, Period, Slot, open_slots
 from telehub.auth import Caller
 from telehub.errors import FieldError, Forbidden, NotFound, ValidationFailed
 
 MAX_SEARCH = timedelta(days=92)
+MAX_LIMIT = 1000
+# A search for the first few slots reads the window a chunk at a time: a day, then twice as
+# much as before, so a full window costs a handful of chunks and an early answer one.
+FIRST_CHUNK = timedelta(days=1)
 
 
 async def search(
@@ -24,8 +29,14 @@ async def search(
     consultant_id: int | None,
     patient_state: str | None,
     now: datetime,
+    limit: int | None = None,
 ) -> list[Slot]:
-    """Open slots of one service across all (or one) consultants, in a constant few queries."""
+    """Open slots of one service across all (or one) consultants, in a constant few queries.
+
+    With `limit`, the first `limit` of them by (start, consultant), read a growing chunk of
+    the window at a time until that many are found: the cost follows how far away they are,
+    not the length of the window.
+    """
     service = await store.get_service(conn, service_id)
     if service is None or not service.active:
         raise ValidationFailed(
@@ -40,10 +51,62 @@ async def search(
             "patient_state is required for video sessions (consultants must be licensed there)",
             errors=[FieldError("patient_state", "is required for video sessions")],
         )
+    if limit is not None:
+        return await _first_slots(conn, service, window, consultant_id, patient_state, now, limit)
     calendars = await store.load_calendars(
         conn, service, window, consultant_id=consultant_id, now=now
     )
     return open_slots(calendars, service.terms, window, now, patient_state)
+
+
+async def _first_slots(
+    conn: asyncpg.Connection,
+    service: store.Service,
+    window: Period,
+    consultant_id: int | None,
+    patient_state: str | None,
+    now: datetime,
+    limit: int,
+) -> list[Slot]:
+    """The first `limit` open slots of the window, chunk by chunk, soonest first.
+
+    The chunks partition the window and the engine gives exactly the slots that start in the
+    window it is handed, on a grid that does not depend on that window: so each slot comes from
+    one chunk only, and the chunks' answers, one after the other, are the whole search's. Where
+    a run of hours began before a chunk, the engine looks back through the weekly rules (all of
+    them are loaded) and the extra hours; those of earlier chunks are carried forward, so it
+    sees what one read of the whole window would have shown it.
+    """
+    terms = service.terms
+    # Nothing opens before the notice or after the horizon: no chunk is spent there.
+    start = max(window.start, now + terms.min_notice)
+    end = min(window.end, now + terms.horizon + timedelta(microseconds=1))
+    found: list[Slot] = []
+    seen_extra: dict[int, dict[ExtraHours, None]] = {}
+    size = FIRST_CHUNK
+    while start < end and len(found) < limit:
+        chunk = Period(start, min(start + size, end))
+        calendars = await store.load_calendars(
+            conn, service, chunk, consultant_id=consultant_id, now=now
+        )
+        if not calendars:
+            break  # nobody offers the service: no later chunk will find anyone either
+        calendars = [_with_earlier_extra(c, seen_extra) for c in calendars]
+        found += open_slots(calendars, terms, chunk, now, patient_state)
+        start, size = chunk.end, size * 2
+    return found[:limit]
+
+
+def _with_earlier_extra(
+    calendar: ConsultantCalendar, seen: dict[int, dict[ExtraHours, None]]
+) -> ConsultantCalendar:
+    """The calendar with the extra hours earlier chunks read for the consultant (and remember
+    this chunk's for the next)."""
+    extra = seen.setdefault(calendar.consultant_id, {})
+    extra.update(dict.fromkeys(calendar.extra_hours))
+    if len(extra) == len(calendar.extra_hours):
+        return calendar
+    return replace(calendar, extra_hours=tuple(extra))
 
 
 async def publish(

@@ -9,7 +9,7 @@ from typing import Any, Literal, Self, get_args
 from pydantic import Field, model_validator
 
 from scheduling import store
-from scheduling.availability import MAX_SEARCH
+from scheduling.availability import MAX_LIMIT, MAX_SEARCH
 from telehub.fields import (
     ConsultantRole,
     Id,
@@ -73,6 +73,12 @@ class SlotQuery(Input):
     end: Instant = Field(description="RFC 3339 with offset; at most 92 days after start")
     consultant_id: Id | None = None
     patient_state: UsState | None = Field(None, description="Required for video sessions")
+    limit: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_LIMIT,
+        description="Only the first N open slots, soonest first (by start, then consultant)",
+    )
 
     @model_validator(mode="after")
     def _window(self) -> Self:
