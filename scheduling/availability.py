@@ -75,10 +75,11 @@ async def _first_slots(
     one chunk only, and the chunks' answers, one after the other, are the whole search's. Where
     a run of hours began before a chunk, the engine looks back through the weekly rules (all of
     them are loaded) and the extra hours; those of earlier chunks are carried forward, so it
-    sees what one read of the whole window would have shown it.
+    sees what one read from the first instant that can open would have shown it.
     """
     terms = service.terms
-    # Nothing opens before the notice or after the horizon: no chunk is spent there.
+    # Nothing opens before the notice or after the horizon (its last instant included, as in
+    # the engine): no chunk is spent there.
     start = max(window.start, now + terms.min_notice)
     end = min(window.end, now + terms.horizon + timedelta(microseconds=1))
     found: list[Slot] = []
