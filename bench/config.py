@@ -144,10 +144,14 @@ class ScaleSizes:
     existing_bookings: tuple[int, ...]
     feed_events: tuple[int, ...]
     registry_episodes: tuple[int, ...]
+    limit_days: tuple[int, ...]  # windows searched with `limit`
+    drain_events: int  # events queued for the outbox drain, once per process count
     base: Sizes  # the network each point is generated from (consultants, weeks, samples...)
     search_samples: int
     booking_seconds: float
     feed_change_samples: int
+    limit: int = 10
+    drain_processes: tuple[int, ...] = (1, 2)
 
     def as_dict(self) -> dict[str, Any]:
         """The sizes, for results.json (the base network's only by its consultants)."""
@@ -161,6 +165,8 @@ SCALE_FULL = ScaleSizes(
     existing_bookings=(5_000, 100_000, 1_000_000),
     feed_events=(500, 2_000, 8_000),
     registry_episodes=(100, 500, 2_000),
+    limit_days=(7, 28, 92),
+    drain_events=10_000,
     base=replace(FULL, existing_bookings=0, feed_consultants=0, weeks=5),
     search_samples=100,
     booking_seconds=8.0,
@@ -173,6 +179,8 @@ SCALE_QUICK = ScaleSizes(
     existing_bookings=(5_000, 50_000, 200_000),
     feed_events=(500, 2_000, 8_000),
     registry_episodes=(100, 500, 2_000),
+    limit_days=(7, 28, 92),
+    drain_events=10_000,
     base=replace(FULL, existing_bookings=0, feed_consultants=0, weeks=5, quiet_wait_s=2.0),
     search_samples=50,
     booking_seconds=4.0,
@@ -184,6 +192,8 @@ SCALE_SMOKE = ScaleSizes(
     existing_bookings=(50, 200, 800),
     feed_events=(20, 60, 150),
     registry_episodes=(5, 10, 20),
+    limit_days=(7, 28, 92),
+    drain_events=60,
     base=replace(SMOKE, existing_bookings=0, feed_consultants=0),
     search_samples=3,
     booking_seconds=0.5,

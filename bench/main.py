@@ -74,7 +74,7 @@ def scale_main(args: argparse.Namespace) -> int:
     with database.server() as (admin_url, data_dir):
         machine, made = asyncio.run(_curves(admin_url, data_dir, args))
     _write_curves(args, machine, made)
-    return 0
+    return 0 if made["all_checks_passed"] else 1
 
 
 async def _measure(
@@ -121,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     args.json.write_text(json.dumps(results, indent=2) + "\n")
     print(report.table(rows, results["machine"], results["other_processes_max_cores"]))
     print(f"\n{results['mode']} run: {results['run_seconds']} s; results in {args.json}")
+    curves_passed = True
     if curves is not None:
         _write_curves(args, *curves)
-    return 0 if results["all_checks_passed"] else 1
+        curves_passed = curves[1]["all_checks_passed"]
+    return 0 if results["all_checks_passed"] and curves_passed else 1

@@ -13,7 +13,7 @@ STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem;"
     "color:#222}table{border-collapse:collapse;margin:.5rem 0 1.5rem}"
     "th,td{border:1px solid #ccc;padding:.2rem .5rem;text-align:right}"
-    "section{margin-bottom:2rem}"
+    "section{margin-bottom:2rem;overflow-x:auto}"
 )
 
 
@@ -67,11 +67,16 @@ def render(curves: dict[str, Any], machine: dict[str, Any] | None = None) -> str
         else ""
     )
     body = "".join(_section(k, curves[k]) for k in CURVES if k in curves)
+    checks = "".join(
+        f"<li>{escape(name)}: {'passed' if met else 'FAILED'}</li>"
+        for name, met in curves.get("checks", {}).items()
+    )
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         "<title>telehub cost curves</title>"
         f"<style>{STYLE}</style></head><body><h1>telehub cost curves</h1>"
-        f"<p>{about}</p><p>Run took {curves.get('run_seconds', '?')} s.</p>{body}</body></html>\n"
+        f"<p>{about}</p><p>Run took {curves.get('run_seconds', '?')} s.</p>"
+        f"<h2>Checks</h2><ul>{checks}</ul>{body}</body></html>\n"
     )
 
 

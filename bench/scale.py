@@ -9,7 +9,16 @@ sizes is printed next to the size factor, so a curve that grows faster than its 
   exclusion constraint do;
 - a consultant's calendar feed of N events, its first render in the process (cold) and
   the conditional GET after one booking of it was cancelled;
-- the registry caseload of a clinic with N open episodes (a fresh network per size).
+- the registry caseload of a clinic with N open episodes (a fresh network per size);
+- slot search with `limit` (the first N open slots) over 7, 28 and 92 days, next to the same
+  windows without it (bench/limit_search.py);
+- the outbox drain: N queued webhook events to a loopback receiver, by one and by two
+  processes (bench/outbox_drain.py).
+
+Each curve's correctness facts (no overlapping bookings and as many rows as `201`s, every feed
+event rendered, exact registry answers, limited answers exactly the first N, every webhook
+event delivered exactly once) are gathered in `checks`; `all_checks_passed` is false if any
+failed.
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
-from bench import booking, database, registry, search
+from bench import booking, database, limit_search, outbox_drain, registry, search
 from bench.api import bearer, cancel, fetch_open_slots
 from bench.config import ScaleSizes, Sizes
 from bench.http import Connection
@@ -191,6 +200,7 @@ async def booking_curve(p: Point, scale: ScaleSizes) -> dict[str, Any]:
                 "seed_seconds": round(seeded, 1),
             }
         )
+    created = sum(c["checked"] for c in bench.ledger.checks.values())
     return {
         **_curve(
             "Booking with N existing bookings",
@@ -200,6 +210,8 @@ async def booking_curve(p: Point, scale: ScaleSizes) -> dict[str, Any]:
             ("p50_ms", "p99_ms"),
         ),
         "overlaps": bench.ledger.checks,
+        "rows_created": created,
+        "answers_201": bench.ledger.statuses[201],
         "concurrency": sizes.concurrency,
     }
 
@@ -326,6 +338,81 @@ async def registry_curve(
     return _curve("Registry caseload of a clinic", "episodes", "ms", points, ("p50_ms", "p99_ms"))
 
 
+async def limit_curve(
+    admin_url: str, data_dir: Path | None, scale: ScaleSizes, logs: Path
+) -> dict[str, Any]:
+    """Slot search with `limit` over each window, on one network with hours for 14 weeks
+    (so a 92-day window slides inside them), next to the same windows without a limit."""
+    sizes = replace(scale.base, weeks=max(scale.base.weeks, 14))
+    points = []
+    async with _point(admin_url, data_dir, sizes, logs) as p:
+        for days in scale.limit_days:
+            say(f"   slot search, limit={scale.limit}: {days} days")
+            points.append(
+                await limit_search.limit_point(
+                    p.server.port,
+                    p.network,
+                    days,
+                    scale.limit,
+                    scale.search_samples,
+                    sizes,
+                    p.roles,
+                )
+            )
+    return {
+        **_curve(
+            f"Slot search, limit={scale.limit}, one service, {sizes.consultants} consultants",
+            "days",
+            "ms",
+            points,
+            ("p50_ms", "p99_ms", "server_cpu_ms_per_search", "without_limit_p50_ms"),
+        ),
+        "consultants": sizes.consultants,
+    }
+
+
+async def drain_curve(
+    admin_url: str, data_dir: Path | None, scale: ScaleSizes, logs: Path
+) -> dict[str, Any]:
+    """The outbox drain's events per second, by the number of processes."""
+    points = await outbox_drain.drain_points(
+        admin_url, data_dir, scale.drain_events, scale.drain_processes, scale.base, logs
+    )
+    return _curve(
+        f"Outbox drain, {scale.drain_events:,} webhook events",
+        "processes",
+        "events/s",
+        points,
+        ("events_per_s",),
+    )
+
+
+def checks(made: dict[str, Any]) -> dict[str, bool]:
+    """Each curve's correctness facts; timings never fail a run."""
+    found: dict[str, bool] = {}
+    if "booking" in made:
+        b = made["booking"]
+        found["booking_no_overlaps"] = all(
+            c["periods"] == 0 and c["with_buffers"] == 0 for c in b["overlaps"].values()
+        )
+        found["booking_rows_equal_201s"] = b["rows_created"] == b["answers_201"]
+    if "feed" in made:
+        found["feed_every_event_rendered"] = all(
+            p["events_rendered"] == p["events"] for p in made["feed"]["points"]
+        )
+    if "registry" in made:
+        found["registry_exact"] = all(p["exact_answers"] for p in made["registry"]["points"])
+    if "slot_search_limit" in made:
+        found["limit_first_n_exact"] = all(
+            p["first_n_exact"] for p in made["slot_search_limit"]["points"]
+        )
+    if "outbox_drain" in made:
+        found["outbox_exactly_once"] = all(
+            p["exactly_once"] for p in made["outbox_drain"]["points"]
+        )
+    return found
+
+
 async def curves(
     admin_url: str, data_dir: Path | None, scale: ScaleSizes, logs: Path
 ) -> dict[str, Any]:
@@ -341,6 +428,12 @@ async def curves(
         made["booking"] = await booking_curve(p, scale)
     say("cost curves: registry caseload")
     made["registry"] = await registry_curve(admin_url, data_dir, scale, logs)
+    say("cost curves: slot search with a limit")
+    made["slot_search_limit"] = await limit_curve(admin_url, data_dir, scale, logs)
+    say("cost curves: outbox drain")
+    made["outbox_drain"] = await drain_curve(admin_url, data_dir, scale, logs)
+    made["checks"] = checks(made)
+    made["all_checks_passed"] = all(made["checks"].values())
     made["run_seconds"] = round(time.perf_counter() - began, 1)
     return made
 
@@ -360,7 +453,9 @@ def table(made: dict[str, Any]) -> str:
                 for s in steps
             )
             lines.append(f"  growth of {series}: {shown}")
+    failed = [name for name, met in made.get("checks", {}).items() if not met]
+    lines.append(f"\nchecks: {'FAILED ' + ', '.join(failed) if failed else 'all passed'}")
     return "\n".join(lines)
 
 
-CURVES = ("slot_search", "booking", "feed", "registry")
+CURVES = ("slot_search", "slot_search_limit", "booking", "feed", "registry", "outbox_drain")

@@ -10,8 +10,9 @@ import math
 from collections.abc import Sequence
 from html import escape
 
-WIDTH, HEIGHT = 420, 220
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 16, 44
+WIDTH, HEIGHT = 420, 232
+LEFT, RIGHT, TOP, BOTTOM = 56, 12, 16, 56
+LEGEND_COLUMN = 180  # two legend entries a row, each this wide
 COLOURS = ("#1b6ca8", "#c2410c", "#15803d", "#7c3aed")
 INK = "#333"
 
@@ -74,7 +75,7 @@ def line_chart(
             f'fill="{INK}">{size:,g}</text>'
         )
     out.append(
-        f'<text x="{LEFT + (WIDTH - LEFT - RIGHT) / 2}" y="{HEIGHT - 16}" text-anchor="middle" '
+        f'<text x="{LEFT + (WIDTH - LEFT - RIGHT) / 2}" y="{HEIGHT - 28}" text-anchor="middle" '
         f'font-size="11" fill="{INK}">{escape(x_label)}</text>'
     )
     for index, (name, values) in enumerate(series.items()):
@@ -90,9 +91,10 @@ def line_chart(
                 f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="{colour}">'
                 f"<title>{escape(name)}: {v:g} {escape(unit)}</title></circle>"
             )
+        column, row = index % 2, index // 2
         out.append(
-            f'<text x="{LEFT + 8 + 130 * index}" y="{HEIGHT - 2}" font-size="10" '
-            f'fill="{colour}">■ {escape(name)}</text>'
+            f'<text x="{LEFT + 8 + LEGEND_COLUMN * column}" y="{HEIGHT - 14 + 12 * row}" '
+            f'font-size="10" fill="{colour}">■ {escape(name)}</text>'
         )
     out.append("</svg>")
     return "".join(out)
