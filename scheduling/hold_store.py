@@ -139,16 +139,10 @@ async def expire_lapsed(
     conn: asyncpg.Connection, consultant_ids: list[int] | None, *, now: datetime
 ) -> int:
     """End the lapsed active holds of these consultants (None: of everyone); how many ended."""
-    done = await conn.execute(
-        """
-        UPDATE slot_holds SET status = 'expired', ended_at = expires_at
-        WHERE status = 'active' AND expires_at <= $2
-          AND ($1::bigint[] IS NULL OR consultant_id = ANY ($1::bigint[]))
-        """,
-        consultant_ids,
-        now,
-    )
-    return int(done.split()[-1])
+    ended = await conn.fetchval(
+        "SELECT expire_lapsed_holds($1::bigint[], $2)", consultant_ids, now
+    )  # migration 027: the one statement that ends lapsed holds
+    return int(ended)
 
 
 async def active_hold_for(

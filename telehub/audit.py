@@ -32,11 +32,7 @@ async def record(
     if not record_ids:
         return
     await conn.execute(
-        """
-        INSERT INTO audit_log (actor, action, record_type, record_id, spoke_id, request_id,
-                               remote_addr)
-        SELECT $1, $2, $3, unnest($4::text[]), $5, $6, $7
-        """,
+        "SELECT audit_write($1, $2, $3, $4::text[], $5, $6, $7)",  # migration 024
         trail.actor,
         action,
         record_type,

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import asyncpg
@@ -55,6 +56,36 @@ def _lock_id(owner: str, key: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+IN_FLIGHT = "TH409"  # the SQLSTATE idempotency_claim raises (migration 024)
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A request's Idempotency-Key, claimed for the open transaction (its lock is held).
+
+    A statement of the work that runs after the claim reads the kept answer with
+    `idempotency_answer(owner, key)` and keeps a new one with `idempotency_keep(owner, key,
+    request_hash, status, body)` (migration 024), so no round trip is spent on either.
+    """
+
+    owner: str
+    key: str
+    request_hash: bytes
+
+    def replay(self, request_hash: bytes | None, status: int | None, body: str | None) -> Answer:
+        """The kept answer (read after the claim), or IdempotencyKeyReused."""
+        assert request_hash is not None and status is not None and body is not None
+        if request_hash != self.request_hash:
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was used with a different request; use a new key"
+            )
+        return Answer(status, body)
+
+    def claim_sql(self) -> str:
+        """The claim as SQL text, its one value an integer made here."""
+        return f"SELECT idempotency_claim({_lock_id(self.owner, self.key)})"
+
+
 async def run_once(
     conn: asyncpg.Connection,
     owner: str,
@@ -63,32 +94,17 @@ async def run_once(
     work: Callable[[asyncpg.Connection], Awaitable[Answer]],
 ) -> tuple[Answer, bool]:
     """Do `work` in a transaction once per (owner, key); return (answer, replayed)."""
+    claim = Claim(owner, key, print_)
     async with conn.transaction():
-        if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _lock_id(owner, key)):
-            raise IdempotencyInFlight("the first request with this key is still being processed")
-        # A statement of its own, after the lock: its snapshot sees whatever the holder
+        await _claim(conn, claim.claim_sql())
+        # A statement of its own, after the claim: its snapshot sees whatever the holder
         # before us committed.
-        stored = await conn.fetchrow(
-            """
-            SELECT request_hash, response_status, response_body FROM idempotency_keys
-            WHERE owner = $1 AND key = $2
-            """,
-            owner,
-            key,
-        )
+        stored = await conn.fetchrow("SELECT * FROM idempotency_answer($1, $2)", owner, key)
         if stored is not None:
-            if stored["request_hash"] != print_:
-                raise IdempotencyKeyReused(
-                    "this Idempotency-Key was used with a different request; use a new key"
-                )
-            return Answer(stored["response_status"], stored["response_body"]), True
+            return claim.replay(*stored.values()), True
         answer = await work(conn)
         await conn.execute(
-            """
-            INSERT INTO idempotency_keys (owner, key, request_hash, response_status,
-                                          response_body)
-            VALUES ($1, $2, $3, $4, $5)
-            """,
+            "SELECT idempotency_keep($1, $2, $3, $4, $5)",
             owner,
             key,
             print_,
@@ -98,7 +114,62 @@ async def run_once(
         return answer, False
 
 
+async def _claim(conn: asyncpg.Connection, sql: str) -> None:
+    try:
+        await conn.execute(sql)
+    except asyncpg.PostgresError as e:
+        if e.sqlstate == IN_FLIGHT:
+            raise IdempotencyInFlight(
+                "the first request with this key is still being processed"
+            ) from None
+        raise
+
+
+@asynccontextmanager
+async def opened(conn: asyncpg.Connection, first: Sequence[str]) -> AsyncIterator[None]:
+    """A transaction whose `BEGIN` carries its first statements in the same round trip
+    (trusted SQL text: a claim, a lock); committed when the block ends, rolled back if it
+    raises. The block must not open transactions of its own (asyncpg does not know of this
+    one)."""
+    try:
+        await _claim(conn, "; ".join(["BEGIN", *first]))
+    except BaseException:
+        if conn.is_in_transaction():
+            await conn.execute("ROLLBACK")
+        raise
+    try:
+        yield
+    except BaseException:
+        if conn.is_in_transaction() and not conn.is_closed():
+            await conn.execute("ROLLBACK")
+        raise
+    await conn.execute("COMMIT")
+
+
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def _key_of(request: web.Request, *, required: bool) -> str | None:
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None and required:
+        raise BadRequest(
+            f"an {IDEMPOTENCY_HEADER} header is required so retries cannot book twice",
+            errors=[FieldError(IDEMPOTENCY_HEADER, "is required")],
+        )
+    if key is not None and not _KEY.match(key):
+        raise BadRequest(
+            f"{IDEMPOTENCY_HEADER} must be 1-255 visible ASCII characters",
+            errors=[FieldError(IDEMPOTENCY_HEADER, "must be 1-255 visible ASCII characters")],
+        )
+    return key
+
+
+def _response(result: Answer, replayed: bool) -> web.Response:
+    kind = "application/json" if result.status < 400 else PROBLEM_JSON
+    response = web.Response(text=result.body, status=result.status, content_type=kind)
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 async def idempotent(
@@ -111,17 +182,7 @@ async def idempotent(
     key_required: bool,
 ) -> web.Response:
     """Run `work` in one transaction, once per Idempotency-Key; replay the first answer."""
-    key = request.headers.get(IDEMPOTENCY_HEADER)
-    if key is None and key_required:
-        raise BadRequest(
-            f"an {IDEMPOTENCY_HEADER} header is required so retries cannot book twice",
-            errors=[FieldError(IDEMPOTENCY_HEADER, "is required")],
-        )
-    if key is not None and not _KEY.match(key):
-        raise BadRequest(
-            f"{IDEMPOTENCY_HEADER} must be 1-255 visible ASCII characters",
-            errors=[FieldError(IDEMPOTENCY_HEADER, "must be 1-255 visible ASCII characters")],
-        )
+    key = _key_of(request, required=key_required)
 
     async def answer(conn: asyncpg.Connection) -> Answer:
         return Answer(status, (await work(conn)).model_dump_json())
@@ -138,12 +199,36 @@ async def idempotent(
 
     # A deadlock or serialization failure aborts the whole transaction, key included:
     # the whole of it runs again, a few times, before the client gets a 503.
-    result, replayed = await retrying(attempt)
-    kind = "application/json" if result.status < 400 else PROBLEM_JSON
-    response = web.Response(text=result.body, status=result.status, content_type=kind)
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return response
+    return _response(*await retrying(attempt))
+
+
+async def idempotent_fused(
+    request: web.Request,
+    caller: Caller,
+    data: Input,
+    work: Callable[[asyncpg.Connection, Claim], Awaitable[tuple[Answer, bool]]],
+    *,
+    first: Sequence[str],
+) -> web.Response:
+    """Like `idempotent` with a required key, in the fewest round trips: `BEGIN`, the claim
+    and the work's `first` statements (a lock) in one; then the work, which reads the kept
+    answer in its own first statement and keeps its answer in its write (see Claim), and
+    answers (answer, replayed); then `COMMIT`."""
+    key = _key_of(request, required=True)
+    assert key is not None
+    claim = Claim(
+        caller.client_id, key, fingerprint(request.method, request.path, data.model_dump_json())
+    )
+    settings = request.app[SETTINGS]
+
+    async def attempt() -> tuple[Answer, bool]:
+        async with (
+            connection(request.app[POOL], settings.db_acquire_timeout) as conn,
+            opened(conn, [claim.claim_sql(), *first]),
+        ):
+            return await work(conn, claim)
+
+    return _response(*await retrying(attempt))
 
 
 KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"  # also the OpenAPI document's pattern for the header
