@@ -38,7 +38,7 @@ from telehub.api import ApiRoutes, at
 from telehub.auth import Caller
 from telehub.db import reading
 from telehub.errors import FieldError, NotFound, ValidationFailed
-from telehub.idempotency import idempotent
+from telehub.idempotency import Answer, Claim, idempotent, idempotent_fused
 from telehub.keys import POOL, REPLICA, SETTINGS
 from telehub.request import int_param, now_of, trail_of, unit_of_work, uuid_param
 from telehub.validation import NoInput
@@ -275,23 +275,21 @@ async def create_booking(request: web.Request, caller: Caller, body: BookingIn) 
     """201 booked; 409 taken by someone else (or the hold expired or ended); 404 no such hold
     of this clinic; 422 not an open slot, or a field that is not the hold's."""
     settings = request.app[SETTINGS]
+    if body.hold_id is None:
+        return await _book_at_once(request, caller, body)
 
     async def work(conn: asyncpg.Connection) -> BookingOut:
         spoke_id = bookings.spoke_of(caller)
-        if body.hold_id is not None:
-            # The hold's slot for what the body leaves out; book() checks what it gives.
-            held = await hold_store.get_hold(conn, body.hold_id, spoke_id=spoke_id)
-            if held is None:
-                raise NotFound("no such hold")
-            service_id, consultant_id, start = held.service_id, held.consultant_id, held.start
-        else:
-            assert body.service_id and body.consultant_id and body.start  # the model says so
-            service_id, consultant_id, start = body.service_id, body.consultant_id, body.start
+        assert body.hold_id is not None
+        # The hold's slot for what the body leaves out; book() checks what it gives.
+        held = await hold_store.get_hold(conn, body.hold_id, spoke_id=spoke_id)
+        if held is None:
+            raise NotFound("no such hold")
         new = bookings.NewBooking(
-            body.service_id or service_id,
-            body.consultant_id or consultant_id,
+            body.service_id or held.service_id,
+            body.consultant_id or held.consultant_id,
             body.patient_id,
-            body.start or start,
+            body.start or held.start,
             body.reason,
         )
         booked = await bookings.book(
@@ -306,6 +304,32 @@ async def create_booking(request: web.Request, caller: Caller, body: BookingIn) 
         return booking_out(booked)
 
     return await idempotent(request, caller, body, work, status=201, key_required=True)
+
+
+async def _book_at_once(request: web.Request, caller: Caller, body: BookingIn) -> web.Response:
+    """A booking of an open slot (no hold) in four round trips (bookings.book_at_once)."""
+    assert body.service_id and body.consultant_id and body.start  # the model says so
+    new = bookings.NewBooking(
+        body.service_id, body.consultant_id, body.patient_id, body.start, body.reason
+    )
+    now = now_of(request)
+    template = request.app[SETTINGS].video_url_template
+
+    async def work(conn: asyncpg.Connection, claim: Claim) -> tuple[Answer, bool]:
+        return await bookings.book_at_once(
+            conn,
+            bookings.spoke_of(caller),
+            trail_of(request, caller),
+            new,
+            claim,
+            now=now,
+            video_url_template=template,
+            answer=lambda booked: booking_out(booked).model_dump_json(),
+        )
+
+    return await idempotent_fused(
+        request, caller, body, work, first=bookings.first_statements(new, now)
+    )
 
 
 @api.operation(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -10,8 +11,8 @@ from typing import Literal
 import asyncpg
 from asyncpg import Range
 
-from scheduling.hold_store import expire_lapsed
 from scheduling.slots import Period
+from telehub.audit import Trail
 
 BookingStatus = Literal["booked", "cancelled", "completed", "no_show"]
 
@@ -61,14 +62,9 @@ class Visibility:
 
 
 # Advisory locks keyed by two int4 values live in a key space apart from the one-bigint keys
-# (the migration lock, Idempotency-Keys): (CONSULTANT_TIME, consultant) is "this consultant's
-# time is being written". The value only has to differ from other two-key classes.
-CONSULTANT_TIME = 0x7E1E_0B0C
-
-
-def _consultant_key(consultant_id: int) -> int:
-    # int4 for the second key; two consultants sharing one key would only queue together.
-    return consultant_id % 2**31
+# (the migration lock, Idempotency-Keys): (0x7E1E0B0C, consultant mod 2^31) is "this
+# consultant's time is being written" (migration 027, lock_consultants_time). The class value
+# only has to differ from other two-key classes; two consultants sharing a key only queue.
 
 
 async def lock_consultants_time(
@@ -81,14 +77,20 @@ async def lock_consultants_time(
     rollback of the row they both wait for deadlocks every waiter (measured: 30-90 s stuck).
     Taken before the check and the write, this lock makes them wait their turn instead; the
     constraint stays the guarantee. Several keys are locked in one order, so that two
-    transactions locking the same two consultants cannot deadlock either.
+    transactions locking the same two consultants cannot deadlock either. One round trip: the
+    SQL function of migration 027, which a booking may also call in the round trip that opens
+    its transaction (lock_sql).
     """
-    for key in sorted({_consultant_key(c) for c in consultant_ids}):
-        await conn.execute("SELECT pg_advisory_xact_lock($1::int4, $2::int4)", CONSULTANT_TIME, key)
-    # Expiry needs no job: the one place a hold past its expiry is ended is here, under the
-    # lock, before any writer checks and claims these consultants' time (migration 023).
-    # ended_at is the expiry itself: when the hold stopped holding, whoever noticed it.
-    await expire_lapsed(conn, sorted(set(consultant_ids)), now=now)
+    await conn.execute(
+        "SELECT lock_consultants_time($1::bigint[], $2)", sorted(set(consultant_ids)), now
+    )
+
+
+def lock_sql(consultant_ids: Sequence[int], now: datetime) -> str:
+    """lock_consultants_time as SQL text with its values inlined: integers and a timestamp
+    made here, never a caller's string, for the statement that opens a transaction."""
+    ids = ",".join(str(int(c)) for c in sorted(set(consultant_ids)))
+    return f"SELECT lock_consultants_time(ARRAY[{ids}]::bigint[], '{now.isoformat()}'::timestamptz)"
 
 
 def _range(p: Period) -> Range[datetime]:
@@ -139,6 +141,68 @@ async def insert_booking(
         raise Overlap from None
     assert row is not None
     return Booking(**dict(row))
+
+
+@dataclass(frozen=True, slots=True)
+class Keep:
+    """A success's answer to keep for its Idempotency-Key, written with the booking."""
+
+    owner: str
+    key: str
+    request_hash: bytes
+    status: int
+    body: str
+
+
+async def write_booking(
+    conn: asyncpg.Connection,
+    booking: Booking,
+    blocked: Period,
+    trail: Trail,
+    *,
+    keep: Keep | None = None,
+) -> None:
+    """One statement: the new booking, its audit row (telehub's audit_write) and, with
+    `keep`, its Idempotency-Key's answer (telehub's idempotency_keep); Overlap if the
+    consultant's time is taken. `booking` is what the caller built, created in this
+    transaction (its created_at is the transaction's now())."""
+    kept = keep or Keep("", "", b"", 0, "")
+    try:
+        row = await conn.fetchrow(
+            """
+            WITH b AS (
+                INSERT INTO bookings (id, service_id, consultant_id, spoke_id, patient_id,
+                                      period, blocked, reason, video_link, created_by)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                RETURNING id, spoke_id, created_at
+            )
+            SELECT b.created_at,
+                audit_write($10, 'create', 'booking', ARRAY[b.id::text], b.spoke_id, $11, $12),
+                CASE WHEN $13 THEN idempotency_keep($14, $15, $16, $17, $18) END
+            FROM b
+            """,
+            booking.id,
+            booking.service_id,
+            booking.consultant_id,
+            booking.spoke_id,
+            booking.patient_id,
+            Range(booking.start, booking.end),
+            _range(blocked),
+            booking.reason,
+            booking.video_link,
+            booking.created_by,
+            trail.request_id,
+            trail.remote_addr,
+            keep is not None,
+            kept.owner,
+            kept.key,
+            kept.request_hash,
+            kept.status,
+            kept.body,
+        )
+    except asyncpg.ExclusionViolationError:
+        raise Overlap from None
+    assert row is not None and row["created_at"] == booking.created_at
 
 
 async def get_booking(

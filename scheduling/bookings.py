@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
@@ -38,6 +38,7 @@ from telehub.errors import (
     SlotTaken,
     ValidationFailed,
 )
+from telehub.idempotency import Answer, Claim
 
 VIRTUAL_KINDS = frozenset({"video_session", "case_review"})
 GROUP_KIND = "group_session"  # seats in a group, never a 1:1 booking
@@ -205,6 +206,7 @@ async def _check_open(
     patient_state: str | None,
     *,
     check_license: bool = True,
+    consultant_name: str | None = None,
 ) -> None:
     """TimeNotOpen (saying why) if the time is not offered; SlotTaken if a booking holds it.
 
@@ -217,10 +219,10 @@ async def _check_open(
         return
     if reason is Closed.TAKEN:
         raise SlotTaken("another booking holds this consultant at that time")
-    consultant = await hub_store.get_consultant(conn, calendar.consultant_id)
-    words = closed_words(
-        reason, service, consultant.name if consultant else "The consultant", patient_state
-    )
+    if consultant_name is None:
+        consultant = await hub_store.get_consultant(conn, calendar.consultant_id)
+        consultant_name = consultant.name if consultant else "The consultant"
+    words = closed_words(reason, service, consultant_name, patient_state)
     raise TimeNotOpen(
         reason,
         words,
@@ -265,48 +267,150 @@ async def book(
 ) -> Booking:
     """Book an open slot for one of the clinic's patients: every booking is written here.
 
+    Three round trips in the caller's transaction: the consultant's time lock, one read of
+    everything the check needs (store.booking_facts), one write of the booking and its audit
+    row (booking_store.write_booking). The API's POST /api/v1/bookings does the same in the
+    transaction's own first round trip (book_at_once).
+
     With `hold_id`, the clinic's own active hold on this very slot (scheduling/holds.py) ends
     as booked and the booking is written in the same transaction; another clinic's hold
     answers like a missing one (NotFound), an ended or lapsed one is a Conflict.
     """
-    patient = await spokes_store.get_patient(conn, spoke_id, new.patient_id)
-    if patient is None:
-        raise _invalid("patient_id", "no such patient at this clinic")
-    service = await _service(conn, new.service_id)
     # From here to commit, other writes of this consultant's time wait their turn.
     await bs.lock_consultants_time(conn, new.consultant_id, now=now)
-    booking_id = uuid.uuid4() if hold_id is not None else None
+    booking_id = None
     if hold_id is not None:
         held = await _claim_hold(conn, spoke_id, hold_id, new, now=now)
-        assert booking_id is not None
+        booking_id = uuid.uuid4()
         await hs.end_hold(conn, held.id, "booked", now=now, booking_id=booking_id)
         await audit.record(conn, trail, "update", "slot_hold", [held.id], spoke_id)
-    calendar = await _calendar_around(conn, service, new.consultant_id, new.start, None, now=now)
-    await _check_open(conn, calendar, service, new.start, now, patient.state)
-    period = Period(new.start, new.start + timedelta(minutes=service.duration_minutes))
-    video_link = (
-        video_url_template.format(room=secrets.token_urlsafe(16))
-        if service.kind in VIRTUAL_KINDS
-        else None
+    facts = await _facts(conn, spoke_id, new, now=now)
+    booking, blocked = await _checked(
+        conn,
+        spoke_id,
+        trail,
+        new,
+        facts,
+        now=now,
+        video_url_template=video_url_template,
+        booking_id=booking_id,
     )
-    try:
-        booking = await bs.insert_booking(
-            conn,
-            service_id=service.id,
-            consultant_id=new.consultant_id,
-            spoke_id=spoke_id,
-            patient_id=patient.id,
-            period=period,
-            blocked=blocked_period(service, period),
-            reason=new.reason,
-            video_link=video_link,
-            created_by=trail.actor,
-            booking_id=booking_id,
-        )
-    except bs.Overlap:
-        raise SlotTaken("another booking holds this consultant at that time") from None
-    await audit.record(conn, trail, "create", "booking", [booking.id], booking.spoke_id)
+    await bs.write_booking(conn, booking, blocked, trail)
     return booking
+
+
+def first_statements(new: NewBooking, now: datetime) -> list[str]:
+    """What book_at_once needs done in the round trip that opens its transaction."""
+    return [bs.lock_sql([new.consultant_id], now)]
+
+
+async def book_at_once(
+    conn: asyncpg.Connection,
+    spoke_id: int,
+    trail: Trail,
+    new: NewBooking,
+    claim: Claim,
+    *,
+    now: datetime,
+    video_url_template: str,
+    answer: Callable[[Booking], str],
+) -> tuple[Answer, bool]:
+    """The API's booking, in four round trips with its Idempotency-Key.
+
+    1. `BEGIN`, the key's claim and first_statements (the consultant's time lock), sent as
+       one (telehub.idempotency.idempotent_fused);
+    2. one read: the key's kept answer and everything the check needs (store.booking_facts);
+    3. one write: the booking, its audit row and the kept answer `answer(booking)`
+       (booking_store.write_booking);
+    4. `COMMIT`.
+    Answers (answer, replayed). Refusals raise as book() does, and roll everything back.
+    """
+    facts = await _facts(conn, spoke_id, new, now=now, key=(claim.owner, claim.key))
+    if facts.replay:
+        return claim.replay(*facts.kept), True
+    booking, blocked = await _checked(
+        conn, spoke_id, trail, new, facts, now=now, video_url_template=video_url_template
+    )
+    body = answer(booking)
+    kept = bs.Keep(claim.owner, claim.key, claim.request_hash, 201, body)
+    await bs.write_booking(conn, booking, blocked, trail, keep=kept)
+    return Answer(201, body), False
+
+
+async def _facts(
+    conn: asyncpg.Connection,
+    spoke_id: int,
+    new: NewBooking,
+    *,
+    now: datetime,
+    key: tuple[str, str] | None = None,
+) -> store.BookingFacts:
+    return await store.booking_facts(
+        conn,
+        service_id=new.service_id,
+        consultant_id=new.consultant_id,
+        spoke_id=spoke_id,
+        patient_id=new.patient_id,
+        start=new.start,
+        now=now,
+        key=key,
+    )
+
+
+async def _checked(
+    conn: asyncpg.Connection,
+    spoke_id: int,
+    trail: Trail,
+    new: NewBooking,
+    facts: store.BookingFacts,
+    *,
+    now: datetime,
+    video_url_template: str,
+    booking_id: uuid.UUID | None = None,
+) -> tuple[Booking, Period]:
+    """The booking to write and the time it blocks, once the facts say the slot is open;
+    otherwise the refusal, naming the field."""
+    if not facts.patient_found:
+        raise _invalid("patient_id", "no such patient at this clinic")
+    service = facts.service
+    if service is None or not service.active:
+        raise _invalid("service_id", "no active service with this id")
+    refuse_group_service(service)
+    if facts.calendar is None:
+        raise _invalid("consultant_id", "no active consultant with this id offers this service")
+    await _check_open(
+        conn,
+        facts.calendar,
+        service,
+        new.start,
+        now,
+        facts.patient_state,
+        consultant_name=facts.consultant_name,
+    )
+    period = Period(new.start, new.start + timedelta(minutes=service.duration_minutes))
+    booking = Booking(
+        id=booking_id or uuid.uuid4(),
+        service_id=service.id,
+        consultant_id=new.consultant_id,
+        spoke_id=spoke_id,
+        patient_id=new.patient_id,
+        start=period.start,
+        end=period.end,
+        status="booked",
+        reason=new.reason,
+        video_link=(
+            video_url_template.format(room=secrets.token_urlsafe(16))
+            if service.kind in VIRTUAL_KINDS
+            else None
+        ),
+        sequence=0,
+        created_by=trail.actor,
+        created_at=facts.now,
+        updated_at=facts.now,
+        cancelled_at=None,
+        cancel_reason=None,
+    )
+    return booking, blocked_period(service, period)
 
 
 async def _claim_hold(

@@ -55,7 +55,7 @@ class Service:
         )
 
 
-def _service(row: asyncpg.Record) -> Service:
+def _service(row: asyncpg.Record | dict[str, object]) -> Service:
     values = dict(row)
     values["roles"] = tuple(values["roles"])
     return Service(**values)
@@ -278,11 +278,13 @@ async def load_calendars(
         ids,
         around,
     ):
-        period = Period(e["start"], e["end"])
-        if e["kind"] == "time_off":
-            time_off[e["consultant_id"]].append(period)
-        else:
-            extra[e["consultant_id"]].append(ExtraHours(period, _frozen(e["service_ids"])))
+        _sort_exception(
+            e["kind"],
+            Period(e["start"], e["end"]),
+            _frozen(e["service_ids"]),
+            time_off[e["consultant_id"]],
+            extra[e["consultant_id"]],
+        )
     busy: dict[int, list[Period]] = defaultdict(list)
     # Every held minute, a booking's or a group occurrence's (migration 017): a group's time is
     # never offered as a 1:1 slot. Cancelled ones hold nothing. A slot hold's (migration 023)
@@ -321,3 +323,137 @@ async def load_calendars(
         )
         for p in people
     ]
+
+
+def _sort_exception(
+    kind: str,
+    period: Period,
+    service_ids: frozenset[int] | None,
+    time_off: list[Period],
+    extra: list[ExtraHours],
+) -> None:
+    if kind == "time_off":
+        time_off.append(period)
+    else:
+        extra.append(ExtraHours(period, service_ids))
+
+
+_SERVICE_FIELDS = tuple(c.strip() for c in _SERVICE_COLUMNS.split(","))
+
+
+@dataclass(frozen=True, slots=True)
+class BookingFacts:
+    """Everything one booking's check needs, read in one statement (`booking_facts`)."""
+
+    now: datetime  # the transaction's own timestamp: the booking's created_at
+    service: Service | None  # None: no such service
+    patient_found: bool  # the patient is one of this clinic's
+    patient_state: str | None
+    calendar: ConsultantCalendar | None  # None: not an active consultant offering the service
+    consultant_name: str | None
+    kept: tuple[bytes | None, int | None, str | None]  # the Idempotency-Key's kept answer, if any
+
+    @property
+    def replay(self) -> bool:
+        """Whether the Idempotency-Key already has an answer."""
+        return self.kept[0] is not None
+
+
+async def booking_facts(
+    conn: asyncpg.Connection,
+    *,
+    service_id: int,
+    consultant_id: int,
+    spoke_id: int,
+    patient_id: object,
+    start: datetime,
+    now: datetime,
+    ignore_booking: object | None = None,
+    key: tuple[str, str] | None = None,
+) -> BookingFacts:
+    """One statement: the service, the clinic's patient's state (spokes' view), the
+    consultant's offer (the hub's view), their rules, exceptions and busy time within two days
+    of `start` (a day's margin around the day either side, as load_calendars), and the kept
+    answer of the (owner, key) claimed before this statement (telehub's function).
+
+    Its snapshot is taken after the transaction's first round trip took the consultant's
+    time lock, so it sees every booking committed before the lock was ours.
+    """
+    around = Range(start - timedelta(days=2), start + timedelta(days=2))
+    row = await conn.fetchrow(
+        f"""
+        WITH s AS (SELECT {_SERVICE_COLUMNS} FROM services WHERE id = $1)
+        SELECT now() AS now_, s.*,
+            p.patient_id IS NOT NULL AS patient_found_, p.state AS patient_state_,
+            o.consultant_id IS NOT NULL AS offers_, o.name AS consultant_name_,
+            o.timezone AS timezone_, o.licensed_states AS licensed_states_,
+            ARRAY(
+                SELECT row(weekday, start_time, end_time, array_to_string(service_ids, ','),
+                           service_ids IS NULL, valid_from, valid_until)
+                FROM availability_rules WHERE consultant_id = $2
+            ) AS rules_,
+            ARRAY(
+                SELECT row(kind, lower(period), upper(period),
+                           array_to_string(service_ids, ','), service_ids IS NULL)
+                FROM availability_exceptions WHERE consultant_id = $2 AND period && $5
+            ) AS exceptions_,
+            ARRAY(
+                SELECT row(lower(blocked), upper(blocked)) FROM consultant_holds
+                WHERE consultant_id = $2 AND blocked && tstzrange(lower($5), upper($5), '()')
+                  AND ($6::uuid IS NULL OR booking_id IS DISTINCT FROM $6)
+                  AND (expires_at IS NULL OR expires_at > $7)
+            ) AS busy_,
+            k.request_hash AS kept_hash_, k.response_status AS kept_status_,
+            k.response_body AS kept_body_
+        FROM (SELECT 1) one
+        LEFT JOIN s ON true
+        LEFT JOIN spoke_patient_states p ON p.spoke_id = $3 AND p.patient_id = $4
+        LEFT JOIN hub_consultant_offers o ON o.consultant_id = $2 AND o.service_id = $1
+        LEFT JOIN LATERAL idempotency_answer($8, $9) k ON true
+        """,
+        service_id,
+        consultant_id,
+        spoke_id,
+        patient_id,
+        around,
+        ignore_booking,
+        now,
+        key[0] if key else None,
+        key[1] if key else None,
+    )
+    assert row is not None
+    service = _service({f: row[f] for f in _SERVICE_FIELDS}) if row["id"] is not None else None
+    calendar = None
+    if row["offers_"]:
+        time_off: list[Period] = []
+        extra: list[ExtraHours] = []
+        for kind, lo, hi, ids, unlimited in row["exceptions_"]:
+            _sort_exception(kind, Period(lo, hi), _listed(ids, unlimited), time_off, extra)
+        calendar = ConsultantCalendar(
+            consultant_id=consultant_id,
+            zone=ZoneInfo(row["timezone_"]),
+            rules=tuple(
+                WeeklyRule(day, lo, hi, _listed(ids, unlimited), since, until)
+                for day, lo, hi, ids, unlimited, since, until in row["rules_"]
+            ),
+            licensed_states=frozenset(row["licensed_states_"]),
+            extra_hours=tuple(extra),
+            time_off=tuple(time_off),
+            busy=tuple(Period(lo, hi) for lo, hi in row["busy_"]),
+        )
+    return BookingFacts(
+        now=row["now_"],
+        service=service,
+        patient_found=row["patient_found_"],
+        patient_state=row["patient_state_"],
+        calendar=calendar,
+        consultant_name=row["consultant_name_"],
+        kept=(row["kept_hash_"], row["kept_status_"], row["kept_body_"]),
+    )
+
+
+def _listed(ids: str | None, unlimited: bool) -> frozenset[int] | None:
+    # A bigint[] inside a record travels as text (asyncpg decodes no arrays in records).
+    if unlimited:
+        return None
+    return frozenset(int(i) for i in ids.split(",")) if ids else frozenset()
