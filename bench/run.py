@@ -255,7 +255,32 @@ async def _registry(
     )
 
 
-SECTIONS = ("registry", "search")  # the sections `--only` can run on their own
+SECTIONS = ("booking", "registry", "search")  # the sections `--only` can run on their own
+
+
+async def _booking_only(
+    db: database.Database, network: Network, sizes: Sizes, first: Server, logs: Path
+) -> dict[str, Any]:
+    """Sections 2 and 3 alone: throughput next to the baseline, then contended booking,
+    with the overlap check of every phase and rows = `201` answers at the end."""
+    base = start_baseline(db.url, logs)
+    try:
+        await _ready(base)
+        start = datetime.combine(network.first_day + timedelta(days=1), datetime.min.time(), UTC)
+        end = datetime.combine(network.last_day + timedelta(days=1), datetime.min.time(), UTC)
+        slots = await fetch_open_slots(first.port, network, start, end)
+        bench = booking.Bench(network, slots, sizes, random.Random(5), booking.Ledger(db.url))
+        say("2. booking throughput")
+        results = {"booking_throughput": await _throughput(bench, first, base, db)}
+    finally:
+        base.stop()
+    say("3. contended booking")
+    results["contended"] = await booking.contended(bench, first.port)
+    say("integrity check")
+    ledger = bench.ledger
+    results["integrity"] = await integrity.check(db.url, ledger.statuses[201], ledger.checks)
+    results["booking_answers"] = {str(k): v for k, v in sorted(ledger.statuses.items())}
+    return results
 
 
 async def run_only(section: str, db: database.Database, sizes: Sizes, logs: Path) -> dict[str, Any]:
@@ -273,6 +298,8 @@ async def run_only(section: str, db: database.Database, sizes: Sizes, logs: Path
             results["slot_search"] = await _search(server, db, network, sizes)
             say("1b. FHIR Slot search, next to the JSON slot search")
             results["fhir_slot_search"] = await _fhir_search(server, db, network, sizes, results)
+        elif section == "booking":
+            results.update(await _booking_only(db, network, sizes, server, logs))
         else:
             say("8. registry caseload of a clinic")
             results["registry"] = await _registry(server.port, db, network, sizes, now)
