@@ -125,6 +125,8 @@ def _booking_sections(
     rows.append(row)
     checks.append(verdict)
     rows.append(("contended booking p99", _ms(c["latency"]["p99_ms"]), "", ""))
+    if "feeds" not in r:  # `--only booking`: sections 2 and 3 alone
+        return rows
 
     f = r["feeds"]
     events = f"{f['events']:,} events"
@@ -306,9 +308,9 @@ def noise(r: dict[str, Any]) -> float:
         return float(r.get("registry", {}).get("machine_busy_before") or 0.0)
     runs = [
         *(r["booking_throughput"][k] for k in ("telehub", "baseline")),
-        *(r["scale_out"][k] for k in ("one_process", "two_processes")),
+        *(r["scale_out"][k] for k in ("one_process", "two_processes") if "scale_out" in r),
     ]
-    searches = _search_noise(r)
+    searches = _search_noise(r) if "slot_search" in r else []
     return float(max([*(run["cores_used"].get("other", 0.0) for run in runs), *searches]))
 
 
