@@ -16,6 +16,7 @@ by webhook (`group.seat_assigned`, through the outbox) and on its dashboard (`as
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -24,6 +25,7 @@ import asyncpg
 from consults import delivery
 from hub import store as hub_store
 from scheduling import group_seats_store as gs
+from scheduling.booking_store import Keep
 from scheduling.group_seats_schemas import FullOccurrenceOut, GroupFullOut, WaitStatus
 from scheduling.group_seats_store import Assigned, EnrolmentRow, GroupRow, OccurrenceRow, SeatRow
 from spokes import store as spokes_store
@@ -31,6 +33,7 @@ from telehub import audit
 from telehub.audit import Trail
 from telehub.auth import Caller
 from telehub.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from telehub.idempotency import Answer, Claim
 
 __all__ = ["Assigned", "Enrolment", "GroupFull", "Waiting"]
 
@@ -115,15 +118,8 @@ async def _patient(
     return patient
 
 
-async def _seat(
-    conn: asyncpg.Connection,
-    trail: Trail,
-    group_id: uuid.UUID,
-    spoke_id: int,
-    patient_id: uuid.UUID,
-    chosen: list[OccurrenceRow],
-) -> EnrolmentRow:
-    """Seat the patient in every chosen occurrence (their lowest free numbers), or GroupFull."""
+def _refuse_full(chosen: list[OccurrenceRow]) -> None:
+    """GroupFull naming the chosen occurrences with no seat left, if any."""
     full = [o for o in chosen if o.free_seat is None]
     if full:
         listed = ", ".join(str(o.position) for o in full)
@@ -134,6 +130,18 @@ async def _seat(
             f"no seat is left in occurrence {listed}; nothing was enrolled. Join the waitlist",
             **body.model_dump(mode="json"),
         )
+
+
+async def _seat(
+    conn: asyncpg.Connection,
+    trail: Trail,
+    group_id: uuid.UUID,
+    spoke_id: int,
+    patient_id: uuid.UUID,
+    chosen: list[OccurrenceRow],
+) -> EnrolmentRow:
+    """Seat the patient in every chosen occurrence (their lowest free numbers), or GroupFull."""
+    _refuse_full(chosen)
     if await gs.open_enrolment_of(conn, group_id, patient_id) is not None:
         raise Conflict("the patient is enrolled in this group already")
     enrolment = await gs.insert_enrolment(
@@ -177,16 +185,111 @@ async def enrol(
 
     404 another clinic's patient or no such group; 422 `patient_id` when the counselor is not
     licensed in the patient's state, `from` when that occurrence is not still to come; 409
-    group-full naming the occurrences with no seat left, 409 when already enrolled.
+    group-full naming the occurrences with no seat left, 409 when already enrolled. A waiting
+    place of the patient's on the group's waitlist is settled as assigned. In the caller's
+    transaction: the group's lock, one read, one write (the API's enrol_at_once is the same
+    with the Idempotency-Key's claim and kept answer folded in).
     """
-    group = await _group(conn, group_id)
-    patient = await _patient(conn, caller, group, patient_id)
-    chosen = _from(_remaining(await gs.occurrences(conn, group_id), now), position)
-    row = await _seat(conn, trail, group_id, patient.spoke_id, patient.id, chosen)
-    waiting = await gs.waiting_of(conn, group_id, patient.id)
-    if waiting is not None:
-        await gs.settle_waiting(conn, waiting.id, status="assigned", enrolment_id=row.id, now=now)
-    return await _enrolment(conn, row)
+    await gs.lock_group(conn, group_id)
+    facts = await gs.enrol_facts(conn, group_id, caller.spoke_id, patient_id)
+    enrolment, seats = _checked(caller, trail, group_id, patient_id, position, facts, now)
+    await gs.write_enrolment(
+        conn, _row(enrolment), seats, trail, waiting_id=facts.waiting_id, now=now
+    )
+    return enrolment
+
+
+def enrol_first_statements(group_id: uuid.UUID) -> list[str]:
+    """What enrol_at_once needs done in the round trip that opens its transaction: the
+    group's lock, before the read whose snapshot decides the seats."""
+    return [gs.lock_group_sql(group_id)]
+
+
+async def enrol_at_once(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    trail: Trail,
+    group_id: uuid.UUID,
+    patient_id: uuid.UUID,
+    position: int | None,
+    claim: Claim,
+    *,
+    now: datetime,
+    answer: Callable[[Enrolment], str],
+) -> tuple[Answer, bool]:
+    """The API's enrolment, in four round trips with its Idempotency-Key.
+
+    1. `BEGIN`, the key's claim and enrol_first_statements (the group's row lock), sent as one
+       (telehub.idempotency.idempotent_fused);
+    2. one read: the key's kept answer and every fact the checks need (enrol_facts);
+    3. one write: the enrolment, its seats, the waiting place settled, its audit row and the
+       kept answer `answer(enrolment)` (write_enrolment);
+    4. `COMMIT`.
+    Answers (answer, replayed). Refusals raise as enrol() does, and roll everything back.
+    """
+    facts = await gs.enrol_facts(
+        conn, group_id, caller.spoke_id, patient_id, key=(claim.owner, claim.key)
+    )
+    if facts.replay:
+        return claim.replay(*facts.kept), True
+    enrolment, seats = _checked(caller, trail, group_id, patient_id, position, facts, now)
+    body = answer(enrolment)
+    kept = Keep(claim.owner, claim.key, claim.request_hash, 201, body)
+    await gs.write_enrolment(
+        conn, _row(enrolment), seats, trail, waiting_id=facts.waiting_id, now=now, keep=kept
+    )
+    return Answer(201, body), False
+
+
+def _checked(
+    caller: Caller,
+    trail: Trail,
+    group_id: uuid.UUID,
+    patient_id: uuid.UUID,
+    position: int | None,
+    facts: gs.EnrolFacts,
+    now: datetime,
+) -> tuple[Enrolment, list[tuple[uuid.UUID, int, int]]]:
+    """The enrolment to write and its seats (occurrence id, seat number, capacity), once the
+    facts say every chosen occurrence has a seat; otherwise the refusal, in enrol()'s order."""
+    if facts.group is None:
+        raise NotFound("no such group")
+    if caller.spoke_id is None:
+        raise Forbidden("only a spoke clinic enrols its patients")
+    if facts.patient_state is None:
+        raise NotFound("no such patient at this clinic")
+    if facts.licensed_states is None or facts.patient_state not in facts.licensed_states:
+        raise _invalid(
+            "patient_id",
+            f"the group's counselor is not licensed in {facts.patient_state}, where the patient is",
+        )
+    chosen = _from(_remaining(facts.occurrences, now), position)
+    _refuse_full(chosen)
+    if facts.enrolled:
+        raise Conflict("the patient is enrolled in this group already")
+    enrolment_id = uuid.uuid4()
+    seats = [(o.id, o.free_seat, o.capacity) for o in chosen if o.free_seat is not None]
+    enrolment = Enrolment(
+        id=enrolment_id,
+        group_id=group_id,
+        spoke_id=caller.spoke_id,
+        patient_id=patient_id,
+        from_position=chosen[0].position,
+        withdrawn_from=None,
+        created_at=facts.now,
+        seats=[
+            SeatRow(enrolment_id, o.position, o.start, o.end, o.free_seat, "expected")
+            for o in chosen
+            if o.free_seat is not None
+        ],
+    )
+    return enrolment, seats
+
+
+def _row(e: Enrolment) -> EnrolmentRow:
+    return EnrolmentRow(
+        e.id, e.group_id, e.spoke_id, e.patient_id, e.from_position, e.withdrawn_from, e.created_at
+    )
 
 
 async def _mine(

@@ -19,7 +19,7 @@ from scheduling.group_seats_schemas import (
 )
 from telehub.api import ApiRoutes, at
 from telehub.auth import Caller
-from telehub.idempotency import idempotent
+from telehub.idempotency import Answer, Claim, idempotent, idempotent_fused
 from telehub.keys import SETTINGS
 from telehub.request import now_of, trail_of, unit_of_work, uuid_param
 from telehub.validation import NoInput
@@ -85,20 +85,26 @@ async def enrol_in_group(request: web.Request, caller: Caller, body: EnrolIn) ->
     no seat left (nothing enrolled); 404 another clinic's patient; 422 a field, or a counselor
     not licensed in the patient's state (patient_id)."""
     group_id = uuid_param(request, "id")
+    now = now_of(request)
 
-    async def work(conn: asyncpg.Connection) -> EnrolmentOut:
-        found = await group_seats.enrol(
+    # Four round trips (group_seats.enrol_at_once): BEGIN with the key's claim and the group's
+    # lock, one read, one write, COMMIT.
+    async def work(conn: asyncpg.Connection, claim: Claim) -> tuple[Answer, bool]:
+        return await group_seats.enrol_at_once(
             conn,
             caller,
             trail_of(request, caller),
             group_id,
             body.patient_id,
             body.from_,
-            now_of(request),
+            claim,
+            now=now,
+            answer=lambda enrolled: enrolment_out(enrolled).model_dump_json(),
         )
-        return enrolment_out(found)
 
-    return await idempotent(request, caller, body, work, status=201, key_required=True)
+    return await idempotent_fused(
+        request, caller, body, work, first=group_seats.enrol_first_statements(group_id)
+    )
 
 
 @api.operation(

@@ -14,7 +14,9 @@ from datetime import datetime
 
 import asyncpg
 
+from scheduling.booking_store import Keep
 from scheduling.group_seats_schemas import Attendance, WaitStatus
+from telehub.audit import Trail
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +104,12 @@ async def lock_group(conn: asyncpg.Connection, group_id: uuid.UUID) -> GroupRow 
     return GroupRow(**dict(row)) if row else None
 
 
+def lock_group_sql(group_id: uuid.UUID) -> str:
+    """lock_group as SQL text, for the statement that opens a transaction: the id is inlined
+    as rebuilt here from its 128-bit integer, never as the caller's string."""
+    return f"SELECT 1 FROM groups WHERE id = '{uuid.UUID(int=group_id.int)}'::uuid FOR UPDATE"
+
+
 async def get_group(conn: asyncpg.Connection, group_id: uuid.UUID) -> GroupRow | None:
     """The group, unlocked (for reads)."""
     row = await conn.fetchrow(
@@ -110,17 +118,21 @@ async def get_group(conn: asyncpg.Connection, group_id: uuid.UUID) -> GroupRow |
     return GroupRow(**dict(row)) if row else None
 
 
+# The lowest seat number free in occurrence o (NULL: full).
+_FREE_SEAT = """
+    (SELECT min(n) FROM generate_series(1, o.capacity) AS n
+     WHERE NOT EXISTS (
+         SELECT 1 FROM group_seats s
+         WHERE s.occurrence_id = o.id AND s.seat_no = n AND s.attendance <> 'released'))
+"""
+
+
 async def occurrences(conn: asyncpg.Connection, group_id: uuid.UUID) -> list[OccurrenceRow]:
     """Every occurrence of the group by position, with its lowest free seat number."""
     rows = await conn.fetch(
-        """
+        f"""
         SELECT o.id, o.position, lower(o.period) AS start, upper(o.period) AS "end", o.status,
-               o.capacity,
-               (SELECT min(n) FROM generate_series(1, o.capacity) AS n
-                WHERE NOT EXISTS (
-                    SELECT 1 FROM group_seats s
-                    WHERE s.occurrence_id = o.id AND s.seat_no = n
-                      AND s.attendance <> 'released')) AS free_seat
+               o.capacity, {_FREE_SEAT} AS free_seat
         FROM group_occurrences o
         WHERE o.group_id = $1
         ORDER BY o.position
@@ -128,6 +140,153 @@ async def occurrences(conn: asyncpg.Connection, group_id: uuid.UUID) -> list[Occ
         group_id,
     )
     return [OccurrenceRow(**dict(r)) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolFacts:
+    """Everything an enrolment's checks need, read in one statement (`enrol_facts`)."""
+
+    now: datetime  # the transaction's own timestamp: the enrolment's created_at
+    group: GroupRow | None  # None: no such group
+    patient_state: str | None  # None: not a patient of this clinic
+    licensed_states: tuple[str, ...] | None  # the group's counselor's (None: no counselor)
+    occurrences: list[OccurrenceRow]  # by position, each with its lowest free seat
+    enrolled: bool  # the patient holds an enrolment in the group not withdrawn
+    waiting_id: uuid.UUID | None  # the patient's place on the group's waitlist, while waiting
+    kept: tuple[bytes | None, int | None, str | None]  # the Idempotency-Key's kept answer
+
+    @property
+    def replay(self) -> bool:
+        """Whether the Idempotency-Key already has an answer."""
+        return self.kept[0] is not None
+
+
+async def enrol_facts(
+    conn: asyncpg.Connection,
+    group_id: uuid.UUID,
+    spoke_id: int | None,
+    patient_id: uuid.UUID,
+    *,
+    key: tuple[str, str] | None = None,
+) -> EnrolFacts:
+    """One statement: the group, the clinic's patient's state (the clinics' view), the
+    counselor's licences (the hub's view), the occurrences with their free seats, whether the
+    patient is enrolled or waiting, and the kept answer of the (owner, key) claimed before it
+    (telehub's function).
+
+    Read with the group's row locked by an earlier statement (lock_group or lock_group_sql):
+    its snapshot then sees every seat move of the group committed before the lock was ours.
+    """
+    row = await conn.fetchrow(
+        f"""
+        SELECT now() AS now_, g.id, g.title, g.consultant_id, g.capacity,
+            p.state AS patient_state_, l.licensed_states AS licensed_states_,
+            ARRAY(
+                SELECT row(o.id, o.position, lower(o.period), upper(o.period), o.status,
+                           o.capacity, {_FREE_SEAT})
+                FROM group_occurrences o WHERE o.group_id = $1 ORDER BY o.position
+            ) AS occurrences_,
+            EXISTS (
+                SELECT 1 FROM group_enrolments e
+                WHERE e.group_id = $1 AND e.patient_id = $3 AND e.withdrawn_from IS NULL
+            ) AS enrolled_,
+            (SELECT w.id FROM group_waitlist w
+             WHERE w.group_id = $1 AND w.patient_id = $3 AND w.status = 'waiting') AS waiting_,
+            k.request_hash AS kept_hash_, k.response_status AS kept_status_,
+            k.response_body AS kept_body_
+        FROM (SELECT 1) one
+        LEFT JOIN groups g ON g.id = $1
+        LEFT JOIN spoke_patient_states p ON p.spoke_id = $2 AND p.patient_id = $3
+        LEFT JOIN hub_consultant_licences l ON l.consultant_id = g.consultant_id
+        LEFT JOIN LATERAL idempotency_answer($4, $5) k ON true
+        """,
+        group_id,
+        spoke_id,
+        patient_id,
+        key[0] if key else None,
+        key[1] if key else None,
+    )
+    assert row is not None
+    found = row["id"] is not None
+    licensed = row["licensed_states_"]
+    return EnrolFacts(
+        now=row["now_"],
+        group=(
+            GroupRow(row["id"], row["title"], row["consultant_id"], row["capacity"])
+            if found
+            else None
+        ),
+        patient_state=row["patient_state_"],
+        licensed_states=tuple(licensed) if licensed is not None else None,
+        occurrences=[OccurrenceRow(*o) for o in row["occurrences_"]] if found else [],
+        enrolled=row["enrolled_"],
+        waiting_id=row["waiting_"],
+        kept=(row["kept_hash_"], row["kept_status_"], row["kept_body_"]),
+    )
+
+
+async def write_enrolment(
+    conn: asyncpg.Connection,
+    enrolment: EnrolmentRow,
+    seats: Sequence[tuple[uuid.UUID, int, int]],
+    trail: Trail,
+    *,
+    waiting_id: uuid.UUID | None,
+    now: datetime,
+    keep: Keep | None = None,
+) -> None:
+    """One statement: the new enrolment, one seat per (occurrence id, seat number, capacity),
+    the patient's waiting place (if any) settled as assigned at `now`, its audit row
+    (telehub's audit_write) and, with `keep`, its Idempotency-Key's answer (telehub's
+    idempotency_keep). `enrolment` is what the caller built, created in this transaction (its
+    created_at is the transaction's now())."""
+    kept = keep or Keep("", "", b"", 0, "")
+    row = await conn.fetchrow(
+        """
+        WITH e AS (
+            INSERT INTO group_enrolments (id, group_id, spoke_id, patient_id, from_position,
+                                          created_by)
+            VALUES ($1, $2, $3, $4, $5, $6)
+            RETURNING id, spoke_id, patient_id, created_at
+        ), s AS (
+            INSERT INTO group_seats (occurrence_id, enrolment_id, spoke_id, patient_id, seat_no,
+                                     capacity)
+            SELECT t.o, e.id, e.spoke_id, e.patient_id, t.n, t.c
+            FROM e, unnest($7::uuid[], $8::int[], $9::int[]) AS t(o, n, c)
+            RETURNING 1
+        ), w AS (
+            UPDATE group_waitlist SET status = 'assigned', enrolment_id = e.id, settled_at = $10
+            FROM e WHERE group_waitlist.id = $11 AND group_waitlist.status = 'waiting'
+            RETURNING 1
+        )
+        SELECT e.created_at, (SELECT count(*) FROM s) AS seats_,
+            audit_write($6, 'create', 'group_enrolment', ARRAY[e.id::text], e.spoke_id, $12,
+                        $13),
+            CASE WHEN $14 THEN idempotency_keep($15, $16, $17, $18, $19) END
+        FROM e
+        """,
+        enrolment.id,
+        enrolment.group_id,
+        enrolment.spoke_id,
+        enrolment.patient_id,
+        enrolment.from_position,
+        trail.actor,
+        [s[0] for s in seats],
+        [s[1] for s in seats],
+        [s[2] for s in seats],
+        now,
+        waiting_id,
+        trail.request_id,
+        trail.remote_addr,
+        keep is not None,
+        kept.owner,
+        kept.key,
+        kept.request_hash,
+        kept.status,
+        kept.body,
+    )
+    assert row is not None and row["seats_"] == len(seats)
+    assert row["created_at"] == enrolment.created_at
 
 
 async def insert_enrolment(
