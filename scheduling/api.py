@@ -38,7 +38,13 @@ from telehub.api import ApiRoutes, at
 from telehub.auth import Caller
 from telehub.db import reading
 from telehub.errors import FieldError, NotFound, ValidationFailed
-from telehub.idempotency import Answer, Claim, idempotent, idempotent_fused
+from telehub.idempotency import (
+    Answer,
+    Claim,
+    idempotent,
+    idempotent_fused,
+    idempotent_fused_optional,
+)
 from telehub.keys import POOL, REPLICA, SETTINGS
 from telehub.request import int_param, now_of, trail_of, unit_of_work, uuid_param
 from telehub.validation import NoInput
@@ -347,22 +353,25 @@ async def _book_at_once(request: web.Request, caller: Caller, body: BookingIn) -
 async def reschedule_booking(
     request: web.Request, caller: Caller, body: RescheduleIn
 ) -> web.Response:
-    """The old time is released only if the new one is taken."""
-    booking_id = uuid_param(request, "id")
+    """The old time is released only if the new one is taken. Four round trips
+    (bookings.reschedule_at_once)."""
+    move = bookings.Move(uuid_param(request, "id"), body.start, body.consultant_id or None)
+    now = now_of(request)
 
-    async def work(conn: asyncpg.Connection) -> BookingOut:
-        moved = await bookings.reschedule(
+    async def work(conn: asyncpg.Connection, claim: Claim | None) -> tuple[Answer, bool]:
+        return await bookings.reschedule_at_once(
             conn,
             caller,
             trail_of(request, caller),
-            booking_id,
-            start=body.start,
-            consultant_id=body.consultant_id,
-            now=now_of(request),
+            move,
+            claim,
+            now=now,
+            answer=lambda moved: booking_out(moved).model_dump_json(),
         )
-        return booking_out(moved)
 
-    return await idempotent(request, caller, body, work, status=200, key_required=False)
+    return await idempotent_fused_optional(
+        request, caller, body, work, first=bookings.move_first_statements(caller, move, now)
+    )
 
 
 @api.operation(

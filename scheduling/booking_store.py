@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import asyncpg
 from asyncpg import Range
 
-from scheduling.slots import Period
+from scheduling.slots import ConsultantCalendar, ExtraHours, Period, WeeklyRule
+from scheduling.store import BookingFacts, Service
 from telehub.audit import Trail
 
 BookingStatus = Literal["booked", "cancelled", "completed", "no_show"]
@@ -348,3 +350,219 @@ async def list_series_bookings(
         series_ids,
     )
     return [Booking(**dict(r)) for r in rows]
+
+
+# Rescheduling in four round trips (issue 16): the lock that opens the transaction, one read of
+# every fact the move needs, one write of the move, its audit row and the kept answer.
+
+_FIELDS = tuple(f.name for f in fields(Booking))
+_SERVICE_FIELDS = tuple(f.name for f in fields(Service))
+
+
+def _listed(ids: str | None, unlimited: bool) -> frozenset[int] | None:
+    # A bigint[] inside a record travels as text (asyncpg decodes no arrays in records).
+    if unlimited:
+        return None
+    return frozenset(int(i) for i in ids.split(",")) if ids else frozenset()
+
+
+def _calendar(consultant_id: int, row: Any) -> ConsultantCalendar:
+    """The target consultant's calendar from move_facts' row (as store.booking_facts')."""
+    time_off: list[Period] = []
+    extra: list[ExtraHours] = []
+    for kind, lo, hi, ids, unlimited in row["exceptions_"]:
+        if kind == "time_off":
+            time_off.append(Period(lo, hi))
+        else:
+            extra.append(ExtraHours(Period(lo, hi), _listed(ids, unlimited)))
+    return ConsultantCalendar(
+        consultant_id=consultant_id,
+        zone=ZoneInfo(row["timezone_"]),
+        rules=tuple(
+            WeeklyRule(day, lo, hi, _listed(ids, unlimited), since, until)
+            for day, lo, hi, ids, unlimited, since, until in row["rules_"]
+        ),
+        licensed_states=frozenset(row["licensed_states_"]),
+        extra_hours=tuple(extra),
+        time_off=tuple(time_off),
+        busy=tuple(Period(lo, hi) for lo, hi in row["busy_"]),
+    )
+
+
+def move_lock_sql(
+    booking_id: uuid.UUID, seen_by: Visibility, target: int | None, now: datetime
+) -> str:
+    """The booking's row lock, then the time lock of its consultant and the target one
+    (lock_consultants_time, in its one order), as SQL text for the statement that opens the
+    transaction. The row is locked first, as every writer of a booking does: the consultant
+    read under it is the booking's for good, and its FOR UPDATE waits for a move in flight and
+    reads the moved row. Its values are inlined: a UUID, integers and a timestamp made here,
+    never a caller's string. A booking the caller may not see locks only the target's time."""
+    assert isinstance(booking_id, uuid.UUID)  # rendered as 36 hex digits and dashes
+    where = [f"id = '{booking_id}'::uuid"]
+    if seen_by.spoke_id is not None:
+        where.append(f"spoke_id = {int(seen_by.spoke_id)}")
+    if seen_by.consultant_id is not None:
+        where.append(f"consultant_id = {int(seen_by.consultant_id)}")
+    ids = f"ARRAY(SELECT consultant_id FROM bookings WHERE {' AND '.join(where)} FOR UPDATE)"
+    if target is not None:
+        ids += f" || ARRAY[{int(target)}]::bigint[]"
+    return f"SELECT lock_consultants_time({ids}, '{now.isoformat()}'::timestamptz)"
+
+
+@dataclass(frozen=True, slots=True)
+class MoveFacts:
+    """Everything a move's check needs, read in one statement (`move_facts`)."""
+
+    booking: Booking | None  # None: no such booking the caller may see
+    facts: BookingFacts  # the booking's service and patient, the target consultant's calendar
+    waiting: bool  # some waitlist request may want the time the booking leaves
+
+
+async def move_facts(
+    conn: asyncpg.Connection,
+    booking_id: uuid.UUID,
+    seen_by: Visibility,
+    *,
+    target: int | None,
+    start: datetime,
+    now: datetime,
+    key: tuple[str, str] | None = None,
+) -> MoveFacts:
+    """One statement, run under move_lock_sql's locks: the booking (as the caller may see it),
+    its service, its patient's state (the clinics' view), the target consultant's offer (the
+    hub's view; the booking's own consultant when `target` is None), rules, exceptions and busy
+    time within two days of `start` other than the booking's own (as store.booking_facts), the
+    kept answer of the (owner, key) claimed before it (telehub's function), and whether any
+    waitlist request still open may want the booking's old consultant's time."""
+    around = Range(start - timedelta(days=2), start + timedelta(days=2))
+    booking_cols = ", ".join(f'bk."{f}" AS "b_{f}"' for f in _FIELDS)
+    service_cols = ", ".join(f"s.{f} AS s_{f}" for f in _SERVICE_FIELDS)
+    row = await conn.fetchrow(
+        f"""
+        WITH bk AS (
+            SELECT {_COLUMNS}, COALESCE($4::bigint, consultant_id) AS target_
+            FROM bookings
+            WHERE id = $1 AND ($2::bigint IS NULL OR spoke_id = $2)
+              AND ($3::bigint IS NULL OR consultant_id = $3)
+        )
+        SELECT now() AS now_, bk.id IS NOT NULL AS found_, {booking_cols},
+            s.id IS NOT NULL AS service_found_, {service_cols},
+            p.patient_id IS NOT NULL AS patient_found_, p.state AS patient_state_,
+            o.consultant_id IS NOT NULL AS offers_, o.name AS consultant_name_,
+            o.timezone AS timezone_, o.licensed_states AS licensed_states_,
+            ARRAY(
+                SELECT row(weekday, start_time, end_time, array_to_string(service_ids, ','),
+                           service_ids IS NULL, valid_from, valid_until)
+                FROM availability_rules WHERE consultant_id = bk.target_
+            ) AS rules_,
+            ARRAY(
+                SELECT row(kind, lower(period), upper(period),
+                           array_to_string(service_ids, ','), service_ids IS NULL)
+                FROM availability_exceptions
+                WHERE consultant_id = bk.target_ AND period && $5
+            ) AS exceptions_,
+            ARRAY(
+                SELECT row(lower(blocked), upper(blocked)) FROM consultant_holds
+                WHERE consultant_id = bk.target_
+                  AND blocked && tstzrange(lower($5), upper($5), '()')
+                  AND booking_id IS DISTINCT FROM bk.id
+                  AND (expires_at IS NULL OR expires_at > $6)
+            ) AS busy_,
+            EXISTS (
+                SELECT 1 FROM slot_waitlist w
+                WHERE w.status <> 'left' AND w.latest_date >= $7
+                  AND (w.consultant_id IS NULL OR w.consultant_id = bk.consultant_id)
+            ) AS waiting_,
+            k.request_hash AS kept_hash_, k.response_status AS kept_status_,
+            k.response_body AS kept_body_
+        FROM (SELECT 1) one
+        LEFT JOIN bk ON true
+        LEFT JOIN services s ON s.id = bk.service_id
+        LEFT JOIN spoke_patient_states p
+               ON p.spoke_id = bk.spoke_id AND p.patient_id = bk.patient_id
+        LEFT JOIN hub_consultant_offers o
+               ON o.consultant_id = bk.target_ AND o.service_id = bk.service_id
+        LEFT JOIN LATERAL idempotency_answer($8, $9) k ON true
+        """,
+        booking_id,
+        seen_by.spoke_id,
+        seen_by.consultant_id,
+        target,
+        around,
+        now,
+        (now - timedelta(days=1)).date(),  # as waitlist.watch: any zone's today is on or after
+        key[0] if key else None,
+        key[1] if key else None,
+    )
+    assert row is not None
+    booking = Booking(**{f: row[f"b_{f}"] for f in _FIELDS}) if row["found_"] else None
+    service = None
+    if row["service_found_"]:
+        values = {f: row[f"s_{f}"] for f in _SERVICE_FIELDS}
+        service = Service(**{**values, "roles": tuple(values["roles"])})
+    calendar = None
+    if booking is not None and row["offers_"]:
+        calendar = _calendar(target or booking.consultant_id, row)
+    facts = BookingFacts(
+        now=row["now_"],
+        service=service,
+        patient_found=row["patient_found_"],
+        patient_state=row["patient_state_"],
+        calendar=calendar,
+        consultant_name=row["consultant_name_"],
+        kept=(row["kept_hash_"], row["kept_status_"], row["kept_body_"]),
+    )
+    return MoveFacts(booking, facts, bool(row["waiting_"]))
+
+
+async def write_move(
+    conn: asyncpg.Connection,
+    moved: Booking,
+    blocked: Period,
+    trail: Trail,
+    *,
+    keep: Keep | None = None,
+) -> Booking:
+    """One statement: the move (the old time is freed only if the new one holds), its audit
+    row (telehub's audit_write) and, with `keep`, its Idempotency-Key's answer (telehub's
+    idempotency_keep); Overlap if the consultant's time is taken. `moved` is the booking as the
+    caller expects it after the move (its updated_at the transaction's now()); the row written
+    is returned."""
+    kept = keep or Keep("", "", b"", 0, "")
+    try:
+        row = await conn.fetchrow(
+            f"""
+            WITH m AS (
+                UPDATE bookings
+                SET consultant_id = $2, period = $3, blocked = $4,
+                    moved_from = CASE WHEN lower(period) <> lower($3::tstzrange)
+                                      THEN lower(period) ELSE moved_from END,
+                    sequence = sequence + 1, updated_at = now()
+                WHERE id = $1
+                RETURNING {_COLUMNS}
+            )
+            SELECT m.*,
+                audit_write($5, 'update', 'booking', ARRAY[m.id::text], m.spoke_id, $6, $7)
+                    AS audited_,
+                CASE WHEN $8 THEN idempotency_keep($9, $10, $11, $12, $13) END AS kept_
+            FROM m
+            """,
+            moved.id,
+            moved.consultant_id,
+            Range(moved.start, moved.end),
+            _range(blocked),
+            trail.actor,
+            trail.request_id,
+            trail.remote_addr,
+            keep is not None,
+            kept.owner,
+            kept.key,
+            kept.request_hash,
+            kept.status,
+            kept.body,
+        )
+    except asyncpg.ExclusionViolationError:
+        raise Overlap from None
+    assert row is not None
+    return Booking(**{f: row[f] for f in _FIELDS})

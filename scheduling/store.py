@@ -457,3 +457,133 @@ def _listed(ids: str | None, unlimited: bool) -> frozenset[int] | None:
     if unlimited:
         return None
     return frozenset(int(i) for i in ids.split(",")) if ids else frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class SpanFacts:
+    """Everything planning a series needs, read in one statement (`span_facts`): booking_facts
+    over a span of weeks, for one consultant or for each candidate of a role."""
+
+    now: datetime  # the transaction's own timestamp: the series' created_at
+    service: Service | None  # None: no such service
+    patient_found: bool  # the patient is one of this clinic's
+    patient_state: str | None
+    spoke_zone: str | None  # the clinic's time zone
+    calendars: dict[int, ConsultantCalendar]  # each candidate that offers the service
+    names: dict[int, str]  # their names, for the words of a refusal
+    kept: tuple[bytes | None, int | None, str | None]  # the Idempotency-Key's kept answer, if any
+
+    @property
+    def replay(self) -> bool:
+        """Whether the Idempotency-Key already has an answer."""
+        return self.kept[0] is not None
+
+
+async def span_facts(
+    conn: asyncpg.Connection,
+    *,
+    service_id: int,
+    consultant_ids: Sequence[int] | None,
+    role: str | None,
+    spoke_id: int,
+    patient_id: object,
+    window: Period,
+    now: datetime,
+    key: tuple[str, str] | None = None,
+) -> SpanFacts:
+    """One statement: the service, the clinic's patient's state and the clinic's zone (spokes'
+    views), each candidate's offer (the hub's views: `consultant_ids`, or with None every
+    active consultant of `role`), their rules, and their exceptions and busy time within
+    `window`, and the kept answer of the (owner, key) claimed before this statement.
+
+    Its snapshot is taken after an earlier round trip took the candidates' time lock, so it
+    sees every booking committed before the lock was ours. One row per candidate (at least
+    one: the shared facts come with a candidate of None when none offers the service).
+    """
+    rows = await conn.fetch(
+        f"""
+        WITH s AS (SELECT {_SERVICE_COLUMNS} FROM services WHERE id = $1)
+        SELECT now() AS now_, s.*,
+            p.patient_id IS NOT NULL AS patient_found_, p.state AS patient_state_,
+            z.timezone AS spoke_zone_,
+            k.request_hash AS kept_hash_, k.response_status AS kept_status_,
+            k.response_body AS kept_body_,
+            o.consultant_id AS consultant_id_, o.name AS consultant_name_,
+            o.timezone AS timezone_, o.licensed_states AS licensed_states_,
+            ARRAY(
+                SELECT row(weekday, start_time, end_time, array_to_string(service_ids, ','),
+                           service_ids IS NULL, valid_from, valid_until)
+                FROM availability_rules WHERE consultant_id = o.consultant_id
+            ) AS rules_,
+            ARRAY(
+                SELECT row(kind, lower(period), upper(period),
+                           array_to_string(service_ids, ','), service_ids IS NULL)
+                FROM availability_exceptions
+                WHERE consultant_id = o.consultant_id AND period && $6
+            ) AS exceptions_,
+            ARRAY(
+                SELECT row(lower(blocked), upper(blocked)) FROM consultant_holds
+                -- Both of the exclusion constraint's columns, so that its GiST index finds
+                -- this consultant's rows, not every consultant's over the weeks of the span.
+                WHERE int8range(consultant_id, consultant_id, '[]')
+                      && int8range(o.consultant_id, o.consultant_id, '[]')
+                  AND blocked && tstzrange(lower($6), upper($6), '()')
+                  AND (expires_at IS NULL OR expires_at > $7)
+            ) AS busy_
+        FROM (SELECT 1) one
+        LEFT JOIN s ON true
+        LEFT JOIN spoke_patient_states p ON p.spoke_id = $4 AND p.patient_id = $5
+        LEFT JOIN spoke_zones z ON z.spoke_id = $4
+        LEFT JOIN LATERAL idempotency_answer($8, $9) k ON true
+        LEFT JOIN hub_consultant_offers o ON o.service_id = $1 AND CASE
+            WHEN $2::bigint[] IS NULL THEN EXISTS (
+                SELECT 1 FROM hub_consultant_roles r
+                WHERE r.consultant_id = o.consultant_id AND r.role = $3)
+            ELSE o.consultant_id = ANY ($2::bigint[]) END
+        ORDER BY o.consultant_id
+        """,
+        service_id,
+        None if consultant_ids is None else list(consultant_ids),
+        role,
+        spoke_id,
+        patient_id,
+        Range(window.start, window.end),
+        now,
+        key[0] if key else None,
+        key[1] if key else None,
+    )
+    first = rows[0]
+    service = _service({f: first[f] for f in _SERVICE_FIELDS}) if first["id"] is not None else None
+    calendars: dict[int, ConsultantCalendar] = {}
+    names: dict[int, str] = {}
+    for row in rows:
+        cid = row["consultant_id_"]
+        if cid is None:
+            continue
+        time_off: list[Period] = []
+        extra: list[ExtraHours] = []
+        for kind, lo, hi, ids, unlimited in row["exceptions_"]:
+            _sort_exception(kind, Period(lo, hi), _listed(ids, unlimited), time_off, extra)
+        calendars[cid] = ConsultantCalendar(
+            consultant_id=cid,
+            zone=ZoneInfo(row["timezone_"]),
+            rules=tuple(
+                WeeklyRule(day, lo, hi, _listed(ids, unlimited), since, until)
+                for day, lo, hi, ids, unlimited, since, until in row["rules_"]
+            ),
+            licensed_states=frozenset(row["licensed_states_"]),
+            extra_hours=tuple(extra),
+            time_off=tuple(time_off),
+            busy=tuple(Period(lo, hi) for lo, hi in row["busy_"]),
+        )
+        names[cid] = row["consultant_name_"]
+    return SpanFacts(
+        now=first["now_"],
+        service=service,
+        patient_found=first["patient_found_"],
+        patient_state=first["patient_state_"],
+        spoke_zone=first["spoke_zone_"],
+        calendars=calendars,
+        names=names,
+        kept=(first["kept_hash_"], first["kept_status_"], first["kept_body_"]),
+    )

@@ -231,5 +231,38 @@ async def idempotent_fused(
     return _response(*await retrying(attempt))
 
 
+async def idempotent_fused_optional(
+    request: web.Request,
+    caller: Caller,
+    data: Input,
+    work: Callable[[asyncpg.Connection, Claim | None], Awaitable[tuple[Answer, bool]]],
+    *,
+    first: Sequence[str],
+) -> web.Response:
+    """idempotent_fused where the Idempotency-Key is optional: without one there is no claim
+    (`work` gets None) and `BEGIN` carries only the work's `first` statements."""
+    key = _key_of(request, required=False)
+    claim = (
+        None
+        if key is None
+        else Claim(
+            caller.client_id,
+            key,
+            fingerprint(request.method, request.path, data.model_dump_json()),
+        )
+    )
+    settings = request.app[SETTINGS]
+
+    async def attempt() -> tuple[Answer, bool]:
+        claimed = [claim.claim_sql()] if claim else []
+        async with (
+            connection(request.app[POOL], settings.db_acquire_timeout) as conn,
+            opened(conn, [*claimed, *first]),
+        ):
+            return await work(conn, claim)
+
+    return _response(*await retrying(attempt))
+
+
 KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"  # also the OpenAPI document's pattern for the header
 _KEY = re.compile(KEY_PATTERN)

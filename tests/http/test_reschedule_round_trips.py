@@ -1,0 +1,112 @@
+"""A reschedule through the API costs four round trips to PostgreSQL (issue 16), with or
+without its Idempotency-Key, counted on the one connection of the app's pool once it knows the
+statements: BEGIN with the key's claim, the booking's row lock and its consultants' time lock,
+one read, one write, COMMIT. A replay costs three, and the answer kept is the one given."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp import ClientResponse
+from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
+
+from telehub.app import create_app
+from telehub.db import create_pool
+from telehub.settings import Settings
+from tests.factories import Clock, Network, book, bookable, booking_body
+
+
+class Sent:
+    """Every statement the app's one connection sends."""
+
+    def __init__(self) -> None:
+        self.queries: list[str] = []
+
+    def __call__(self, record: asyncpg.connection.LoggedQuery) -> None:
+        self.queries.append(record.query)
+
+    def take(self) -> list[str]:
+        taken, self.queries = self.queries, []
+        return taken
+
+
+def _shown(queries: list[str]) -> str:
+    return " | ".join(" ".join(q.split())[:70] for q in queries)
+
+
+@pytest.fixture
+async def one_connection(settings: Settings) -> AsyncIterator[tuple[asyncpg.Pool, Sent]]:
+    pool = await create_pool(replace(settings, db_pool_min=1, db_pool_max=1))
+    sent = Sent()
+    async with pool.acquire() as conn:
+        conn.add_query_logger(sent)
+    yield pool, sent
+    await pool.close()
+
+
+async def test_a_reschedule_is_four_round_trips_and_its_replay_three(
+    one_connection: tuple[asyncpg.Pool, Sent],
+    aiohttp_client: AiohttpClient,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    pool, sent = one_connection
+    client: TestClient = await aiohttp_client(create_app(settings, pool=pool, clock=clock))
+    svc, consultant, spoke, patient = await bookable(Network(pool, settings))
+    body = booking_body(
+        service_id=svc.id,
+        consultant_id=consultant.id,
+        patient_id=patient.id,
+        start="2027-03-08T17:00:00Z",  # Monday 09:00 in Los Angeles, an offered slot
+    )
+    booked = await book(client, spoke, body)
+    assert booked.status == 201, await booked.text()
+    path = f"/api/v1/bookings/{(await booked.json())['id']}/reschedule"
+
+    async def move(start: str, key: str | None = None) -> ClientResponse:
+        headers: dict[str, Any] = {**spoke.headers}
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        return await client.post(path, json={"start": start}, headers=headers)
+
+    warm = await move("2027-03-08T18:00:00Z")
+    assert warm.status == 200, await warm.text()  # asyncpg learns the statements' types once
+    sent.take()
+
+    first = await move("2027-03-08T19:00:00Z", key="move-1")
+    moved = sent.take()
+    again = await move("2027-03-08T19:00:00Z", key="move-1")
+    replayed = sent.take()
+    back = await move("2027-03-08T17:00:00Z")
+    unkeyed = sent.take()
+
+    assert first.status == 200, await first.text()
+    assert (await first.json())["start"] == "2027-03-08T19:00:00Z"
+    assert len(moved) == 4, _shown(moved)
+    assert moved[0].startswith("BEGIN; SELECT idempotency_claim(")
+    assert "FOR UPDATE" in moved[0] and "lock_consultants_time" in moved[0]
+    assert "UPDATE bookings" in moved[2] and "idempotency_keep" in moved[2]
+    assert moved[3] == "COMMIT"
+    assert again.status == 200
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert await again.text() == await first.text()
+    assert len(replayed) == 3, _shown(replayed)
+    assert back.status == 200, await back.text()
+    assert len(unkeyed) == 4, _shown(unkeyed)
+    assert unkeyed[0].startswith("BEGIN; SELECT lock_consultants_time(")
+    async with pool.acquire() as conn:
+        audited = await conn.fetchval(
+            "SELECT count(*) FROM audit_log WHERE action = 'update' AND record_type = 'booking'"
+            " AND record_id = $1",
+            (await first.json())["id"],
+        )
+        kept = await conn.fetchval(
+            "SELECT response_body FROM idempotency_keys WHERE key = 'move-1'"
+        )
+    assert audited == 3  # the warm-up, the keyed move and the move back; not the replay
+    assert kept == await first.text()
