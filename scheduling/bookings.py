@@ -14,6 +14,7 @@ import asyncpg
 from hub import store as hub_store
 from scheduling import booking_store as bs
 from scheduling import hold_store as hs
+from scheduling import series_store as ss
 from scheduling import store, waitlist
 from scheduling.booking_store import Booking, Visibility
 from scheduling.slots import (
@@ -453,59 +454,62 @@ def series_terms(
 
 async def write_series(
     conn: asyncpg.Connection,
-    spoke_id: int,
     trail: Trail,
     *,
-    series_id: uuid.UUID,
+    series: ss.SeriesRow,
     service: store.Service,
-    consultant_id: int,
-    patient_id: uuid.UUID,
     starts: Sequence[datetime],
-    reason: str,
     video_url_template: str,
+    keep: Callable[[list[Booking]], bs.Keep] | None = None,
 ) -> list[Booking]:
-    """Write every session of a series, planned open under lock_consultants_time by the caller.
+    """Write a series and every session, planned open under lock_consultants_time by the
+    caller, in one statement with their audit rows and, with `keep`, the Idempotency-Key's
+    answer given the sessions (series_store.write_series).
 
     The exclusion constraint still holds each one: an overlap (SlotTaken) aborts the caller's
     transaction, and so the whole series.
     """
     refuse_group_service(service)
-    written: list[Booking] = []
+    sessions: list[tuple[Booking, Period]] = []
     for position, start in enumerate(starts, 1):
         period = Period(start, start + timedelta(minutes=service.duration_minutes))
-        video_link = (
-            video_url_template.format(room=secrets.token_urlsafe(16))
-            if service.kind in VIRTUAL_KINDS
-            else None
+        booking = Booking(
+            id=uuid.uuid4(),
+            service_id=service.id,
+            consultant_id=series.consultant_id,
+            spoke_id=series.spoke_id,
+            patient_id=series.patient_id,
+            start=period.start,
+            end=period.end,
+            status="booked",
+            reason=series.reason,
+            video_link=(
+                video_url_template.format(room=secrets.token_urlsafe(16))
+                if service.kind in VIRTUAL_KINDS
+                else None
+            ),
+            sequence=0,
+            created_by=trail.actor,
+            created_at=series.created_at,
+            updated_at=series.created_at,
+            cancelled_at=None,
+            cancel_reason=None,
+            series_id=series.id,
+            series_position=position,
         )
-        try:
-            written.append(
-                await bs.insert_booking(
-                    conn,
-                    service_id=service.id,
-                    consultant_id=consultant_id,
-                    spoke_id=spoke_id,
-                    patient_id=patient_id,
-                    period=period,
-                    blocked=blocked_period(service, period),
-                    reason=reason,
-                    video_link=video_link,
-                    created_by=trail.actor,
-                    series_id=series_id,
-                    series_position=position,
-                )
-            )
-        except bs.Overlap:
-            raise SlotTaken("another booking holds this consultant at that time") from None
-    await audit.record(conn, trail, "create", "booking", [b.id for b in written], spoke_id)
+        sessions.append((booking, blocked_period(service, period)))
+    written = [b for b, _ in sessions]
+    try:
+        await ss.write_series(conn, series, sessions, trail, keep=keep(written) if keep else None)
+    except bs.Overlap:
+        raise SlotTaken("another booking holds this consultant at that time") from None
     return written
 
 
 async def _booking_for_change(
     conn: asyncpg.Connection, caller: Caller, booking_id: uuid.UUID
 ) -> Booking:
-    if caller.spoke_id is None and not caller.is_hub_admin:
-        raise Forbidden("only the booking's clinic or the hub may change it")
+    _may_change(caller)
     booking = await bs.get_booking(conn, booking_id, visibility(caller), lock=True)
     if booking is None:
         raise NotFound("no such booking")

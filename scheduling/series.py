@@ -30,18 +30,25 @@ open (lowest id on a tie) is named in the 409, and the client resends with its c
 Writes. `book` takes the same consultant lock as a single booking, plans under it and writes
 every occurrence through `bookings.write_series` in the caller's transaction: the exclusion
 constraint `bookings_no_overlap` holds for each, so a race leaves no partial series.
+
+Round trips, whatever the number of sessions: the lock (with `role`, the statement that finds
+the role's consultants locks them all), one read of every fact over the course's whole span
+(store.span_facts), one write of the series, its sessions, their audit rows and, through the
+API, the kept answer (series_store.write_series). POST /api/v1/series takes a named
+consultant's lock in the round trip that opens its transaction (book_at_once): four in all;
+with `role`, five, as the candidates are known only once read.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from hub import store as hub_store
 from scheduling import booking_store as bs
 from scheduling import bookings, store
 from scheduling import series_store as ss
@@ -54,7 +61,6 @@ from scheduling.series_schemas import (
     SeriesIn,
 )
 from scheduling.slots import Closed, ConsultantCalendar, Period, open_slots, why_not_open
-from spokes import store as spokes_store
 from telehub import audit
 from telehub.audit import Trail
 from telehub.auth import Caller
@@ -67,6 +73,7 @@ from telehub.errors import (
     SeriesConflict,
     ValidationFailed,
 )
+from telehub.idempotency import Answer, Claim
 
 STEP: dict[Repeat, timedelta] = {"weekly": timedelta(weeks=1), "every_2_weeks": timedelta(weeks=2)}
 ALTERNATIVES = 4  # open times offered per occurrence that is not
@@ -183,50 +190,76 @@ class SeriesNotOpen(SeriesConflict):
 class _Context:
     spoke_id: int
     zone: ZoneInfo
-    patient: spokes_store.Patient
+    patient_id: uuid.UUID
+    patient_state: str | None
     service: store.Service
 
 
-async def _context(conn: asyncpg.Connection, caller: Caller, body: SeriesIn) -> _Context:
-    spoke_id = bookings.spoke_of(caller)
-    spoke = await spokes_store.get_spoke(conn, spoke_id)
-    assert spoke is not None  # a caller's clinic exists
-    patient = await spokes_store.get_patient(conn, spoke_id, body.patient_id)
-    if patient is None:
+def _reach(body: SeriesIn) -> Period:
+    """A window sure to hold every session, whatever the clinic's zone (unknown before the
+    read), and the week either side that alternatives are sought in, with a day's margin for
+    buffers as load_calendars keeps. Reading more than the span costs rows, never answers."""
+    until = body.until + timedelta(days=2) if body.until is not None else None
+    naive = occurrence_starts(
+        body.first_start, ZoneInfo("UTC"), body.repeat, count=body.count, until=until
+    )
+    instants = [body.first_start, *naive[: MAX_OCCURRENCES + 1], *(o.start for o in body.overrides)]
+    margin = timedelta(days=8)
+    return Period(min(instants) - margin, max(instants) + margin)
+
+
+async def _facts(
+    conn: asyncpg.Connection,
+    spoke_id: int,
+    body: SeriesIn,
+    consultant_ids: list[int] | None,
+    *,
+    now: datetime,
+    key: tuple[str, str] | None = None,
+) -> store.SpanFacts:
+    return await store.span_facts(
+        conn,
+        service_id=body.service_id,
+        consultant_ids=consultant_ids,
+        role=body.role,
+        spoke_id=spoke_id,
+        patient_id=body.patient_id,
+        window=_reach(body),
+        now=now,
+        key=key,
+    )
+
+
+def _context(facts: store.SpanFacts, spoke_id: int, body: SeriesIn) -> _Context:
+    if not facts.patient_found:
         raise _invalid("patient_id", "no such patient at this clinic")
-    service = await store.get_service(conn, body.service_id)
+    service = facts.service
     if service is None or not service.active:
         raise _invalid("service_id", "no active service with this id")
     bookings.refuse_group_service(service)
-    return _Context(spoke_id, spoke.zone, patient, service)
+    assert facts.spoke_zone is not None  # a caller's clinic exists
+    return _Context(
+        spoke_id, ZoneInfo(facts.spoke_zone), body.patient_id, facts.patient_state, service
+    )
 
 
-async def _candidates(conn: asyncpg.Connection, body: SeriesIn) -> list[int]:
-    if body.consultant_id is not None:
-        return [body.consultant_id]
-    found = await hub_store.list_consultants(conn, service_id=body.service_id, role=body.role)
-    return sorted(c.id for c in found)
-
-
-async def _plan_with(
-    conn: asyncpg.Connection,
+def _plan_with(
     ctx: _Context,
     calendar: ConsultantCalendar,
+    name: str,
     starts: list[datetime],
     now: datetime,
 ) -> SeriesPlan:
     service = ctx.service
     length = timedelta(minutes=service.duration_minutes)
-    consultant = await hub_store.get_consultant(conn, calendar.consultant_id)
-    name = consultant.name if consultant else "The consultant"
     held: list[Period] = []  # earlier sessions of this series
     occurrences: list[Occurrence] = []
     for position, start in enumerate(starts, 1):
         terms = bookings.series_terms(service, position, start, now)
         mine = replace(calendar, busy=calendar.busy + tuple(held))
-        why = why_not_open(mine, terms, start, now, ctx.patient.state)
+        why = why_not_open(mine, terms, start, now, ctx.patient_state)
         words = (
-            bookings.closed_words(why, service, name, ctx.patient.state)
+            bookings.closed_words(why, service, name, ctx.patient_state)
             if why is not None
             else None
         )
@@ -255,7 +288,7 @@ def _alternatives(
     ]
     found = [
         s.start
-        for s in open_slots([calendar], terms, window, now, ctx.patient.state)
+        for s in open_slots([calendar], terms, window, now, ctx.patient_state)
         if not any(Period(s.start, s.end).overlaps(o) for o in others)
     ]
     day = start.astimezone(ctx.zone).date()
@@ -288,23 +321,10 @@ def _with_alternatives(
     return replace(chosen, occurrences=occurrences)
 
 
-async def _plan(
-    conn: asyncpg.Connection, ctx: _Context, body: SeriesIn, now: datetime
-) -> SeriesPlan:
+def _plan(ctx: _Context, facts: store.SpanFacts, body: SeriesIn, now: datetime) -> SeriesPlan:
+    """The plan among the candidates the facts were read for (pure: no round trip)."""
     starts = planned_starts(body, ctx.zone)
-    candidates = await _candidates(conn, body)
-    span = Period(min(starts), max(starts) + timedelta(minutes=ctx.service.duration_minutes))
-    calendars = {
-        c.consultant_id: c
-        for c in await store.load_calendars(
-            conn,
-            ctx.service,
-            span,
-            consultant_id=body.consultant_id,
-            now=now,
-        )
-        if c.consultant_id in candidates
-    }
+    calendars = facts.calendars
     if body.consultant_id is not None and not calendars:
         raise _invalid("consultant_id", "no active consultant with this id offers this service")
     if not calendars:
@@ -314,17 +334,15 @@ async def _plan(
     for cid in sorted(calendars):
         calendar = calendars[cid]
         terms = bookings.series_terms(ctx.service, 1, starts[0], now)
-        why = why_not_open(calendar, terms, starts[0], now, ctx.patient.state)
+        why = why_not_open(calendar, terms, starts[0], now, ctx.patient_state)
         if why is not None and why is not Closed.TAKEN:
             if first_refused is None:
-                consultant = await hub_store.get_consultant(conn, cid)
-                name = consultant.name if consultant else "The consultant"
                 first_refused = (
                     cid,
-                    bookings.closed_words(why, ctx.service, name, ctx.patient.state),
+                    bookings.closed_words(why, ctx.service, facts.names[cid], ctx.patient_state),
                 )
             continue
-        plan = await _plan_with(conn, ctx, calendar, starts, now)
+        plan = _plan_with(ctx, calendar, facts.names[cid], starts, now)
         if plan.all_open:
             return plan
         if best is None or len(plan.not_open) < len(best.not_open):
@@ -341,6 +359,11 @@ async def _plan(
     )
 
 
+def _candidates(body: SeriesIn) -> list[int] | None:
+    """The consultant named, or None: every consultant of the body's role."""
+    return None if body.consultant_id is None else [body.consultant_id]
+
+
 async def plan(
     conn: asyncpg.Connection, caller: Caller, trail: Trail, body: SeriesIn, now: datetime
 ) -> SeriesPlan:
@@ -348,9 +371,11 @@ async def plan(
 
     422 for what no choice of times can fix (fields, a first start that is not open).
     """
-    ctx = await _context(conn, caller, body)
-    await audit.record(conn, trail, "read", "patient", [ctx.patient.id], ctx.spoke_id)
-    return await _plan(conn, ctx, body, now)
+    spoke_id = bookings.spoke_of(caller)
+    facts = await _facts(conn, spoke_id, body, _candidates(body), now=now)
+    ctx = _context(facts, spoke_id, body)
+    await audit.record(conn, trail, "read", "patient", [ctx.patient_id], ctx.spoke_id)
+    return _plan(ctx, facts, body, now)
 
 
 # --- series ------------------------------------------------------------------------------
@@ -400,17 +425,97 @@ async def book(
     *,
     video_url_template: str = "https://video.invalid/{room}",
 ) -> Series:
-    """Book every occurrence, or none: SeriesNotOpen (409) carrying the plan when any is not."""
-    ctx = await _context(conn, caller, body)
-    # Queue behind every other write of these consultants' time until commit, as one booking does.
-    await bs.lock_consultants_time(conn, *await _candidates(conn, body), now=now)
-    planned = await _plan(conn, ctx, body, now)
+    """Book every occurrence, or none: SeriesNotOpen (409) carrying the plan when any is not.
+
+    Three round trips in the caller's transaction: the candidates' time lock, one read, one
+    write (see the module's docstring)."""
+    if not conn.is_in_transaction():  # the lock and the read's timestamp hold until commit
+        async with conn.transaction():
+            return await book(conn, caller, trail, body, now, video_url_template=video_url_template)
+    spoke_id = bookings.spoke_of(caller)
+    # Queue behind every other write of these consultants' time until commit, as one booking
+    # does; the read after it decides among exactly the consultants locked.
+    locked = await _lock(conn, body, now)
+    facts = await _facts(conn, spoke_id, body, locked, now=now)
+    return await _book(conn, trail, body, facts, spoke_id, now, video_url_template)
+
+
+def first_statements(body: SeriesIn, now: datetime) -> list[str]:
+    """What book_at_once needs done in the round trip that opens its transaction: a named
+    consultant's time lock (a role's consultants are locked by the statement that finds them)."""
+    if body.consultant_id is None:
+        return []
+    return [bs.lock_sql([body.consultant_id], now)]
+
+
+async def book_at_once(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    trail: Trail,
+    body: SeriesIn,
+    claim: Claim,
+    *,
+    now: datetime,
+    video_url_template: str,
+    answer: Callable[[Series], str],
+) -> tuple[Answer, bool]:
+    """The API's series, with its Idempotency-Key, in four round trips whatever its length.
+
+    1. `BEGIN`, the key's claim and first_statements (a named consultant's time lock), sent as
+       one (telehub.idempotency.idempotent_fused); with `role`, one more: the statement that
+       finds the role's consultants and locks their time (series_store.lock_role_time);
+    2. one read: the key's kept answer and every fact the plan needs (store.span_facts);
+    3. one write: the series, its sessions, their audit rows and the kept answer
+       `answer(series)` (series_store.write_series);
+    4. `COMMIT`.
+    Answers (answer, replayed). Refusals raise as book() does, and roll everything back.
+    """
+    spoke_id = bookings.spoke_of(caller)
+    locked = _candidates(body)
+    if locked is None:
+        locked = await _lock(conn, body, now)
+    facts = await _facts(conn, spoke_id, body, locked, now=now, key=(claim.owner, claim.key))
+    if facts.replay:
+        return claim.replay(*facts.kept), True
+    given: list[str] = []
+
+    def keep(series: Series) -> bs.Keep:
+        given.append(answer(series))
+        return bs.Keep(claim.owner, claim.key, claim.request_hash, 201, given[0])
+
+    await _book(conn, trail, body, facts, spoke_id, now, video_url_template, keep=keep)
+    return Answer(201, given[0]), False
+
+
+async def _lock(conn: asyncpg.Connection, body: SeriesIn, now: datetime) -> list[int]:
+    """Lock the candidates' time; answer who they are."""
+    if body.consultant_id is not None:
+        await bs.lock_consultants_time(conn, body.consultant_id, now=now)
+        return [body.consultant_id]
+    assert body.role is not None  # the model says one of the two
+    return await ss.lock_role_time(conn, service_id=body.service_id, role=body.role, now=now)
+
+
+async def _book(
+    conn: asyncpg.Connection,
+    trail: Trail,
+    body: SeriesIn,
+    facts: store.SpanFacts,
+    spoke_id: int,
+    now: datetime,
+    video_url_template: str,
+    *,
+    keep: Callable[[Series], bs.Keep] | None = None,
+) -> Series:
+    """Plan from the facts; write the series if every occurrence is open (one statement)."""
+    ctx = _context(facts, spoke_id, body)
+    planned = _plan(ctx, facts, body, now)
     if not planned.all_open:
         raise SeriesNotOpen(planned)
-    row = await ss.insert_series(
-        conn,
+    row = ss.SeriesRow(
+        id=uuid.uuid4(),
         spoke_id=ctx.spoke_id,
-        patient_id=ctx.patient.id,
+        patient_id=ctx.patient_id,
         service_id=ctx.service.id,
         consultant_id=planned.consultant_id,
         repeat=body.repeat,
@@ -419,20 +524,17 @@ async def book(
         zone=planned.zone,
         reason=body.reason,
         created_by=trail.actor,
+        created_at=facts.now,
     )
     booked = await bookings.write_series(
         conn,
-        ctx.spoke_id,
         trail,
-        series_id=row.id,
+        series=row,
         service=ctx.service,
-        consultant_id=planned.consultant_id,
-        patient_id=ctx.patient.id,
         starts=[o.start for o in planned.occurrences],
-        reason=body.reason,
         video_url_template=video_url_template,
+        keep=(lambda sessions: keep(_series(row, sessions))) if keep else None,
     )
-    await audit.record(conn, trail, "create", "series", [row.id], ctx.spoke_id)
     return _series(row, booked)
 
 

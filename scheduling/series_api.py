@@ -17,7 +17,7 @@ from scheduling.series_schemas import (
 )
 from telehub.api import ApiRoutes, at
 from telehub.auth import Caller
-from telehub.idempotency import idempotent
+from telehub.idempotency import Answer, Claim, idempotent, idempotent_fused
 from telehub.keys import SETTINGS
 from telehub.request import now_of, trail_of, unit_of_work, uuid_param
 from telehub.validation import NoInput
@@ -59,20 +59,24 @@ def series_out(s: Series) -> SeriesOut:
 async def create_series(request: web.Request, caller: Caller, body: SeriesIn) -> web.Response:
     """201 every session booked; 409 series-conflict (nothing booked) lists the sessions not
     open with alternatives, to resend with overrides; 422 a field, or a first start not open."""
-    settings = request.app[SETTINGS]
+    now = now_of(request)
+    template = request.app[SETTINGS].video_url_template
 
-    async def work(conn: asyncpg.Connection) -> SeriesOut:
-        booked = await series.book(
+    async def work(conn: asyncpg.Connection, claim: Claim) -> tuple[Answer, bool]:
+        return await series.book_at_once(
             conn,
             caller,
             trail_of(request, caller),
             body,
-            now_of(request),
-            video_url_template=settings.video_url_template,
+            claim,
+            now=now,
+            video_url_template=template,
+            answer=lambda booked: series_out(booked).model_dump_json(),
         )
-        return series_out(booked)
 
-    return await idempotent(request, caller, body, work, status=201, key_required=True)
+    return await idempotent_fused(
+        request, caller, body, work, first=series.first_statements(body, now)
+    )
 
 
 @api.operation(
