@@ -110,3 +110,49 @@ async def test_a_reschedule_is_four_round_trips_and_its_replay_three(
         )
     assert audited == 3  # the warm-up, the keyed move and the move back; not the replay
     assert kept == await first.text()
+
+
+async def test_a_reschedule_away_tells_a_waiting_clinic_of_the_time_it_left(
+    one_connection: tuple[asyncpg.Pool, Sent],
+    aiohttp_client: AiohttpClient,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    pool, sent = one_connection
+    client: TestClient = await aiohttp_client(create_app(settings, pool=pool, clock=clock))
+    network = Network(pool, settings)
+    svc, consultant, spoke, patient = await bookable(network)
+    body = booking_body(
+        service_id=svc.id,
+        consultant_id=consultant.id,
+        patient_id=patient.id,
+        start="2027-03-08T17:00:00Z",
+    )
+    booked = await book(client, spoke, body)
+    assert booked.status == 201, await booked.text()
+    waiting = await network.spoke()
+    joined = await client.post(
+        "/api/v1/waitlist",
+        json={"service_id": svc.id, "patient_state": "VT", "latest_date": "2027-03-08"},
+        headers=waiting.headers,
+    )
+    assert joined.status == 201, await joined.text()
+    sent.take()
+
+    moved = await client.post(
+        f"/api/v1/bookings/{(await booked.json())['id']}/reschedule",
+        json={"start": "2027-03-15T16:00:00Z"},  # the Monday after, 09:00 in Los Angeles
+        headers=spoke.headers,
+    )
+    statements = sent.take()
+
+    assert moved.status == 200, await moved.text()
+    # The waitlist's watch and tell cost their own round trips, between the read and COMMIT.
+    assert statements[0].startswith("BEGIN; SELECT lock_consultants_time(")
+    assert "slot_waitlist" in statements[1] and statements[-1] == "COMMIT"
+    told = await client.get(
+        f"/api/v1/waitlist/{(await joined.json())['id']}", headers=waiting.headers
+    )
+    answer = await told.json()
+    assert answer["status"] == "told"
+    assert answer["told"]["start"] == "2027-03-08T17:00:00Z"
