@@ -250,9 +250,35 @@ def _text(claims: dict[str, Any], name: str) -> str:
     return value
 
 
+# Tokens already verified in this process, with their expiry: a client sends the same token
+# for up to an hour, and checking its signature and claims again costs more CPU than the rest
+# of a slot search's request handling. Keyed by everything the check depends on (the token and
+# the settings that verify it), so a hit answers exactly as a full check would, the expiry
+# being checked again on every use. Bounded; the oldest entry goes first.
+_VERIFIED: dict[tuple[str, str, str, str, int], tuple[Caller, float]] = {}
+_VERIFIED_MAX = 4096
+
+
 def read_access_token(settings: Settings, token: str) -> Caller:
     """The caller a bearer token names; InvalidToken for anything not signed and current,
     lasting longer than this service issues, or with a claim of the wrong type."""
+    ttl = settings.access_token_ttl
+    key = (token, settings.secret_key, settings.audience, settings.issuer, ttl)
+    known = _VERIFIED.get(key)
+    if known is not None:
+        caller, expires = known
+        if time.time() < expires + CLOCK_SKEW:
+            return caller
+        del _VERIFIED[key]
+        raise InvalidToken("Signature has expired")
+    caller, expires = _verify_access_token(settings, token)
+    if len(_VERIFIED) >= _VERIFIED_MAX:
+        del _VERIFIED[next(iter(_VERIFIED))]
+    _VERIFIED[key] = (caller, expires)
+    return caller
+
+
+def _verify_access_token(settings: Settings, token: str) -> tuple[Caller, float]:
     if not is_vschar(token):
         # PyJWT would .encode() it: undecodable header bytes (lone surrogates) raise there.
         raise InvalidToken("an access token is printable ASCII")
@@ -287,7 +313,7 @@ def read_access_token(settings: Settings, token: str) -> Caller:
     ):
         raise InvalidToken("caller claims do not fit the caller kind")
     scopes = frozenset(scope.split()) & KIND_SCOPES[kind]
-    return Caller(kind, subject, scopes, spoke_id, consultant_id)
+    return Caller(kind, subject, scopes, spoke_id, consultant_id), expires
 
 
 def new_client_secret() -> str:
