@@ -399,7 +399,10 @@ async def booking_facts(
             ) AS exceptions_,
             ARRAY(
                 SELECT row(lower(blocked), upper(blocked)) FROM consultant_holds
-                WHERE consultant_id = $2 AND blocked && tstzrange(lower($5), upper($5), '()')
+                -- Both of the exclusion constraint's columns, so its GiST index finds this
+                -- consultant's few rows, not every consultant's in the window.
+                WHERE int8range(consultant_id, consultant_id, '[]') && int8range($2, $2, '[]')
+                  AND blocked && tstzrange(lower($5), upper($5), '()')
                   AND ($6::uuid IS NULL OR booking_id IS DISTINCT FROM $6)
                   AND (expires_at IS NULL OR expires_at > $7)
             ) AS busy_,
