@@ -196,9 +196,10 @@ class _Context:
 
 
 def _reach(body: SeriesIn) -> Period:
-    """A window sure to hold every session, whatever the clinic's zone (unknown before the
-    read), and the week either side that alternatives are sought in, with a day's margin for
-    buffers as load_calendars keeps. Reading more than the span costs rows, never answers."""
+    """A window sure to hold every session whatever the clinic's zone (unknown before the
+    read: the sessions' UTC starts without it, two days more of `until`, a day for daylight
+    saving), the six days either side that alternatives are sought in, and the day for buffers
+    load_calendars keeps. Reading more than the span costs rows, never a wrong answer."""
     until = body.until + timedelta(days=2) if body.until is not None else None
     naive = occurrence_starts(
         body.first_start, ZoneInfo("UTC"), body.repeat, count=body.count, until=until
