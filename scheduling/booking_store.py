@@ -417,6 +417,8 @@ class MoveFacts:
     booking: Booking | None  # None: no such booking the caller may see
     facts: BookingFacts  # the booking's service and patient, the target consultant's calendar
     waiting: bool  # some waitlist request may want the time the booking leaves
+    blocked: Period | None = None  # the time the booking keeps now, buffers included
+    role: str | None = None  # its consultant's (the hub's view)
 
 
 async def move_facts(
@@ -433,20 +435,23 @@ async def move_facts(
     its service, its patient's state (the clinics' view), the target consultant's offer (the
     hub's view; the booking's own consultant when `target` is None), rules, exceptions and busy
     time within two days of `start` other than the booking's own (as store.booking_facts), the
-    kept answer of the (owner, key) claimed before it (telehub's function), and whether any
-    waitlist request still open may want the booking's old consultant's time."""
+    kept answer of the (owner, key) claimed before it (telehub's function), whether any
+    waitlist request still open may want the booking's old consultant's time, and that
+    consultant's role (the hub's view, migration 029) for the waitlist's tell."""
     around = Range(start - timedelta(days=2), start + timedelta(days=2))
     booking_cols = ", ".join(f'bk."{f}" AS "b_{f}"' for f in _FIELDS)
     service_cols = ", ".join(f"s.{f} AS s_{f}" for f in _SERVICE_FIELDS)
     row = await conn.fetchrow(
         f"""
         WITH bk AS (
-            SELECT {_COLUMNS}, COALESCE($4::bigint, consultant_id) AS target_
+            SELECT {_COLUMNS}, COALESCE($4::bigint, consultant_id) AS target_,
+                lower(blocked) AS blocked_start_, upper(blocked) AS blocked_end_
             FROM bookings
             WHERE id = $1 AND ($2::bigint IS NULL OR spoke_id = $2)
               AND ($3::bigint IS NULL OR consultant_id = $3)
         )
         SELECT now() AS now_, bk.id IS NOT NULL AS found_, {booking_cols},
+            bk.blocked_start_, bk.blocked_end_,
             s.id IS NOT NULL AS service_found_, {service_cols},
             p.patient_id IS NOT NULL AS patient_found_, p.state AS patient_state_,
             o.consultant_id IS NOT NULL AS offers_, o.name AS consultant_name_,
@@ -474,6 +479,8 @@ async def move_facts(
                 WHERE w.status <> 'left' AND w.latest_date >= $7
                   AND (w.consultant_id IS NULL OR w.consultant_id = bk.consultant_id)
             ) AS waiting_,
+            (SELECT role FROM hub_consultant_roles r WHERE r.consultant_id = bk.consultant_id)
+                AS role_,
             k.request_hash AS kept_hash_, k.response_status AS kept_status_,
             k.response_body AS kept_body_
         FROM (SELECT 1) one
@@ -513,7 +520,8 @@ async def move_facts(
         consultant_name=row["consultant_name_"],
         kept=(row["kept_hash_"], row["kept_status_"], row["kept_body_"]),
     )
-    return MoveFacts(booking, facts, bool(row["waiting_"]))
+    blocked = Period(row["blocked_start_"], row["blocked_end_"]) if booking is not None else None
+    return MoveFacts(booking, facts, bool(row["waiting_"]), blocked, row["role_"])
 
 
 async def write_move(

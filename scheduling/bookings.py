@@ -668,11 +668,12 @@ async def _move(
         sequence=booking.sequence + 1,
         updated_at=facts.now,
     )
+    blocked = blocked_period(service, period)
     try:
         moved = await bs.write_move(
             conn,
             expected,
-            blocked_period(service, period),
+            blocked,
             trail,
             keep=keep(expected) if keep else None,
         )
@@ -680,7 +681,16 @@ async def _move(
         raise SlotTaken("another booking holds this consultant at that time") from None
     assert moved == expected, (moved, expected)
     if seen is not None:
-        await waitlist.tell(conn, seen, now)
+        assert found.blocked is not None
+        await waitlist.tell_moved(
+            conn,
+            seen,
+            now,
+            consultant_id=booking.consultant_id,
+            freed=found.blocked,
+            taken=blocked if moved.consultant_id == booking.consultant_id else None,
+            role=found.role,
+        )
     return moved
 
 

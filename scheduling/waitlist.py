@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -26,7 +26,7 @@ from consults import delivery_store
 from hub import store as hub_store
 from scheduling import store
 from scheduling import waitlist_store as ws
-from scheduling.slots import Period, Slot, open_slots
+from scheduling.slots import ConsultantCalendar, Period, Slot, open_slots
 from scheduling.waitlist_store import WaitRequest
 from spokes import store as spokes_store
 from telehub import audit
@@ -64,12 +64,22 @@ _Key = tuple[int, str]  # (service, patient state): one slot search answers all 
 
 
 @dataclass(frozen=True, slots=True)
+class _Read:
+    """What one (service, state)'s search read: the service, the window and the calendars."""
+
+    service: store.Service
+    window: Period
+    calendars: list[ConsultantCalendar]
+
+
+@dataclass(frozen=True, slots=True)
 class Watch:
     """What was open for the waiting requests before a write that may open time."""
 
     consultant_ids: tuple[int, ...]
     requests: list[WaitRequest]
     before: dict[_Key, frozenset[Slot]]
+    read: dict[_Key, _Read] = field(default_factory=dict)  # what `before` was found in
 
 
 def _invalid(field: str, detail: str) -> ValidationFailed:
@@ -174,8 +184,10 @@ async def _open(
     requests: Sequence[WaitRequest],
     consultant_ids: tuple[int, ...],
     now: datetime,
+    read: dict[_Key, _Read] | None = None,
 ) -> dict[_Key, frozenset[Slot]]:
-    """The open slots of these consultants for each (service, state) the requests ask about."""
+    """The open slots of these consultants for each (service, state) the requests ask about
+    (and, into `read`, what each search read)."""
     ends: dict[_Key, datetime] = {}
     for r in requests:
         key = (r.service_id, r.patient_state)
@@ -199,6 +211,8 @@ async def _open(
         found[(service_id, state)] = frozenset(
             open_slots(calendars, service.terms, window, now, state)
         )
+        if read is not None:
+            read[(service_id, state)] = _Read(service, window, calendars)
     return found
 
 
@@ -211,7 +225,9 @@ async def watch(conn: asyncpg.Connection, consultant_ids: Sequence[int], now: da
     ids = tuple(sorted(set(consultant_ids)))
     since = (now - timedelta(days=1)).date()  # any zone's today is on or after this
     requests = await ws.open_for(conn, ids, since, lock=True) if ids else []
-    return Watch(ids, requests, await _open(conn, requests, ids, now) if requests else {})
+    read: dict[_Key, _Read] = {}
+    before = await _open(conn, requests, ids, now, read) if requests else {}
+    return Watch(ids, requests, before, read)
 
 
 def _matches(request: WaitRequest, slot: Slot, roles: dict[int, str], now: datetime) -> bool:
@@ -227,7 +243,56 @@ async def tell(conn: asyncpg.Connection, seen: Watch, now: datetime) -> list[Tol
     if not seen.requests:
         return []
     after = await _open(conn, seen.requests, seen.consultant_ids, now)
-    roles = await ws.roles_of(conn, seen.consultant_ids)
+    return await _tell(conn, seen, after, await ws.roles_of(conn, seen.consultant_ids), now)
+
+
+async def tell_moved(
+    conn: asyncpg.Connection,
+    seen: Watch,
+    now: datetime,
+    *,
+    consultant_id: int,
+    freed: Period,
+    taken: Period | None,
+    role: str | None,
+) -> list[Told]:
+    """tell() after a write whose only change to the watched consultants' time is that
+    `consultant_id` no longer holds `freed` and now holds `taken` (a booking moved away, or
+    within their day): what is open after is found in what watch read, with that change, and
+    not read again (the write took the consultants' time lock before watch, so nothing else
+    changed it). `role` is the consultant's."""
+    if not seen.requests:
+        return []
+
+    def changed(c: ConsultantCalendar, around: Period) -> ConsultantCalendar:
+        if c.consultant_id != consultant_id:
+            return c
+        busy = list(c.busy)
+        if freed in busy:
+            busy.remove(freed)
+        # As load_calendars reads busy time: what overlaps the search's window and margin.
+        if taken is not None and taken.start < around.end and taken.end > around.start:
+            busy.append(taken)
+        return replace(c, busy=tuple(busy))
+
+    after: dict[_Key, frozenset[Slot]] = {}
+    for (service_id, state), read in seen.read.items():
+        around = Period(read.window.start - timedelta(days=1), read.window.end + timedelta(days=1))
+        calendars = [changed(c, around) for c in read.calendars]
+        after[(service_id, state)] = frozenset(
+            open_slots(calendars, read.service.terms, read.window, now, state)
+        )
+    roles = {consultant_id: role} if role is not None else {}
+    return await _tell(conn, seen, after, roles, now)
+
+
+async def _tell(
+    conn: asyncpg.Connection,
+    seen: Watch,
+    after: dict[_Key, frozenset[Slot]],
+    roles: dict[int, str],
+    now: datetime,
+) -> list[Told]:
     told: list[Told] = []
     for request in seen.requests:
         key = (request.service_id, request.patient_state)

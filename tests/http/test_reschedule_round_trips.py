@@ -156,3 +156,44 @@ async def test_a_reschedule_away_tells_a_waiting_clinic_of_the_time_it_left(
     answer = await told.json()
     assert answer["status"] == "told"
     assert answer["told"]["start"] == "2027-03-08T17:00:00Z"
+
+
+async def test_a_move_within_the_hour_tells_no_one_of_the_time_it_still_holds(
+    client: TestClient, network: Network, pool: asyncpg.Pool
+) -> None:
+    # Half-hourly starts: 09:00-10:00 moved to 09:30-10:30 frees no start, though the time it
+    # left (09:00-09:30) is free: what is open after is found with the time it now holds.
+    svc, consultant, spoke, patient = await bookable(network, interval_minutes=30)
+    booked = await book(
+        client,
+        spoke,
+        booking_body(
+            service_id=svc.id,
+            consultant_id=consultant.id,
+            patient_id=patient.id,
+            start="2027-03-08T17:00:00Z",
+        ),
+    )
+    assert booked.status == 201, await booked.text()
+    waiting = await network.spoke()
+    joined = await client.post(
+        "/api/v1/waitlist",
+        json={"service_id": svc.id, "patient_state": "VT", "latest_date": "2027-03-08"},
+        headers=waiting.headers,
+    )
+    assert joined.status == 201, await joined.text()
+    path = f"/api/v1/bookings/{(await booked.json())['id']}/reschedule"
+
+    half_past = await client.post(
+        path, json={"start": "2027-03-08T17:30:00Z"}, headers=spoke.headers
+    )
+    assert half_past.status == 200, await half_past.text()
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM outbox") == 0
+    # Moved on to 11:00, 09:00 and 10:00 open: the earliest is what the clinic is told.
+    away = await client.post(path, json={"start": "2027-03-08T19:00:00Z"}, headers=spoke.headers)
+    assert away.status == 200, await away.text()
+    told = await client.get(
+        f"/api/v1/waitlist/{(await joined.json())['id']}", headers=waiting.headers
+    )
+    assert (await told.json())["told"]["start"] == "2027-03-08T17:00:00Z"
