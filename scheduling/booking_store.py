@@ -469,7 +469,10 @@ async def move_facts(
             ) AS exceptions_,
             ARRAY(
                 SELECT row(lower(blocked), upper(blocked)) FROM consultant_holds
-                WHERE consultant_id = bk.target_
+                -- Both of the exclusion constraint's columns, as store.booking_facts: its
+                -- GiST index finds this consultant's few rows, not every consultant's.
+                WHERE int8range(consultant_id, consultant_id, '[]')
+                      && int8range(bk.target_, bk.target_, '[]')
                   AND blocked && tstzrange(lower($5), upper($5), '()')
                   AND booking_id IS DISTINCT FROM bk.id
                   AND (expires_at IS NULL OR expires_at > $6)
