@@ -148,8 +148,9 @@ async def test_a_reschedule_away_tells_a_waiting_clinic_of_the_time_it_left(
 
     assert moved.status == 200, await moved.text()
     # The waitlist's watch and tell cost their own round trips, between the read and COMMIT.
+    # (After COMMIT the app's webhook worker, woken by the event, may use the connection.)
     assert statements[0].startswith("BEGIN; SELECT lock_consultants_time(")
-    assert "slot_waitlist" in statements[1] and statements[-1] == "COMMIT"
+    assert "slot_waitlist" in statements[1] and "COMMIT" in statements
     told = await client.get(
         f"/api/v1/waitlist/{(await joined.json())['id']}", headers=waiting.headers
     )
