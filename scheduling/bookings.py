@@ -657,7 +657,11 @@ async def _move(
         consultant_name=facts.consultant_name,
     )
     # The time it leaves may be what someone waits for: what is open for them before the write.
-    seen = await waitlist.watch(conn, [booking.consultant_id], now) if found.waiting else None
+    seen = (
+        await waitlist.watch(conn, [booking.consultant_id], now, known=[service])
+        if found.waiting
+        else None
+    )
     period = Period(move.start, move.start + timedelta(minutes=service.duration_minutes))
     expected = replace(
         booking,

@@ -185,15 +185,16 @@ async def _open(
     consultant_ids: tuple[int, ...],
     now: datetime,
     read: dict[_Key, _Read] | None = None,
+    known: Sequence[store.Service] = (),
 ) -> dict[_Key, frozenset[Slot]]:
     """The open slots of these consultants for each (service, state) the requests ask about
-    (and, into `read`, what each search read)."""
+    (and, into `read`, what each search read); `known` services are not read again."""
     ends: dict[_Key, datetime] = {}
     for r in requests:
         key = (r.service_id, r.patient_state)
         ends[key] = max(ends.get(key, now), _last_moment(r))
     found: dict[_Key, frozenset[Slot]] = {}
-    services: dict[int, store.Service | None] = {}
+    services: dict[int, store.Service | None] = {s.id: s for s in known}
     for (service_id, state), end in ends.items():
         if service_id not in services:
             services[service_id] = await store.get_service(conn, service_id)
@@ -216,8 +217,15 @@ async def _open(
     return found
 
 
-async def watch(conn: asyncpg.Connection, consultant_ids: Sequence[int], now: datetime) -> Watch:
-    """Before a write that may open these consultants' time: what is open for the waiting.
+async def watch(
+    conn: asyncpg.Connection,
+    consultant_ids: Sequence[int],
+    now: datetime,
+    *,
+    known: Sequence[store.Service] = (),
+) -> Watch:
+    """Before a write that may open these consultants' time: what is open for the waiting
+    (`known`: services the caller read in this transaction already).
 
     The requests stay locked to commit, oldest first, so that concurrent openings tell each
     request of a slot once.
@@ -226,7 +234,7 @@ async def watch(conn: asyncpg.Connection, consultant_ids: Sequence[int], now: da
     since = (now - timedelta(days=1)).date()  # any zone's today is on or after this
     requests = await ws.open_for(conn, ids, since, lock=True) if ids else []
     read: dict[_Key, _Read] = {}
-    before = await _open(conn, requests, ids, now, read) if requests else {}
+    before = await _open(conn, requests, ids, now, read, known) if requests else {}
     return Watch(ids, requests, before, read)
 
 
