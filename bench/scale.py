@@ -196,6 +196,8 @@ async def booking_curve(p: Point, scale: ScaleSizes) -> dict[str, Any]:
                 "p99_ms": r["latency"]["p99_ms"],
                 "bookings_per_s": r["bookings_per_s"],
                 "server_cpu_ms_per_request": r["cpu_ms_per_request"].get("server"),
+                "postgres_cpu_ms_per_request": r["cpu_ms_per_request"].get("postgres"),
+                "other_cores": r["cores_used"].get("other"),
                 "statuses": r["statuses"],
                 "seed_seconds": round(seeded, 1),
             }
