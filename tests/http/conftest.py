@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import time
 
+import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
 
-from tests.factories import Network, page_csrf, sign_in
+from telehub.app import create_app
+from telehub.db import create_pool
+from telehub.settings import Settings
+from tests.factories import Clock, Network, page_csrf, sign_in
 from tests.http.spoke_support import Clinic
+from tests.round_trips import Counted, Sent
 
 
 @pytest.fixture
@@ -32,3 +40,27 @@ async def clinic(client: TestClient, network: Network) -> Clinic:
     assert (await sign_in(client, email, password)).status == 303
     c.csrf = await page_csrf(client, "/spoke")
     return c
+
+
+@pytest.fixture
+async def one_connection(settings: Settings) -> AsyncIterator[tuple[asyncpg.Pool, Sent]]:
+    """A pool of one connection whose every statement is logged (tests/round_trips.py)."""
+    pool = await create_pool(replace(settings, db_pool_min=1, db_pool_max=1))
+    sent = Sent()
+    async with pool.acquire() as conn:
+        conn.add_query_logger(sent)
+    yield pool, sent
+    await pool.close()
+
+
+@pytest.fixture
+async def counted(
+    one_connection: tuple[asyncpg.Pool, Sent],
+    aiohttp_client: AiohttpClient,
+    settings: Settings,
+    clock: Clock,
+) -> Counted:
+    """The whole app on that one logged connection, on this test's clock."""
+    # `one_connection` comes first so its pool is closed last, after the app's cleanup.
+    pool, sent = one_connection
+    return Counted(await aiohttp_client(create_app(settings, pool=pool, clock=clock)), pool, sent)

@@ -5,55 +5,19 @@ one read, one write, COMMIT. A replay costs three, and the answer stored is the 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import UTC, datetime
 
-import asyncpg
-import pytest
-from aiohttp.test_utils import TestClient
-from pytest_aiohttp import AiohttpClient
-
-from telehub.app import create_app
-from telehub.db import create_pool
 from telehub.settings import Settings
-from tests.factories import Clock, Network, book, bookable, booking_body
+from tests.factories import Network, book, bookable, booking_body
+from tests.round_trips import Counted, shown
 
 MONDAY_9_LA = datetime(2027, 3, 8, 17, 0, tzinfo=UTC)  # 09:00 PST, an offered slot
 
 
-class Sent:
-    """Every statement the app's one connection sends."""
-
-    def __init__(self) -> None:
-        self.queries: list[str] = []
-
-    def __call__(self, record: asyncpg.connection.LoggedQuery) -> None:
-        self.queries.append(record.query)
-
-    def take(self) -> list[str]:
-        taken, self.queries = self.queries, []
-        return taken
-
-
-@pytest.fixture
-async def one_connection(settings: Settings) -> AsyncIterator[tuple[asyncpg.Pool, Sent]]:
-    pool = await create_pool(replace(settings, db_pool_min=1, db_pool_max=1))
-    sent = Sent()
-    async with pool.acquire() as conn:
-        conn.add_query_logger(sent)
-    yield pool, sent
-    await pool.close()
-
-
 async def test_a_booking_is_four_round_trips_and_its_replay_three(
-    one_connection: tuple[asyncpg.Pool, Sent],
-    aiohttp_client: AiohttpClient,
-    settings: Settings,
-    clock: Clock,
+    counted: Counted, settings: Settings
 ) -> None:
-    pool, sent = one_connection
-    client: TestClient = await aiohttp_client(create_app(settings, pool=pool, clock=clock))
+    client, pool, sent = counted.client, counted.pool, counted.sent
     svc, consultant, spoke, patient = await bookable(Network(pool, settings))
     body = booking_body(
         service_id=svc.id, consultant_id=consultant.id, patient_id=patient.id, start=MONDAY_9_LA
@@ -68,7 +32,7 @@ async def test_a_booking_is_four_round_trips_and_its_replay_three(
     replayed = sent.take()
 
     assert first.status == 201, await first.text()
-    assert len(booked) == 4, " | ".join(" ".join(q.split())[:70] for q in booked)
+    assert len(booked) == 4, shown(booked)
     assert booked[0].startswith("BEGIN; SELECT idempotency_claim(")
     assert "lock_consultants_time" in booked[0]
     assert "INSERT INTO bookings" in booked[2] and "idempotency_keep" in booked[2]
@@ -76,7 +40,7 @@ async def test_a_booking_is_four_round_trips_and_its_replay_three(
     assert again.status == 201
     assert again.headers["Idempotent-Replayed"] == "true"
     assert await again.text() == await first.text()
-    assert len(replayed) == 3, " | ".join(" ".join(q.split())[:70] for q in replayed)
+    assert len(replayed) == 3, shown(replayed)
     async with pool.acquire() as conn:
         audited = await conn.fetchval(
             "SELECT count(*) FROM audit_log WHERE action = 'create' AND record_type = 'booking'"

@@ -5,58 +5,21 @@ one read, one write, COMMIT. A replay costs three, and the answer kept is the on
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import replace
 from typing import Any
 
 import asyncpg
-import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
-from pytest_aiohttp import AiohttpClient
 
-from telehub.app import create_app
-from telehub.db import create_pool
 from telehub.settings import Settings
-from tests.factories import Clock, Network, book, bookable, booking_body
-
-
-class Sent:
-    """Every statement the app's one connection sends."""
-
-    def __init__(self) -> None:
-        self.queries: list[str] = []
-
-    def __call__(self, record: asyncpg.connection.LoggedQuery) -> None:
-        self.queries.append(record.query)
-
-    def take(self) -> list[str]:
-        taken, self.queries = self.queries, []
-        return taken
-
-
-def _shown(queries: list[str]) -> str:
-    return " | ".join(" ".join(q.split())[:70] for q in queries)
-
-
-@pytest.fixture
-async def one_connection(settings: Settings) -> AsyncIterator[tuple[asyncpg.Pool, Sent]]:
-    pool = await create_pool(replace(settings, db_pool_min=1, db_pool_max=1))
-    sent = Sent()
-    async with pool.acquire() as conn:
-        conn.add_query_logger(sent)
-    yield pool, sent
-    await pool.close()
+from tests.factories import Network, book, bookable, booking_body
+from tests.round_trips import Counted, shown
 
 
 async def test_a_reschedule_is_four_round_trips_and_its_replay_three(
-    one_connection: tuple[asyncpg.Pool, Sent],
-    aiohttp_client: AiohttpClient,
-    settings: Settings,
-    clock: Clock,
+    counted: Counted, settings: Settings
 ) -> None:
-    pool, sent = one_connection
-    client: TestClient = await aiohttp_client(create_app(settings, pool=pool, clock=clock))
+    client, pool, sent = counted.client, counted.pool, counted.sent
     svc, consultant, spoke, patient = await bookable(Network(pool, settings))
     body = booking_body(
         service_id=svc.id,
@@ -87,7 +50,7 @@ async def test_a_reschedule_is_four_round_trips_and_its_replay_three(
 
     assert first.status == 200, await first.text()
     assert (await first.json())["start"] == "2027-03-08T19:00:00Z"
-    assert len(moved) == 4, _shown(moved)
+    assert len(moved) == 4, shown(moved)
     assert moved[0].startswith("BEGIN; SELECT idempotency_claim(")
     assert "FOR UPDATE" in moved[0] and "lock_consultants_time" in moved[0]
     assert "UPDATE bookings" in moved[2] and "idempotency_keep" in moved[2]
@@ -95,9 +58,9 @@ async def test_a_reschedule_is_four_round_trips_and_its_replay_three(
     assert again.status == 200
     assert again.headers["Idempotent-Replayed"] == "true"
     assert await again.text() == await first.text()
-    assert len(replayed) == 3, _shown(replayed)
+    assert len(replayed) == 3, shown(replayed)
     assert back.status == 200, await back.text()
-    assert len(unkeyed) == 4, _shown(unkeyed)
+    assert len(unkeyed) == 4, shown(unkeyed)
     assert unkeyed[0].startswith("BEGIN; SELECT lock_consultants_time(")
     async with pool.acquire() as conn:
         audited = await conn.fetchval(
@@ -113,13 +76,9 @@ async def test_a_reschedule_is_four_round_trips_and_its_replay_three(
 
 
 async def test_a_reschedule_away_tells_a_waiting_clinic_of_the_time_it_left(
-    one_connection: tuple[asyncpg.Pool, Sent],
-    aiohttp_client: AiohttpClient,
-    settings: Settings,
-    clock: Clock,
+    counted: Counted, settings: Settings
 ) -> None:
-    pool, sent = one_connection
-    client: TestClient = await aiohttp_client(create_app(settings, pool=pool, clock=clock))
+    client, pool, sent = counted.client, counted.pool, counted.sent
     network = Network(pool, settings)
     svc, consultant, spoke, patient = await bookable(network)
     body = booking_body(

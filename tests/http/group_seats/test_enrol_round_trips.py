@@ -7,47 +7,17 @@ answer), COMMIT. A replay costs three, and the answer stored is the one given.""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import replace
 from typing import Any
 
-import asyncpg
-import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
-from pytest_aiohttp import AiohttpClient
 
 from scheduling import group_seats
-from telehub.app import create_app
 from telehub.audit import Trail
-from telehub.db import create_pool
 from telehub.settings import Settings
 from tests.factories import Clock, Network, SpokeUser
 from tests.factories.groups import NOW, enrol, group, seats_held, spoke_caller
-
-
-class Sent:
-    """Every statement the app's one connection sends."""
-
-    def __init__(self) -> None:
-        self.queries: list[str] = []
-
-    def __call__(self, record: asyncpg.connection.LoggedQuery) -> None:
-        self.queries.append(record.query)
-
-    def take(self) -> list[str]:
-        taken, self.queries = self.queries, []
-        return taken
-
-
-@pytest.fixture
-async def one_connection(settings: Settings) -> AsyncIterator[tuple[asyncpg.Pool, Sent]]:
-    pool = await create_pool(replace(settings, db_pool_min=1, db_pool_max=1))
-    sent = Sent()
-    async with pool.acquire() as conn:
-        conn.add_query_logger(sent)
-    yield pool, sent
-    await pool.close()
+from tests.round_trips import Counted, shown
 
 
 async def post_seat(
@@ -57,19 +27,11 @@ async def post_seat(
     return await client.post(f"/api/v1/groups/{group_id}/seats", json=body, headers=headers)
 
 
-def shown(queries: list[str]) -> str:
-    return " | ".join(" ".join(q.split())[:70] for q in queries)
-
-
 async def test_an_enrolment_is_four_round_trips_settles_the_waiting_place_and_replays_in_three(
-    one_connection: tuple[asyncpg.Pool, Sent],
-    aiohttp_client: AiohttpClient,
-    settings: Settings,
-    clock: Clock,
+    counted: Counted, settings: Settings, clock: Clock
 ) -> None:
-    pool, sent = one_connection
+    client, pool, sent = counted.client, counted.pool, counted.sent
     network = Network(pool, settings)
-    client: TestClient = await aiohttp_client(create_app(settings, pool=pool, clock=clock))
     made = await group(network, capacity=2, count=2)
     spoke = await network.spoke()
     first, second, waiting = [await network.patient(spoke) for _ in range(3)]

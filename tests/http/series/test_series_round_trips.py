@@ -7,47 +7,21 @@ one more, the statement that finds the role's consultants and locks their time."
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import UTC, datetime, time
 from typing import Any
 
-import asyncpg
-import pytest
 from aiohttp.test_utils import TestClient
-from pytest_aiohttp import AiohttpClient
 
-from telehub.app import create_app
-from telehub.db import create_pool
 from telehub.settings import Settings
 from tests.factories import Clock, Network, SpokeUser
-from tests.http.test_booking_round_trips import Sent
-
-
-@pytest.fixture
-async def one_connection(settings: Settings) -> AsyncIterator[tuple[asyncpg.Pool, Sent]]:
-    """A pool of one connection whose every statement is logged."""
-    pool = await create_pool(replace(settings, db_pool_min=1, db_pool_max=1))
-    sent = Sent()
-    async with pool.acquire() as conn:
-        conn.add_query_logger(sent)
-    yield pool, sent
-    await pool.close()
-
-
-def shown(queries: list[str]) -> str:
-    return " | ".join(" ".join(q.split())[:70] for q in queries)
+from tests.round_trips import Counted, shown
 
 
 async def test_a_series_of_twelve_is_four_round_trips_like_one_of_two(
-    one_connection: tuple[asyncpg.Pool, Sent],
-    aiohttp_client: AiohttpClient,
-    settings: Settings,
-    clock: Clock,
+    counted: Counted, settings: Settings, clock: Clock
 ) -> None:
-    pool, sent = one_connection
+    client, pool, sent = counted.client, counted.pool, counted.sent
     clock.now = datetime(2027, 2, 22, 15, 0, tzinfo=UTC)
-    client: TestClient = await aiohttp_client(create_app(settings, pool=pool, clock=clock))
     network = Network(pool, settings)
     service = await network.service(name="Counseling", roles=["telehealth_counselor"])
     counselor = await network.consultant(
