@@ -55,7 +55,6 @@ async def test_overlaps_counts_each_pair_with_a_bench_booking_once(
     one = (service.id, first.id, spoke.id, patient.id)
     other = (service.id, second.id, spoke.id, patient.id)
     await conn.execute(
-        "ALTER TABLE bookings DROP CONSTRAINT bookings_no_overlap;"
         "ALTER TABLE consultant_holds DROP CONSTRAINT consultant_holds_no_overlap"
     )
     await _book(conn, one, (0, 60), by="bench:seed")
