@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
-from typing import Any, Literal
-from zoneinfo import ZoneInfo
+from typing import Literal
 
 import asyncpg
 from asyncpg import Range
 
-from scheduling.slots import ConsultantCalendar, ExtraHours, Period, WeeklyRule
-from scheduling.store import BookingFacts, Service
+from scheduling.one_statement import KEPT_COLUMNS, Keep, Tail, kept_in, kept_join, key_args
+from scheduling.slots import Period
+from scheduling.store import BookingFacts, Service, calendar_columns, calendar_in, service_in
 from telehub.audit import Trail
 
 BookingStatus = Literal["booked", "cancelled", "completed", "no_show"]
@@ -28,6 +29,15 @@ _COLUMNS = """
 
 class Overlap(Exception):
     """The consultant already has an active booking whose blocked time overlaps."""
+
+
+@contextmanager
+def overlap_raised() -> Iterator[None]:
+    """Overlap for the exclusion constraint's refusal of a write in the block."""
+    try:
+        yield
+    except asyncpg.ExclusionViolationError:
+        raise Overlap from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +126,7 @@ async def insert_booking(
     booking_id: uuid.UUID | None = None,
 ) -> Booking:
     """Write a new booking (with this id, if given); Overlap if the consultant's time is taken."""
-    try:
+    with overlap_raised():
         row = await conn.fetchrow(
             f"""
             INSERT INTO bookings (service_id, consultant_id, spoke_id, patient_id, period,
@@ -139,21 +149,8 @@ async def insert_booking(
             series_position,
             booking_id,
         )
-    except asyncpg.ExclusionViolationError:
-        raise Overlap from None
     assert row is not None
     return Booking(**dict(row))
-
-
-@dataclass(frozen=True, slots=True)
-class Keep:
-    """A success's answer to keep for its Idempotency-Key, written with the booking."""
-
-    owner: str
-    key: str
-    request_hash: bytes
-    status: int
-    body: str
 
 
 async def write_booking(
@@ -168,10 +165,10 @@ async def write_booking(
     `keep`, its Idempotency-Key's answer (telehub's idempotency_keep); Overlap if the
     consultant's time is taken. `booking` is what the caller built, created in this
     transaction (its created_at is the transaction's now())."""
-    kept = keep or Keep("", "", b"", 0, "")
-    try:
+    tail = Tail(trail, keep, first=11)
+    with overlap_raised():
         row = await conn.fetchrow(
-            """
+            f"""
             WITH b AS (
                 INSERT INTO bookings (id, service_id, consultant_id, spoke_id, patient_id,
                                       period, blocked, reason, video_link, created_by)
@@ -179,8 +176,8 @@ async def write_booking(
                 RETURNING id, spoke_id, created_at
             )
             SELECT b.created_at,
-                audit_write($10, 'create', 'booking', ARRAY[b.id::text], b.spoke_id, $11, $12),
-                CASE WHEN $13 THEN idempotency_keep($14, $15, $16, $17, $18) END
+                {tail.audit("create", "booking", "ARRAY[b.id::text]", "b.spoke_id")},
+                {tail.kept()}
             FROM b
             """,
             booking.id,
@@ -193,17 +190,8 @@ async def write_booking(
             booking.reason,
             booking.video_link,
             booking.created_by,
-            trail.request_id,
-            trail.remote_addr,
-            keep is not None,
-            kept.owner,
-            kept.key,
-            kept.request_hash,
-            kept.status,
-            kept.body,
+            *tail.args(),
         )
-    except asyncpg.ExclusionViolationError:
-        raise Overlap from None
     assert row is not None and row["created_at"] == booking.created_at
 
 
@@ -278,7 +266,7 @@ async def move_booking(
     blocked: Period,
 ) -> Booking:
     """Move a booking in one statement: the old time is freed only if the new one holds."""
-    try:
+    with overlap_raised():
         row = await conn.fetchrow(
             f"""
             UPDATE bookings
@@ -294,8 +282,6 @@ async def move_booking(
             _range(period),
             _range(blocked),
         )
-    except asyncpg.ExclusionViolationError:
-        raise Overlap from None
     assert row is not None
     return Booking(**dict(row))
 
@@ -359,34 +345,8 @@ _FIELDS = tuple(f.name for f in fields(Booking))
 _SERVICE_FIELDS = tuple(f.name for f in fields(Service))
 
 
-def _listed(ids: str | None, unlimited: bool) -> frozenset[int] | None:
-    # A bigint[] inside a record travels as text (asyncpg decodes no arrays in records).
-    if unlimited:
-        return None
-    return frozenset(int(i) for i in ids.split(",")) if ids else frozenset()
-
-
-def _calendar(consultant_id: int, row: Any) -> ConsultantCalendar:
-    """The target consultant's calendar from move_facts' row (as store.booking_facts')."""
-    time_off: list[Period] = []
-    extra: list[ExtraHours] = []
-    for kind, lo, hi, ids, unlimited in row["exceptions_"]:
-        if kind == "time_off":
-            time_off.append(Period(lo, hi))
-        else:
-            extra.append(ExtraHours(Period(lo, hi), _listed(ids, unlimited)))
-    return ConsultantCalendar(
-        consultant_id=consultant_id,
-        zone=ZoneInfo(row["timezone_"]),
-        rules=tuple(
-            WeeklyRule(day, lo, hi, _listed(ids, unlimited), since, until)
-            for day, lo, hi, ids, unlimited, since, until in row["rules_"]
-        ),
-        licensed_states=frozenset(row["licensed_states_"]),
-        extra_hours=tuple(extra),
-        time_off=tuple(time_off),
-        busy=tuple(Period(lo, hi) for lo, hi in row["busy_"]),
-    )
+# move_facts' busy time: all but the booking's own.
+_OTHER_THAN_BK = "booking_id IS DISTINCT FROM bk.id"
 
 
 def move_lock_sql(
@@ -452,31 +412,10 @@ async def move_facts(
         )
         SELECT now() AS now_, bk.id IS NOT NULL AS found_, {booking_cols},
             bk.blocked_start_, bk.blocked_end_,
-            s.id IS NOT NULL AS service_found_, {service_cols},
+            {service_cols},
             p.patient_id IS NOT NULL AS patient_found_, p.state AS patient_state_,
-            o.consultant_id IS NOT NULL AS offers_, o.name AS consultant_name_,
-            o.timezone AS timezone_, o.licensed_states AS licensed_states_,
-            ARRAY(
-                SELECT row(weekday, start_time, end_time, array_to_string(service_ids, ','),
-                           service_ids IS NULL, valid_from, valid_until)
-                FROM availability_rules WHERE consultant_id = bk.target_
-            ) AS rules_,
-            ARRAY(
-                SELECT row(kind, lower(period), upper(period),
-                           array_to_string(service_ids, ','), service_ids IS NULL)
-                FROM availability_exceptions
-                WHERE consultant_id = bk.target_ AND period && $5
-            ) AS exceptions_,
-            ARRAY(
-                SELECT row(lower(blocked), upper(blocked)) FROM consultant_holds
-                -- Both of the exclusion constraint's columns, as store.booking_facts: its
-                -- GiST index finds this consultant's few rows, not every consultant's.
-                WHERE int8range(consultant_id, consultant_id, '[]')
-                      && int8range(bk.target_, bk.target_, '[]')
-                  AND blocked && tstzrange(lower($5), upper($5), '()')
-                  AND booking_id IS DISTINCT FROM bk.id
-                  AND (expires_at IS NULL OR expires_at > $6)
-            ) AS busy_,
+            o.consultant_id IS NOT NULL AS offers_,
+            {calendar_columns("bk.target_", "$5", "$6", busy_also=_OTHER_THAN_BK)},
             EXISTS (
                 SELECT 1 FROM slot_waitlist w
                 WHERE w.status <> 'left' AND w.latest_date >= $7
@@ -484,8 +423,7 @@ async def move_facts(
             ) AS waiting_,
             (SELECT role FROM hub_consultant_roles r WHERE r.consultant_id = bk.consultant_id)
                 AS role_,
-            k.request_hash AS kept_hash_, k.response_status AS kept_status_,
-            k.response_body AS kept_body_
+            {KEPT_COLUMNS}
         FROM (SELECT 1) one
         LEFT JOIN bk ON true
         LEFT JOIN services s ON s.id = bk.service_id
@@ -493,7 +431,7 @@ async def move_facts(
                ON p.spoke_id = bk.spoke_id AND p.patient_id = bk.patient_id
         LEFT JOIN hub_consultant_offers o
                ON o.consultant_id = bk.target_ AND o.service_id = bk.service_id
-        LEFT JOIN LATERAL idempotency_answer($8, $9) k ON true
+        {kept_join(8)}
         """,
         booking_id,
         seen_by.spoke_id,
@@ -502,26 +440,21 @@ async def move_facts(
         around,
         now,
         (now - timedelta(days=1)).date(),  # as waitlist.watch: any zone's today is on or after
-        key[0] if key else None,
-        key[1] if key else None,
+        *key_args(key),
     )
     assert row is not None
     booking = Booking(**{f: row[f"b_{f}"] for f in _FIELDS}) if row["found_"] else None
-    service = None
-    if row["service_found_"]:
-        values = {f: row[f"s_{f}"] for f in _SERVICE_FIELDS}
-        service = Service(**{**values, "roles": tuple(values["roles"])})
     calendar = None
     if booking is not None and row["offers_"]:
-        calendar = _calendar(target or booking.consultant_id, row)
+        calendar = calendar_in(target or booking.consultant_id, row)
     facts = BookingFacts(
         now=row["now_"],
-        service=service,
+        service=service_in(row, prefix="s_"),
         patient_found=row["patient_found_"],
         patient_state=row["patient_state_"],
         calendar=calendar,
         consultant_name=row["consultant_name_"],
-        kept=(row["kept_hash_"], row["kept_status_"], row["kept_body_"]),
+        kept=kept_in(row),
     )
     blocked = Period(row["blocked_start_"], row["blocked_end_"]) if booking is not None else None
     return MoveFacts(booking, facts, bool(row["waiting_"]), blocked, row["role_"])
@@ -540,8 +473,8 @@ async def write_move(
     idempotency_keep); Overlap if the consultant's time is taken. `moved` is the booking as the
     caller expects it after the move (its updated_at the transaction's now()); the row written
     is returned."""
-    kept = keep or Keep("", "", b"", 0, "")
-    try:
+    tail = Tail(trail, keep, first=5)
+    with overlap_raised():
         row = await conn.fetchrow(
             f"""
             WITH m AS (
@@ -554,26 +487,15 @@ async def write_move(
                 RETURNING {_COLUMNS}
             )
             SELECT m.*,
-                audit_write($5, 'update', 'booking', ARRAY[m.id::text], m.spoke_id, $6, $7)
-                    AS audited_,
-                CASE WHEN $8 THEN idempotency_keep($9, $10, $11, $12, $13) END AS kept_
+                {tail.audit("update", "booking", "ARRAY[m.id::text]", "m.spoke_id")} AS audited_,
+                {tail.kept()} AS kept_
             FROM m
             """,
             moved.id,
             moved.consultant_id,
             Range(moved.start, moved.end),
             _range(blocked),
-            trail.actor,
-            trail.request_id,
-            trail.remote_addr,
-            keep is not None,
-            kept.owner,
-            kept.key,
-            kept.request_hash,
-            kept.status,
-            kept.body,
+            *tail.args(),
         )
-    except asyncpg.ExclusionViolationError:
-        raise Overlap from None
     assert row is not None
     return Booking(**{f: row[f] for f in _FIELDS})

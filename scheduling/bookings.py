@@ -17,6 +17,7 @@ from scheduling import hold_store as hs
 from scheduling import series_store as ss
 from scheduling import store, waitlist
 from scheduling.booking_store import Booking, Visibility
+from scheduling.one_statement import Keep
 from scheduling.slots import (
     Closed,
     ConsultantCalendar,
@@ -332,7 +333,7 @@ async def book_at_once(
         conn, spoke_id, trail, new, facts, now=now, video_url_template=video_url_template
     )
     body = answer(booking)
-    kept = bs.Keep(claim.owner, claim.key, claim.request_hash, 201, body)
+    kept = Keep.of(claim, 201, body)
     await bs.write_booking(conn, booking, blocked, trail, keep=kept)
     return Answer(201, body), False
 
@@ -460,7 +461,7 @@ async def write_series(
     service: store.Service,
     starts: Sequence[datetime],
     video_url_template: str,
-    keep: Callable[[list[Booking]], bs.Keep] | None = None,
+    keep: Callable[[list[Booking]], Keep] | None = None,
 ) -> list[Booking]:
     """Write a series and every session, planned open under lock_consultants_time by the
     caller, in one statement with their audit rows and, with `keep`, the Idempotency-Key's
@@ -593,10 +594,10 @@ async def reschedule_at_once(
     if claim is not None and found.facts.replay:
         return claim.replay(*found.facts.kept), True
 
-    def kept(moved: Booking) -> bs.Keep | None:
+    def kept(moved: Booking) -> Keep | None:
         if claim is None:
             return None
-        return bs.Keep(claim.owner, claim.key, claim.request_hash, 200, answer(moved))
+        return Keep.of(claim, 200, answer(moved))
 
     moved = await _move(conn, caller, trail, move, found, now=now, keep=kept)
     return Answer(200, answer(moved)), False
@@ -629,7 +630,7 @@ async def _move(
     found: bs.MoveFacts,
     *,
     now: datetime,
-    keep: Callable[[Booking], bs.Keep | None] | None = None,
+    keep: Callable[[Booking], Keep | None] | None = None,
 ) -> Booking:
     """The checks of a move, in reschedule's order, then its write (and the waitlist's
     watch and tell around it)."""

@@ -25,9 +25,9 @@ import asyncpg
 from consults import delivery
 from hub import store as hub_store
 from scheduling import group_seats_store as gs
-from scheduling.booking_store import Keep
 from scheduling.group_seats_schemas import FullOccurrenceOut, GroupFullOut, WaitStatus
 from scheduling.group_seats_store import Assigned, EnrolmentRow, GroupRow, OccurrenceRow, SeatRow
+from scheduling.one_statement import Keep
 from spokes import store as spokes_store
 from telehub import audit
 from telehub.audit import Trail
@@ -234,7 +234,7 @@ async def enrol_at_once(
         return claim.replay(*facts.kept), True
     enrolment, seats = _checked(caller, trail, group_id, patient_id, position, facts, now)
     body = answer(enrolment)
-    kept = Keep(claim.owner, claim.key, claim.request_hash, 201, body)
+    kept = Keep.of(claim, 201, body)
     await gs.write_enrolment(
         conn, _row(enrolment), seats, trail, waiting_id=facts.waiting_id, now=now, keep=kept
     )

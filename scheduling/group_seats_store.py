@@ -14,8 +14,8 @@ from datetime import datetime
 
 import asyncpg
 
-from scheduling.booking_store import Keep
 from scheduling.group_seats_schemas import Attendance, WaitStatus
+from scheduling.one_statement import KEPT_COLUMNS, Keep, Kept, Tail, kept_in, kept_join, key_args
 from telehub.audit import Trail
 
 
@@ -153,7 +153,7 @@ class EnrolFacts:
     occurrences: list[OccurrenceRow]  # by position, each with its lowest free seat
     enrolled: bool  # the patient holds an enrolment in the group not withdrawn
     waiting_id: uuid.UUID | None  # the patient's place on the group's waitlist, while waiting
-    kept: tuple[bytes | None, int | None, str | None]  # the Idempotency-Key's kept answer
+    kept: Kept  # the Idempotency-Key's kept answer
 
     @property
     def replay(self) -> bool:
@@ -192,19 +192,17 @@ async def enrol_facts(
             ) AS enrolled_,
             (SELECT w.id FROM group_waitlist w
              WHERE w.group_id = $1 AND w.patient_id = $3 AND w.status = 'waiting') AS waiting_,
-            k.request_hash AS kept_hash_, k.response_status AS kept_status_,
-            k.response_body AS kept_body_
+            {KEPT_COLUMNS}
         FROM (SELECT 1) one
         LEFT JOIN groups g ON g.id = $1
         LEFT JOIN spoke_patient_states p ON p.spoke_id = $2 AND p.patient_id = $3
         LEFT JOIN hub_consultant_licences l ON l.consultant_id = g.consultant_id
-        LEFT JOIN LATERAL idempotency_answer($4, $5) k ON true
+        {kept_join(4)}
         """,
         group_id,
         spoke_id,
         patient_id,
-        key[0] if key else None,
-        key[1] if key else None,
+        *key_args(key),
     )
     assert row is not None
     found = row["id"] is not None
@@ -221,7 +219,7 @@ async def enrol_facts(
         occurrences=[OccurrenceRow(*o) for o in row["occurrences_"]] if found else [],
         enrolled=row["enrolled_"],
         waiting_id=row["waiting_"],
-        kept=(row["kept_hash_"], row["kept_status_"], row["kept_body_"]),
+        kept=kept_in(row),
     )
 
 
@@ -240,9 +238,9 @@ async def write_enrolment(
     (telehub's audit_write) and, with `keep`, its Idempotency-Key's answer (telehub's
     idempotency_keep). `enrolment` is what the caller built, created in this transaction (its
     created_at is the transaction's now())."""
-    kept = keep or Keep("", "", b"", 0, "")
+    tail = Tail(trail, keep, first=12)
     row = await conn.fetchrow(
-        """
+        f"""
         WITH e AS (
             INSERT INTO group_enrolments (id, group_id, spoke_id, patient_id, from_position,
                                           created_by)
@@ -260,9 +258,8 @@ async def write_enrolment(
             RETURNING 1
         )
         SELECT e.created_at, (SELECT count(*) FROM s) AS seats_,
-            audit_write($6, 'create', 'group_enrolment', ARRAY[e.id::text], e.spoke_id, $12,
-                        $13),
-            CASE WHEN $14 THEN idempotency_keep($15, $16, $17, $18, $19) END
+            {tail.audit("create", "group_enrolment", "ARRAY[e.id::text]", "e.spoke_id")},
+            {tail.kept()}
         FROM e
         """,
         enrolment.id,
@@ -276,14 +273,7 @@ async def write_enrolment(
         [s[2] for s in seats],
         now,
         waiting_id,
-        trail.request_id,
-        trail.remote_addr,
-        keep is not None,
-        kept.owner,
-        kept.key,
-        kept.request_hash,
-        kept.status,
-        kept.body,
+        *tail.args(),
     )
     assert row is not None and row["seats_"] == len(seats)
     assert row["created_at"] == enrolment.created_at

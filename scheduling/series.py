@@ -53,6 +53,7 @@ from scheduling import booking_store as bs
 from scheduling import bookings, store
 from scheduling import series_store as ss
 from scheduling.booking_store import Booking
+from scheduling.one_statement import Keep
 from scheduling.series_schemas import (
     MAX_OCCURRENCES,
     ConflictOccurrenceOut,
@@ -480,9 +481,9 @@ async def book_at_once(
         return claim.replay(*facts.kept), True
     given: list[str] = []
 
-    def keep(series: Series) -> bs.Keep:
+    def keep(series: Series) -> Keep:
         given.append(answer(series))
-        return bs.Keep(claim.owner, claim.key, claim.request_hash, 201, given[0])
+        return Keep.of(claim, 201, given[0])
 
     await _book(conn, trail, body, facts, spoke_id, now, video_url_template, keep=keep)
     return Answer(201, given[0]), False
@@ -506,7 +507,7 @@ async def _book(
     now: datetime,
     video_url_template: str,
     *,
-    keep: Callable[[Series], bs.Keep] | None = None,
+    keep: Callable[[Series], Keep] | None = None,
 ) -> Series:
     """Plan from the facts; write the series if every occurrence is open (one statement)."""
     ctx = _context(facts, spoke_id, body)

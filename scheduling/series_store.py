@@ -10,7 +10,8 @@ from datetime import datetime
 import asyncpg
 from asyncpg import Range
 
-from scheduling.booking_store import Booking, Keep, Overlap, Visibility
+from scheduling.booking_store import Booking, Visibility, overlap_raised
+from scheduling.one_statement import Keep, Tail
 from scheduling.series_schemas import Repeat
 from scheduling.slots import Period
 from telehub.audit import Trail
@@ -116,11 +117,11 @@ async def write_series(
     Idempotency-Key's answer (telehub's idempotency_keep). Overlap if a session's time is
     taken. `series` and `sessions` are what the caller built, created in this transaction
     (their created_at is the transaction's now())."""
-    kept = keep or Keep("", "", b"", 0, "")
     bookings = [b for b, _ in sessions]
-    try:
+    tail = Tail(trail, keep, first=17)
+    with overlap_raised():
         row = await conn.fetchrow(
-            """
+            f"""
             WITH s AS (
                 INSERT INTO series (id, spoke_id, patient_id, service_id, consultant_id, repeat,
                                     count, first_start, zone, reason, created_by)
@@ -137,9 +138,9 @@ async def write_series(
                 RETURNING 1
             )
             SELECT s.created_at,
-                audit_write($11, 'create', 'booking', $12::uuid[]::text[], s.spoke_id, $17, $18),
-                audit_write($11, 'create', 'series', ARRAY[s.id::text], s.spoke_id, $17, $18),
-                CASE WHEN $19 THEN idempotency_keep($20, $21, $22, $23, $24) END
+                {tail.audit("create", "booking", "$12::uuid[]::text[]", "s.spoke_id")},
+                {tail.audit("create", "series", "ARRAY[s.id::text]", "s.spoke_id")},
+                {tail.kept()}
             FROM s
             """,
             series.id,
@@ -158,17 +159,8 @@ async def write_series(
             [Range(p.start, p.end) for _, p in sessions],
             [b.video_link for b in bookings],
             [b.series_position for b in bookings],
-            trail.request_id,
-            trail.remote_addr,
-            keep is not None,
-            kept.owner,
-            kept.key,
-            kept.request_hash,
-            kept.status,
-            kept.body,
+            *tail.args(),
         )
-    except asyncpg.ExclusionViolationError:
-        raise Overlap from None
     assert row is not None and row["created_at"] == series.created_at
 
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 from asyncpg import Range
 
+from scheduling.one_statement import KEPT_COLUMNS, Kept, kept_in, kept_join, key_args
 from scheduling.slots import ConsultantCalendar, ExtraHours, Period, ServiceTerms, WeeklyRule
 
 ServiceKind = Literal["econsult", "video_session", "case_review", "group_session"]
@@ -341,6 +342,72 @@ def _sort_exception(
 _SERVICE_FIELDS = tuple(c.strip() for c in _SERVICE_COLUMNS.split(","))
 
 
+def service_in(row: asyncpg.Record, prefix: str = "") -> Service | None:
+    """The service among a one-statement read's columns (each named `prefix` + its field),
+    None when the read found none."""
+    if row[f"{prefix}id"] is None:
+        return None
+    return _service({f: row[f"{prefix}{f}"] for f in _SERVICE_FIELDS})
+
+
+def calendar_columns(consultant: str, window: str, now: str, *, busy_also: str = "true") -> str:
+    """The columns of one consultant's calendar in a one-statement read, decoded by
+    calendar_in: the offer's name, zone and licences (hub_consultant_offers as `o`), the
+    consultant's rules, and the exceptions and busy time within `window` (busy as of `now`,
+    and where `busy_also` holds). Each argument is SQL text made here: a column or a $n."""
+    return f"""
+            o.name AS consultant_name_, o.timezone AS timezone_,
+            o.licensed_states AS licensed_states_,
+            ARRAY(
+                SELECT row(weekday, start_time, end_time, array_to_string(service_ids, ','),
+                           service_ids IS NULL, valid_from, valid_until)
+                FROM availability_rules WHERE consultant_id = {consultant}
+            ) AS rules_,
+            ARRAY(
+                SELECT row(kind, lower(period), upper(period),
+                           array_to_string(service_ids, ','), service_ids IS NULL)
+                FROM availability_exceptions
+                WHERE consultant_id = {consultant} AND period && {window}
+            ) AS exceptions_,
+            ARRAY(
+                SELECT row(lower(blocked), upper(blocked)) FROM consultant_holds
+                -- Both of the exclusion constraint's columns, so that its GiST index finds
+                -- this consultant's few rows, not every consultant's in the window.
+                WHERE int8range(consultant_id, consultant_id, '[]')
+                      && int8range({consultant}, {consultant}, '[]')
+                  AND blocked && tstzrange(lower({window}), upper({window}), '()')
+                  AND {busy_also}
+                  AND (expires_at IS NULL OR expires_at > {now})
+            ) AS busy_"""
+
+
+def _listed(ids: str | None, unlimited: bool) -> frozenset[int] | None:
+    # A bigint[] inside a record travels as text (asyncpg decodes no arrays in records).
+    if unlimited:
+        return None
+    return frozenset(int(i) for i in ids.split(",")) if ids else frozenset()
+
+
+def calendar_in(consultant_id: int, row: asyncpg.Record) -> ConsultantCalendar:
+    """The consultant's calendar from the columns of calendar_columns."""
+    time_off: list[Period] = []
+    extra: list[ExtraHours] = []
+    for kind, lo, hi, ids, unlimited in row["exceptions_"]:
+        _sort_exception(kind, Period(lo, hi), _listed(ids, unlimited), time_off, extra)
+    return ConsultantCalendar(
+        consultant_id=consultant_id,
+        zone=ZoneInfo(row["timezone_"]),
+        rules=tuple(
+            WeeklyRule(day, lo, hi, _listed(ids, unlimited), since, until)
+            for day, lo, hi, ids, unlimited, since, until in row["rules_"]
+        ),
+        licensed_states=frozenset(row["licensed_states_"]),
+        extra_hours=tuple(extra),
+        time_off=tuple(time_off),
+        busy=tuple(Period(lo, hi) for lo, hi in row["busy_"]),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class BookingFacts:
     """Everything one booking's check needs, read in one statement (`booking_facts`)."""
@@ -351,12 +418,16 @@ class BookingFacts:
     patient_state: str | None
     calendar: ConsultantCalendar | None  # None: not an active consultant offering the service
     consultant_name: str | None
-    kept: tuple[bytes | None, int | None, str | None]  # the Idempotency-Key's kept answer, if any
+    kept: Kept  # the Idempotency-Key's kept answer, if any
 
     @property
     def replay(self) -> bool:
         """Whether the Idempotency-Key already has an answer."""
         return self.kept[0] is not None
+
+
+# booking_facts' busy time: all but the booking being moved ($6), if any.
+_OTHER_THAN_6 = "($6::uuid IS NULL OR booking_id IS DISTINCT FROM $6)"
 
 
 async def booking_facts(
@@ -385,34 +456,14 @@ async def booking_facts(
         WITH s AS (SELECT {_SERVICE_COLUMNS} FROM services WHERE id = $1)
         SELECT now() AS now_, s.*,
             p.patient_id IS NOT NULL AS patient_found_, p.state AS patient_state_,
-            o.consultant_id IS NOT NULL AS offers_, o.name AS consultant_name_,
-            o.timezone AS timezone_, o.licensed_states AS licensed_states_,
-            ARRAY(
-                SELECT row(weekday, start_time, end_time, array_to_string(service_ids, ','),
-                           service_ids IS NULL, valid_from, valid_until)
-                FROM availability_rules WHERE consultant_id = $2
-            ) AS rules_,
-            ARRAY(
-                SELECT row(kind, lower(period), upper(period),
-                           array_to_string(service_ids, ','), service_ids IS NULL)
-                FROM availability_exceptions WHERE consultant_id = $2 AND period && $5
-            ) AS exceptions_,
-            ARRAY(
-                SELECT row(lower(blocked), upper(blocked)) FROM consultant_holds
-                -- Both of the exclusion constraint's columns, so its GiST index finds this
-                -- consultant's few rows, not every consultant's in the window.
-                WHERE int8range(consultant_id, consultant_id, '[]') && int8range($2, $2, '[]')
-                  AND blocked && tstzrange(lower($5), upper($5), '()')
-                  AND ($6::uuid IS NULL OR booking_id IS DISTINCT FROM $6)
-                  AND (expires_at IS NULL OR expires_at > $7)
-            ) AS busy_,
-            k.request_hash AS kept_hash_, k.response_status AS kept_status_,
-            k.response_body AS kept_body_
+            o.consultant_id IS NOT NULL AS offers_,
+            {calendar_columns("$2", "$5", "$7", busy_also=_OTHER_THAN_6)},
+            {KEPT_COLUMNS}
         FROM (SELECT 1) one
         LEFT JOIN s ON true
         LEFT JOIN spoke_patient_states p ON p.spoke_id = $3 AND p.patient_id = $4
         LEFT JOIN hub_consultant_offers o ON o.consultant_id = $2 AND o.service_id = $1
-        LEFT JOIN LATERAL idempotency_answer($8, $9) k ON true
+        {kept_join(8)}
         """,
         service_id,
         consultant_id,
@@ -421,45 +472,19 @@ async def booking_facts(
         around,
         ignore_booking,
         now,
-        key[0] if key else None,
-        key[1] if key else None,
+        *key_args(key),
     )
     assert row is not None
-    service = _service({f: row[f] for f in _SERVICE_FIELDS}) if row["id"] is not None else None
-    calendar = None
-    if row["offers_"]:
-        time_off: list[Period] = []
-        extra: list[ExtraHours] = []
-        for kind, lo, hi, ids, unlimited in row["exceptions_"]:
-            _sort_exception(kind, Period(lo, hi), _listed(ids, unlimited), time_off, extra)
-        calendar = ConsultantCalendar(
-            consultant_id=consultant_id,
-            zone=ZoneInfo(row["timezone_"]),
-            rules=tuple(
-                WeeklyRule(day, lo, hi, _listed(ids, unlimited), since, until)
-                for day, lo, hi, ids, unlimited, since, until in row["rules_"]
-            ),
-            licensed_states=frozenset(row["licensed_states_"]),
-            extra_hours=tuple(extra),
-            time_off=tuple(time_off),
-            busy=tuple(Period(lo, hi) for lo, hi in row["busy_"]),
-        )
+    calendar = calendar_in(consultant_id, row) if row["offers_"] else None
     return BookingFacts(
         now=row["now_"],
-        service=service,
+        service=service_in(row),
         patient_found=row["patient_found_"],
         patient_state=row["patient_state_"],
         calendar=calendar,
         consultant_name=row["consultant_name_"],
-        kept=(row["kept_hash_"], row["kept_status_"], row["kept_body_"]),
+        kept=kept_in(row),
     )
-
-
-def _listed(ids: str | None, unlimited: bool) -> frozenset[int] | None:
-    # A bigint[] inside a record travels as text (asyncpg decodes no arrays in records).
-    if unlimited:
-        return None
-    return frozenset(int(i) for i in ids.split(",")) if ids else frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -474,7 +499,7 @@ class SpanFacts:
     spoke_zone: str | None  # the clinic's time zone
     calendars: dict[int, ConsultantCalendar]  # each candidate that offers the service
     names: dict[int, str]  # their names, for the words of a refusal
-    kept: tuple[bytes | None, int | None, str | None]  # the Idempotency-Key's kept answer, if any
+    kept: Kept  # the Idempotency-Key's kept answer, if any
 
     @property
     def replay(self) -> bool:
@@ -509,35 +534,14 @@ async def span_facts(
         SELECT now() AS now_, s.*,
             p.patient_id IS NOT NULL AS patient_found_, p.state AS patient_state_,
             z.timezone AS spoke_zone_,
-            k.request_hash AS kept_hash_, k.response_status AS kept_status_,
-            k.response_body AS kept_body_,
-            o.consultant_id AS consultant_id_, o.name AS consultant_name_,
-            o.timezone AS timezone_, o.licensed_states AS licensed_states_,
-            ARRAY(
-                SELECT row(weekday, start_time, end_time, array_to_string(service_ids, ','),
-                           service_ids IS NULL, valid_from, valid_until)
-                FROM availability_rules WHERE consultant_id = o.consultant_id
-            ) AS rules_,
-            ARRAY(
-                SELECT row(kind, lower(period), upper(period),
-                           array_to_string(service_ids, ','), service_ids IS NULL)
-                FROM availability_exceptions
-                WHERE consultant_id = o.consultant_id AND period && $6
-            ) AS exceptions_,
-            ARRAY(
-                SELECT row(lower(blocked), upper(blocked)) FROM consultant_holds
-                -- Both of the exclusion constraint's columns, so that its GiST index finds
-                -- this consultant's rows, not every consultant's over the weeks of the span.
-                WHERE int8range(consultant_id, consultant_id, '[]')
-                      && int8range(o.consultant_id, o.consultant_id, '[]')
-                  AND blocked && tstzrange(lower($6), upper($6), '()')
-                  AND (expires_at IS NULL OR expires_at > $7)
-            ) AS busy_
+            {KEPT_COLUMNS},
+            o.consultant_id AS consultant_id_,
+            {calendar_columns("o.consultant_id", "$6", "$7")}
         FROM (SELECT 1) one
         LEFT JOIN s ON true
         LEFT JOIN spoke_patient_states p ON p.spoke_id = $4 AND p.patient_id = $5
         LEFT JOIN spoke_zones z ON z.spoke_id = $4
-        LEFT JOIN LATERAL idempotency_answer($8, $9) k ON true
+        {kept_join(8)}
         LEFT JOIN hub_consultant_offers o ON o.service_id = $1 AND CASE
             WHEN $2::bigint[] IS NULL THEN EXISTS (
                 SELECT 1 FROM hub_consultant_roles r
@@ -552,41 +556,24 @@ async def span_facts(
         patient_id,
         Range(window.start, window.end),
         now,
-        key[0] if key else None,
-        key[1] if key else None,
+        *key_args(key),
     )
     first = rows[0]
-    service = _service({f: first[f] for f in _SERVICE_FIELDS}) if first["id"] is not None else None
     calendars: dict[int, ConsultantCalendar] = {}
     names: dict[int, str] = {}
     for row in rows:
         cid = row["consultant_id_"]
         if cid is None:
             continue
-        time_off: list[Period] = []
-        extra: list[ExtraHours] = []
-        for kind, lo, hi, ids, unlimited in row["exceptions_"]:
-            _sort_exception(kind, Period(lo, hi), _listed(ids, unlimited), time_off, extra)
-        calendars[cid] = ConsultantCalendar(
-            consultant_id=cid,
-            zone=ZoneInfo(row["timezone_"]),
-            rules=tuple(
-                WeeklyRule(day, lo, hi, _listed(ids, unlimited), since, until)
-                for day, lo, hi, ids, unlimited, since, until in row["rules_"]
-            ),
-            licensed_states=frozenset(row["licensed_states_"]),
-            extra_hours=tuple(extra),
-            time_off=tuple(time_off),
-            busy=tuple(Period(lo, hi) for lo, hi in row["busy_"]),
-        )
+        calendars[cid] = calendar_in(cid, row)
         names[cid] = row["consultant_name_"]
     return SpanFacts(
         now=first["now_"],
-        service=service,
+        service=service_in(first),
         patient_found=first["patient_found_"],
         patient_state=first["patient_state_"],
         spoke_zone=first["spoke_zone_"],
         calendars=calendars,
         names=names,
-        kept=(first["kept_hash_"], first["kept_status_"], first["kept_body_"]),
+        kept=kept_in(first),
     )
