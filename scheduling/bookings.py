@@ -388,28 +388,60 @@ async def _checked(
         facts.patient_state,
         consultant_name=facts.consultant_name,
     )
-    period = Period(new.start, new.start + timedelta(minutes=service.duration_minutes))
-    booking = Booking(
-        id=booking_id or uuid.uuid4(),
-        service_id=service.id,
+    return _new_booking(
+        service,
+        new.start,
+        booking_id or uuid.uuid4(),
         consultant_id=new.consultant_id,
         spoke_id=spoke_id,
         patient_id=new.patient_id,
+        reason=new.reason,
+        created_by=trail.actor,
+        created_at=facts.now,
+        video_url_template=video_url_template,
+    )
+
+
+def _new_booking(
+    service: store.Service,
+    start: datetime,
+    booking_id: uuid.UUID,
+    *,
+    consultant_id: int,
+    spoke_id: int,
+    patient_id: uuid.UUID,
+    reason: str,
+    created_by: str,
+    created_at: datetime,
+    video_url_template: str,
+    series: tuple[uuid.UUID, int] | None = None,
+) -> tuple[Booking, Period]:
+    """A booking to write, created in this transaction at `created_at` (as a session of a
+    series: its id and the 1-based position), and the time it blocks."""
+    period = Period(start, start + timedelta(minutes=service.duration_minutes))
+    booking = Booking(
+        id=booking_id,
+        service_id=service.id,
+        consultant_id=consultant_id,
+        spoke_id=spoke_id,
+        patient_id=patient_id,
         start=period.start,
         end=period.end,
         status="booked",
-        reason=new.reason,
+        reason=reason,
         video_link=(
             video_url_template.format(room=secrets.token_urlsafe(16))
             if service.kind in VIRTUAL_KINDS
             else None
         ),
         sequence=0,
-        created_by=trail.actor,
-        created_at=facts.now,
-        updated_at=facts.now,
+        created_by=created_by,
+        created_at=created_at,
+        updated_at=created_at,
         cancelled_at=None,
         cancel_reason=None,
+        series_id=series[0] if series else None,
+        series_position=series[1] if series else None,
     )
     return booking, blocked_period(service, period)
 
@@ -471,34 +503,22 @@ async def write_series(
     transaction, and so the whole series.
     """
     refuse_group_service(service)
-    sessions: list[tuple[Booking, Period]] = []
-    for position, start in enumerate(starts, 1):
-        period = Period(start, start + timedelta(minutes=service.duration_minutes))
-        booking = Booking(
-            id=uuid.uuid4(),
-            service_id=service.id,
+    sessions = [
+        _new_booking(
+            service,
+            start,
+            uuid.uuid4(),
             consultant_id=series.consultant_id,
             spoke_id=series.spoke_id,
             patient_id=series.patient_id,
-            start=period.start,
-            end=period.end,
-            status="booked",
             reason=series.reason,
-            video_link=(
-                video_url_template.format(room=secrets.token_urlsafe(16))
-                if service.kind in VIRTUAL_KINDS
-                else None
-            ),
-            sequence=0,
             created_by=trail.actor,
             created_at=series.created_at,
-            updated_at=series.created_at,
-            cancelled_at=None,
-            cancel_reason=None,
-            series_id=series.id,
-            series_position=position,
+            video_url_template=video_url_template,
+            series=(series.id, position),
         )
-        sessions.append((booking, blocked_period(service, period)))
+        for position, start in enumerate(starts, 1)
+    ]
     written = [b for b, _ in sessions]
     try:
         await ss.write_series(conn, series, sessions, trail, keep=keep(written) if keep else None)
