@@ -257,35 +257,6 @@ async def list_bookings(
     return [Booking(**dict(r)) for r in rows]
 
 
-async def move_booking(
-    conn: asyncpg.Connection,
-    booking_id: uuid.UUID,
-    *,
-    consultant_id: int,
-    period: Period,
-    blocked: Period,
-) -> Booking:
-    """Move a booking in one statement: the old time is freed only if the new one holds."""
-    with overlap_raised():
-        row = await conn.fetchrow(
-            f"""
-            UPDATE bookings
-            SET consultant_id = $2, period = $3, blocked = $4,
-                moved_from = CASE WHEN lower(period) <> lower($3::tstzrange)
-                                  THEN lower(period) ELSE moved_from END,
-                sequence = sequence + 1, updated_at = now()
-            WHERE id = $1
-            RETURNING {_COLUMNS}
-            """,
-            booking_id,
-            consultant_id,
-            _range(period),
-            _range(blocked),
-        )
-    assert row is not None
-    return Booking(**dict(row))
-
-
 async def set_outcome(
     conn: asyncpg.Connection, booking_id: uuid.UUID, outcome: BookingStatus
 ) -> Booking:
