@@ -12,7 +12,7 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
 from telehub.settings import Settings
-from tests.factories import Network, book, bookable, booking_body
+from tests.factories import Network, SpokeUser, book, bookable, booking_body
 from tests.round_trips import Counted, shown
 
 
@@ -79,8 +79,58 @@ async def test_a_reschedule_away_tells_a_waiting_clinic_of_the_time_it_left(
     counted: Counted, settings: Settings
 ) -> None:
     client, pool, sent = counted.client, counted.pool, counted.sent
-    network = Network(pool, settings)
-    svc, consultant, spoke, patient = await bookable(network)
+    spoke, booking_id, waiting, request_id = await _booked_and_waited(
+        client, Network(pool, settings)
+    )
+    sent.take()
+
+    moved = await client.post(
+        f"/api/v1/bookings/{booking_id}/reschedule",
+        json={"start": "2027-03-15T16:00:00Z"},  # the Monday after, 09:00 in Los Angeles
+        headers=spoke.headers,
+    )
+    statements = sent.take()
+
+    assert moved.status == 200, await moved.text()
+    # The waitlist's watch and tell cost their own round trips, between the read and COMMIT.
+    # (After COMMIT the app's webhook worker, woken by the event, may use the connection.)
+    assert statements[0].startswith("BEGIN; SELECT lock_consultants_time(")
+    assert "slot_waitlist" in statements[1] and "COMMIT" in statements
+    told = await client.get(f"/api/v1/waitlist/{request_id}", headers=waiting.headers)
+    answer = await told.json()
+    assert answer["status"] == "told"
+    assert answer["told"]["start"] == "2027-03-08T17:00:00Z"
+
+
+async def test_a_move_within_the_hour_tells_no_one_of_the_time_it_still_holds(
+    client: TestClient, network: Network, pool: asyncpg.Pool
+) -> None:
+    # Half-hourly starts: 09:00-10:00 moved to 09:30-10:30 frees no start, though the time it
+    # left (09:00-09:30) is free: what is open after is found with the time it now holds.
+    spoke, booking_id, waiting, request_id = await _booked_and_waited(
+        client, network, interval_minutes=30
+    )
+    path = f"/api/v1/bookings/{booking_id}/reschedule"
+
+    half_past = await client.post(
+        path, json={"start": "2027-03-08T17:30:00Z"}, headers=spoke.headers
+    )
+    assert half_past.status == 200, await half_past.text()
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM outbox") == 0
+    # Moved on to 11:00, 09:00 and 10:00 open: the earliest is what the clinic is told.
+    away = await client.post(path, json={"start": "2027-03-08T19:00:00Z"}, headers=spoke.headers)
+    assert away.status == 200, await away.text()
+    told = await client.get(f"/api/v1/waitlist/{request_id}", headers=waiting.headers)
+    assert (await told.json())["told"]["start"] == "2027-03-08T17:00:00Z"
+
+
+async def _booked_and_waited(
+    client: TestClient, network: Network, **offered: Any
+) -> tuple[SpokeUser, str, SpokeUser, str]:
+    """A clinic's booking on Monday 8 March 2027 at 09:00 in Los Angeles, and another clinic
+    waiting for that day: (the clinic, its booking's id, the other, its waitlist request's id)."""
+    svc, consultant, spoke, patient = await bookable(network, **offered)
     body = booking_body(
         service_id=svc.id,
         consultant_id=consultant.id,
@@ -96,64 +146,4 @@ async def test_a_reschedule_away_tells_a_waiting_clinic_of_the_time_it_left(
         headers=waiting.headers,
     )
     assert joined.status == 201, await joined.text()
-    sent.take()
-
-    moved = await client.post(
-        f"/api/v1/bookings/{(await booked.json())['id']}/reschedule",
-        json={"start": "2027-03-15T16:00:00Z"},  # the Monday after, 09:00 in Los Angeles
-        headers=spoke.headers,
-    )
-    statements = sent.take()
-
-    assert moved.status == 200, await moved.text()
-    # The waitlist's watch and tell cost their own round trips, between the read and COMMIT.
-    # (After COMMIT the app's webhook worker, woken by the event, may use the connection.)
-    assert statements[0].startswith("BEGIN; SELECT lock_consultants_time(")
-    assert "slot_waitlist" in statements[1] and "COMMIT" in statements
-    told = await client.get(
-        f"/api/v1/waitlist/{(await joined.json())['id']}", headers=waiting.headers
-    )
-    answer = await told.json()
-    assert answer["status"] == "told"
-    assert answer["told"]["start"] == "2027-03-08T17:00:00Z"
-
-
-async def test_a_move_within_the_hour_tells_no_one_of_the_time_it_still_holds(
-    client: TestClient, network: Network, pool: asyncpg.Pool
-) -> None:
-    # Half-hourly starts: 09:00-10:00 moved to 09:30-10:30 frees no start, though the time it
-    # left (09:00-09:30) is free: what is open after is found with the time it now holds.
-    svc, consultant, spoke, patient = await bookable(network, interval_minutes=30)
-    booked = await book(
-        client,
-        spoke,
-        booking_body(
-            service_id=svc.id,
-            consultant_id=consultant.id,
-            patient_id=patient.id,
-            start="2027-03-08T17:00:00Z",
-        ),
-    )
-    assert booked.status == 201, await booked.text()
-    waiting = await network.spoke()
-    joined = await client.post(
-        "/api/v1/waitlist",
-        json={"service_id": svc.id, "patient_state": "VT", "latest_date": "2027-03-08"},
-        headers=waiting.headers,
-    )
-    assert joined.status == 201, await joined.text()
-    path = f"/api/v1/bookings/{(await booked.json())['id']}/reschedule"
-
-    half_past = await client.post(
-        path, json={"start": "2027-03-08T17:30:00Z"}, headers=spoke.headers
-    )
-    assert half_past.status == 200, await half_past.text()
-    async with pool.acquire() as conn:
-        assert await conn.fetchval("SELECT count(*) FROM outbox") == 0
-    # Moved on to 11:00, 09:00 and 10:00 open: the earliest is what the clinic is told.
-    away = await client.post(path, json={"start": "2027-03-08T19:00:00Z"}, headers=spoke.headers)
-    assert away.status == 200, await away.text()
-    told = await client.get(
-        f"/api/v1/waitlist/{(await joined.json())['id']}", headers=waiting.headers
-    )
-    assert (await told.json())["told"]["start"] == "2027-03-08T17:00:00Z"
+    return spoke, (await booked.json())["id"], waiting, (await joined.json())["id"]
