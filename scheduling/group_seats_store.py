@@ -223,6 +223,13 @@ async def enrol_facts(
     )
 
 
+def _seat_columns(
+    seats: Sequence[tuple[uuid.UUID, int, int]],
+) -> tuple[list[uuid.UUID], list[int], list[int]]:
+    """The (occurrence id, seat number, capacity) of each seat as three arrays, for unnest."""
+    return [s[0] for s in seats], [s[1] for s in seats], [s[2] for s in seats]
+
+
 async def write_enrolment(
     conn: asyncpg.Connection,
     enrolment: EnrolmentRow,
@@ -268,9 +275,7 @@ async def write_enrolment(
         enrolment.patient_id,
         enrolment.from_position,
         trail.actor,
-        [s[0] for s in seats],
-        [s[1] for s in seats],
-        [s[2] for s in seats],
+        *_seat_columns(seats),
         now,
         waiting_id,
         *tail.args(),
@@ -320,9 +325,7 @@ async def insert_seats(
         enrolment.id,
         enrolment.spoke_id,
         enrolment.patient_id,
-        [s[0] for s in seats],
-        [s[1] for s in seats],
-        [s[2] for s in seats],
+        *_seat_columns(seats),
     )
 
 
