@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import asyncpg
+from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
 
@@ -38,3 +39,23 @@ class Counted:
     client: TestClient
     pool: asyncpg.Pool
     sent: Sent
+
+
+def assert_four_with_key(statements: list[str], *, locks: str, writes: str) -> None:
+    """BEGIN with the key's claim and the lock (`locks` in its text), one read, the write
+    (`writes` in its text) with the kept answer, COMMIT."""
+    assert len(statements) == 4, shown(statements)
+    assert statements[0].startswith("BEGIN; SELECT idempotency_claim(")
+    assert locks in statements[0]
+    assert writes in statements[2] and "idempotency_keep" in statements[2]
+    assert statements[3] == "COMMIT"
+
+
+async def assert_replayed_in_three(
+    first: ClientResponse, again: ClientResponse, statements: list[str]
+) -> None:
+    """The same request with the same key: the first answer again, in three round trips."""
+    assert again.status == first.status
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert await again.text() == await first.text()
+    assert len(statements) == 3, shown(statements)

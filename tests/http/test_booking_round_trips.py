@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from telehub.settings import Settings
 from tests.factories import Network, book, bookable, booking_body
-from tests.round_trips import Counted, shown
+from tests.round_trips import Counted, assert_four_with_key, assert_replayed_in_three
 
 MONDAY_9_LA = datetime(2027, 3, 8, 17, 0, tzinfo=UTC)  # 09:00 PST, an offered slot
 
@@ -32,15 +32,8 @@ async def test_a_booking_is_four_round_trips_and_its_replay_three(
     replayed = sent.take()
 
     assert first.status == 201, await first.text()
-    assert len(booked) == 4, shown(booked)
-    assert booked[0].startswith("BEGIN; SELECT idempotency_claim(")
-    assert "lock_consultants_time" in booked[0]
-    assert "INSERT INTO bookings" in booked[2] and "idempotency_keep" in booked[2]
-    assert booked[3] == "COMMIT"
-    assert again.status == 201
-    assert again.headers["Idempotent-Replayed"] == "true"
-    assert await again.text() == await first.text()
-    assert len(replayed) == 3, shown(replayed)
+    assert_four_with_key(booked, locks="lock_consultants_time", writes="INSERT INTO bookings")
+    await assert_replayed_in_three(first, again, replayed)
     async with pool.acquire() as conn:
         audited = await conn.fetchval(
             "SELECT count(*) FROM audit_log WHERE action = 'create' AND record_type = 'booking'"

@@ -17,7 +17,7 @@ from telehub.audit import Trail
 from telehub.settings import Settings
 from tests.factories import Clock, Network, SpokeUser
 from tests.factories.groups import NOW, enrol, group, seats_held, spoke_caller
-from tests.round_trips import Counted, shown
+from tests.round_trips import Counted, assert_four_with_key, assert_replayed_in_three
 
 
 async def post_seat(
@@ -48,7 +48,7 @@ async def test_an_enrolment_is_four_round_trips_settles_the_waiting_place_and_re
 
     body = {"patient_id": str(waiting.id), "from": 2}
     enrolled = await post_seat(client, spoke, made.id, body, "round-trips-1")
-    counted = sent.take()
+    sent_by_it = sent.take()
     again = await post_seat(client, spoke, made.id, body, "round-trips-1")
     replayed = sent.take()
 
@@ -57,15 +57,9 @@ async def test_an_enrolment_is_four_round_trips_settles_the_waiting_place_and_re
     assert [(s["position"], s["seat_no"], s["attendance"]) for s in answer["seats"]] == [
         (2, 2, "expected")
     ]
-    assert len(counted) == 4, shown(counted)
-    assert counted[0].startswith("BEGIN; SELECT idempotency_claim(")
-    assert "FROM groups" in counted[0] and "FOR UPDATE" in counted[0]
-    assert "INSERT INTO group_enrolments" in counted[2] and "idempotency_keep" in counted[2]
-    assert counted[3] == "COMMIT"
-    assert again.status == 201
-    assert again.headers["Idempotent-Replayed"] == "true"
-    assert await again.text() == await enrolled.text()
-    assert len(replayed) == 3, shown(replayed)
+    assert_four_with_key(sent_by_it, locks="FROM groups", writes="INSERT INTO group_enrolments")
+    assert "FOR UPDATE" in sent_by_it[0]
+    await assert_replayed_in_three(enrolled, again, replayed)
     read = await client.get(enrolled.headers["Location"], headers=spoke.headers)
     assert await read.json() == answer  # the answer given is what was stored
     async with pool.acquire() as conn:
