@@ -14,8 +14,12 @@ def _ms(value: float) -> str:
 
 
 def _cpu(run: dict[str, Any]) -> str:
+    """CPU per request, all roles, then the server's and PostgreSQL's parts."""
     cost = run["cpu_ms_per_request"]
-    return f"{sum(cost.values()):.2f} ms" if cost else "n/a"
+    if not cost:
+        return "n/a"
+    parts = "; ".join(f"{role} {cost[role]:.2f}" for role in ("server", "postgres") if role in cost)
+    return f"{sum(cost.values()):.2f} ms ({parts})"
 
 
 def _target_row(key: str, value: float, shown: str) -> tuple[Row, dict[str, Any]]:
