@@ -29,7 +29,7 @@ open (lowest id on a tie) is named in the 409, and the client resends with its c
 
 Writes. `book` takes the same consultant lock as a single booking, plans under it and writes
 every occurrence through `bookings.write_series` in the caller's transaction: the exclusion
-constraint `bookings_no_overlap` holds for each, so a race leaves no partial series.
+constraint on consultant_holds (migration 031) holds for each, so a race leaves no partial series.
 
 Round trips, whatever the number of sessions: the lock (with `role`, the statement that finds
 the role's consultants locks them all), one read of every fact over the course's whole span
