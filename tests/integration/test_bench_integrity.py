@@ -54,9 +54,7 @@ async def test_overlaps_counts_each_pair_with_a_bench_booking_once(
     patient = await network.patient(spoke)
     one = (service.id, first.id, spoke.id, patient.id)
     other = (service.id, second.id, spoke.id, patient.id)
-    await conn.execute(
-        "ALTER TABLE consultant_holds DROP CONSTRAINT consultant_holds_no_overlap"
-    )
+    await conn.execute("ALTER TABLE consultant_holds DROP CONSTRAINT consultant_holds_no_overlap")
     await _book(conn, one, (0, 60), by="bench:seed")
     await _book(conn, one, (30, 90))  # overlaps the seed's
     await _book(conn, one, (60, 120))  # overlaps the one before, touches the seed's
