@@ -277,15 +277,29 @@ async def book(
     as booked and the booking is written in the same transaction; another clinic's hold
     answers like a missing one (NotFound), an ended or lapsed one is a Conflict.
     """
+    if not conn.is_in_transaction():  # the lock must last until the write commits
+        async with conn.transaction():
+            return await book(
+                conn,
+                spoke_id,
+                trail,
+                new,
+                now=now,
+                video_url_template=video_url_template,
+                hold_id=hold_id,
+            )
     # From here to commit, other writes of this consultant's time wait their turn.
     await bs.lock_consultants_time(conn, new.consultant_id, now=now)
+    facts = await _facts(conn, spoke_id, new, now=now, ignore_hold=hold_id)
     booking_id = None
     if hold_id is not None:
+        # The clinic's patient and the service are refused before anything of the hold, as
+        # they always were; the hold's own minutes are not in the facts' busy time.
+        _patient_and_service(facts)
         held = await _claim_hold(conn, spoke_id, hold_id, new, now=now)
         booking_id = uuid.uuid4()
         await hs.end_hold(conn, held.id, "booked", now=now, booking_id=booking_id)
         await audit.record(conn, trail, "update", "slot_hold", [held.id], spoke_id)
-    facts = await _facts(conn, spoke_id, new, now=now)
     booking, blocked = await _checked(
         conn,
         spoke_id,
@@ -296,8 +310,24 @@ async def book(
         video_url_template=video_url_template,
         booking_id=booking_id,
     )
-    await bs.write_booking(conn, booking, blocked, trail)
+    await _write(conn, booking, blocked, trail)
     return booking
+
+
+async def _write(
+    conn: asyncpg.Connection,
+    booking: Booking,
+    blocked: Period,
+    trail: Trail,
+    keep: Keep | None = None,
+) -> None:
+    """The booking's one write; SlotTaken if the exclusion constraint refuses it (the check
+    read every booking committed before the lock, so only a writer that skipped the lock, or
+    a check that disagrees with the constraint, gets here)."""
+    try:
+        await bs.write_booking(conn, booking, blocked, trail, keep=keep)
+    except bs.Overlap:
+        raise SlotTaken("another booking holds this consultant at that time") from None
 
 
 def first_statements(new: NewBooking, now: datetime) -> list[str]:
@@ -333,8 +363,7 @@ async def book_at_once(
         conn, spoke_id, trail, new, facts, now=now, video_url_template=video_url_template
     )
     body = answer(booking)
-    kept = Keep.of(claim, 201, body)
-    await bs.write_booking(conn, booking, blocked, trail, keep=kept)
+    await _write(conn, booking, blocked, trail, Keep.of(claim, 201, body))
     return Answer(201, body), False
 
 
@@ -345,6 +374,7 @@ async def _facts(
     *,
     now: datetime,
     key: tuple[str, str] | None = None,
+    ignore_hold: uuid.UUID | None = None,
 ) -> store.BookingFacts:
     return await store.booking_facts(
         conn,
@@ -355,7 +385,20 @@ async def _facts(
         start=new.start,
         now=now,
         key=key,
+        ignore_hold=ignore_hold,
     )
+
+
+def _patient_and_service(facts: store.BookingFacts) -> store.Service:
+    """The service, once the facts hold the clinic's patient and an active 1:1 service;
+    otherwise the refusal naming the field."""
+    if not facts.patient_found:
+        raise _invalid("patient_id", "no such patient at this clinic")
+    service = facts.service
+    if service is None or not service.active:
+        raise _invalid("service_id", "no active service with this id")
+    refuse_group_service(service)
+    return service
 
 
 async def _checked(
@@ -371,12 +414,7 @@ async def _checked(
 ) -> tuple[Booking, Period]:
     """The booking to write and the time it blocks, once the facts say the slot is open;
     otherwise the refusal, naming the field."""
-    if not facts.patient_found:
-        raise _invalid("patient_id", "no such patient at this clinic")
-    service = facts.service
-    if service is None or not service.active:
-        raise _invalid("service_id", "no active service with this id")
-    refuse_group_service(service)
+    service = _patient_and_service(facts)
     if facts.calendar is None:
         raise _invalid("consultant_id", "no active consultant with this id offers this service")
     await _check_open(

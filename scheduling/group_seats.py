@@ -190,6 +190,9 @@ async def enrol(
     transaction: the group's lock, one read, one write (the API's enrol_at_once is the same
     with the Idempotency-Key's claim and kept answer folded in).
     """
+    if not conn.is_in_transaction():  # the group's lock must last until the write commits
+        async with conn.transaction():
+            return await enrol(conn, caller, trail, group_id, patient_id, position, now)
     await gs.lock_group(conn, group_id)
     facts = await gs.enrol_facts(conn, group_id, caller.spoke_id, patient_id)
     enrolment, seats = _checked(caller, trail, group_id, patient_id, position, facts, now)

@@ -426,8 +426,12 @@ class BookingFacts:
         return self.kept[0] is not None
 
 
-# booking_facts' busy time: all but the booking being moved ($6), if any.
-_OTHER_THAN_6 = "($6::uuid IS NULL OR booking_id IS DISTINCT FROM $6)"
+# booking_facts' busy time: all but the booking being moved ($6) and the slot hold being
+# booked ($10), if any.
+_OTHER_THAN_6_AND_10 = (
+    "($6::uuid IS NULL OR booking_id IS DISTINCT FROM $6)"
+    " AND ($10::uuid IS NULL OR slot_hold_id IS DISTINCT FROM $10)"
+)
 
 
 async def booking_facts(
@@ -440,12 +444,15 @@ async def booking_facts(
     start: datetime,
     now: datetime,
     ignore_booking: object | None = None,
+    ignore_hold: object | None = None,
     key: tuple[str, str] | None = None,
 ) -> BookingFacts:
     """One statement: the service, the clinic's patient's state (spokes' view), the
     consultant's offer (the hub's view), their rules, exceptions and busy time within two days
     of `start` (a day's margin around the day either side, as load_calendars), and the kept
-    answer of the (owner, key) claimed before this statement (telehub's function).
+    answer of the (owner, key) claimed before this statement (telehub's function). The busy
+    time leaves out `ignore_booking` (a booking being moved) and `ignore_hold` (a slot hold
+    being booked: its minutes become the booking's).
 
     Its snapshot is taken after the transaction's first round trip took the consultant's
     time lock, so it sees every booking committed before the lock was ours.
@@ -457,7 +464,7 @@ async def booking_facts(
         SELECT now() AS now_, s.*,
             p.patient_id IS NOT NULL AS patient_found_, p.state AS patient_state_,
             o.consultant_id IS NOT NULL AS offers_,
-            {calendar_columns("$2", "$5", "$7", busy_also=_OTHER_THAN_6)},
+            {calendar_columns("$2", "$5", "$7", busy_also=_OTHER_THAN_6_AND_10)},
             {KEPT_COLUMNS}
         FROM (SELECT 1) one
         LEFT JOIN s ON true
@@ -473,6 +480,7 @@ async def booking_facts(
         ignore_booking,
         now,
         *key_args(key),
+        ignore_hold,
     )
     assert row is not None
     calendar = calendar_in(consultant_id, row) if row["offers_"] else None
