@@ -329,8 +329,8 @@ def move_lock_sql(
     read under it is the booking's for good, and its FOR UPDATE waits for a move in flight and
     reads the moved row. Its values are inlined: a UUID, integers and a timestamp made here,
     never a caller's string. A booking the caller may not see locks only the target's time."""
-    assert isinstance(booking_id, uuid.UUID)  # rendered as 36 hex digits and dashes
-    where = [f"id = '{booking_id}'::uuid"]
+    # Rebuilt from its integer: 36 hex digits and dashes, whatever object came in.
+    where = [f"id = '{uuid.UUID(int=booking_id.int)}'::uuid"]
     if seen_by.spoke_id is not None:
         where.append(f"spoke_id = {int(seen_by.spoke_id)}")
     if seen_by.consultant_id is not None:

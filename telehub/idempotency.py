@@ -134,16 +134,22 @@ async def opened(conn: asyncpg.Connection, first: Sequence[str]) -> AsyncIterato
     try:
         await _claim(conn, "; ".join(["BEGIN", *first]))
     except BaseException:
-        if conn.is_in_transaction():
-            await conn.execute("ROLLBACK")
+        await _roll_back(conn)
         raise
     try:
         yield
     except BaseException:
-        if conn.is_in_transaction() and not conn.is_closed():
-            await conn.execute("ROLLBACK")
+        await _roll_back(conn)
         raise
-    await conn.execute("COMMIT")
+    # PostgreSQL answers COMMIT of a transaction an error aborted with ROLLBACK, not an
+    # error: a work that swallowed a database error must not answer as if it had written.
+    if (done := await conn.execute("COMMIT")) != "COMMIT":
+        raise RuntimeError(f"the transaction was not committed: {done}")
+
+
+async def _roll_back(conn: asyncpg.Connection) -> None:
+    if conn.is_in_transaction() and not conn.is_closed():
+        await conn.execute("ROLLBACK")
 
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"

@@ -3,7 +3,7 @@
 -- writing these consultants' time (advisory locks, in one order, so two writers locking the
 -- same consultants cannot deadlock), then end their lapsed slot holds as of `as_of` (the app's
 -- clock), freeing those minutes before anyone checks and writes (migration 023).
--- The lock key class matches scheduling/booking_store.py CONSULTANT_TIME.
+-- The lock key class 0x7E1E0B0C is this function's alone (scheduling/booking_store.py says so).
 CREATE FUNCTION expire_lapsed_holds(consultant_ids bigint[], as_of timestamptz)
 RETURNS integer
 LANGUAGE sql VOLATILE AS $$
