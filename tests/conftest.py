@@ -20,6 +20,7 @@ from telehub.app import create_app
 from telehub.db import create_pool, migrate_url
 from telehub.settings import Settings
 from tests.factories import Clock, Network
+from tests.spare_databases import SpareDatabases
 
 ROOT = Path(__file__).resolve().parent.parent
 # One template per pytest session, so sessions running side by side never share one.
@@ -82,11 +83,22 @@ async def _scratch_database(admin_url: str, template: str | None) -> AsyncIterat
         await admin.close()
 
 
+@pytest.fixture(scope="session")
+def spare_databases(admin_url: str, template: str) -> Iterator[SpareDatabases]:
+    """Clones of the template made ahead of need, in a thread of their own."""
+    spares = SpareDatabases(admin_url, template)
+    yield spares
+    spares.close()
+
+
 @pytest.fixture
-async def database_url(admin_url: str, template: str) -> AsyncIterator[str]:
+def database_url(admin_url: str, spare_databases: SpareDatabases) -> Iterator[str]:
     """A fresh, migrated, empty database for this test, dropped afterwards."""
-    async with _scratch_database(admin_url, template) as url:
-        yield url
+    name = spare_databases.take()
+    try:
+        yield _url(admin_url, name)
+    finally:
+        spare_databases.give_back(name)
 
 
 @pytest.fixture
