@@ -12,7 +12,7 @@ Scheduling / Argonaut operations, over the same domain functions as the JSON API
   Patient). **Reschedule** follows IHE ITI's "modify an existing appointment": `$book` with
   `appointment-resource` whose `id` is the booked Appointment and whose `slot` is the new
   one, or with `original-appointment` (a Reference to the booked Appointment) beside the new
-  `appointment-resource`; the booking is moved atomically (`bookings.reschedule`: it keeps
+  `appointment-resource`; the booking is moved atomically (`moves.reschedule`: it keeps
   its old time unless the new one holds) and keeps its id.
 - `POST Appointment` (status `booked`, exactly one `slot`, a Patient participant), as Oracle
   Health clients create appointments.
@@ -56,7 +56,7 @@ from fhir_r4.core import (
     token,
 )
 from fhir_r4.resources import SERVICE_SYSTEM
-from scheduling import availability, bookings, holds
+from scheduling import availability, bookings, holds, moves
 from scheduling import booking_store as bs
 from scheduling.slots import Period
 from spokes import patients
@@ -369,7 +369,7 @@ async def _reschedule(
     if key.service_id != current.service_id:
         raise _invalid(f"{where}.slot[0]", "is a Slot of another service")
     try:
-        moved = await bookings.reschedule(
+        moved = await moves.reschedule(
             conn,
             caller,
             trail,

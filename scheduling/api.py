@@ -11,7 +11,7 @@ import asyncpg
 from aiohttp import web
 from pydantic import TypeAdapter
 
-from scheduling import availability, bookings, hold_store, services, store
+from scheduling import availability, bookings, hold_store, moves, services, store
 from scheduling.booking_store import Booking
 from scheduling.bookings import BookingFilter
 from scheduling.schemas import (
@@ -354,12 +354,12 @@ async def reschedule_booking(
     request: web.Request, caller: Caller, body: RescheduleIn
 ) -> web.Response:
     """The old time is released only if the new one is taken. Four round trips
-    (bookings.reschedule_at_once)."""
-    move = bookings.Move(uuid_param(request, "id"), body.start, body.consultant_id or None)
+    (moves.reschedule_at_once)."""
+    move = moves.Move(uuid_param(request, "id"), body.start, body.consultant_id or None)
     now = now_of(request)
 
     async def work(conn: asyncpg.Connection, claim: Claim | None) -> tuple[Answer, bool]:
-        return await bookings.reschedule_at_once(
+        return await moves.reschedule_at_once(
             conn,
             caller,
             trail_of(request, caller),
@@ -370,7 +370,7 @@ async def reschedule_booking(
         )
 
     return await idempotent_fused_optional(
-        request, caller, body, work, first=bookings.move_first_statements(caller, move, now)
+        request, caller, body, work, first=moves.move_first_statements(caller, move, now)
     )
 
 

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from consults import notes
 from consults.note_store import Subject
-from scheduling import availability, bookings
+from scheduling import availability, bookings, moves
 from scheduling.booking_store import Booking
 from scheduling.schemas import CancelIn, RescheduleIn
 from scheduling.slots import Period, Slot
@@ -123,7 +123,7 @@ async def reschedule(request: web.Request) -> web.Response:
     if parsed is not None:
         try:
             async with unit_of_work(request) as conn:
-                moved = await bookings.reschedule(
+                moved = await moves.reschedule(
                     conn,
                     user.caller,
                     trail_of(request, user.caller),

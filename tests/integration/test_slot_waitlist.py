@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from scheduling import availability, bookings, waitlist
+from scheduling import availability, bookings, moves, waitlist
 from scheduling import store as scheduling_store
 from scheduling.waitlist import Wanted
 from scheduling.waitlist_store import WaitRequest
@@ -200,7 +200,7 @@ async def test_a_reschedule_away_tells_of_the_time_it_left(
 ) -> None:
     await ask(conn, full.second, clock, service_id=full.service.id)
     async with conn.transaction():
-        await bookings.reschedule(
+        await moves.reschedule(
             conn,
             caller_of(full.first),
             Trail("test"),
